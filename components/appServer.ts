@@ -1,0 +1,101 @@
+import * as pulumi from "@pulumi/pulumi";
+import { loadCloud, ServerHandle } from "../src/clouds";
+import type { StudyConfig } from "../src/config";
+import { DATA_MOUNT, DatabaseLink, renderAppHost, renderCloudConfig } from "../src/host";
+import { CostItem, machineCost, publicIpCost, volumeCost } from "../src/tiers/cost";
+import type { Firewall } from "./firewall";
+import type { Network } from "./network";
+import type { PostgresHost } from "./postgresHost";
+import { generatedSecret } from "./secrets";
+import type { Tls } from "./tls";
+
+export interface AppServerArgs {
+  /**
+   * The study's validated configuration (from `parseStudyConfig`): app, admin users and keys, the
+   * tier's size (`config.hosts.app`) and volume. Changing the app, its version, the keys or the admin
+   * list replaces nothing: the VM ignores user-data changes and app updates are re-provisioned.
+   * Changing the size resizes the VM in place (DigitalOcean) or stops and starts it (AWS). Changing
+   * the region replaces the VM; the data volume stays protected and must be moved by hand.
+   */
+  readonly config: StudyConfig;
+  /** The private network the server joins. Changing it replaces the VM. */
+  readonly network: Network;
+  /** The cloud firewall the server joins, normally `webRules(adminCidrs)`: 80, 443, and 22 from admins. */
+  readonly firewall: Firewall;
+  /** Certificate settings for the host's certbot. */
+  readonly tls: Tls;
+  /**
+   * The study's PostgreSQL, on this host ("same-host") or on its own. Omit only with
+   * `database.engine: sqlite` (small tier), which keeps the SQLite file on the data volume.
+   */
+  readonly database?: PostgresHost;
+}
+
+/**
+ * The study's app server: a VM (DigitalOcean droplet, or EC2 instance on a pinned Ubuntu 24.04 LTS
+ * image), a reserved / elastic IP that DNS points at, and a separate, protected data volume for
+ * everything that must outlive the VM (database, uploads, backups). Its #cloud-config is rendered by
+ * src/host. Generates the app's SECRET_KEY and admin password.
+ * Cost: the tier's size, the volume, and on AWS the boot disk and the public IPv4 address (`costItems`).
+ */
+export class AppServer extends pulumi.ComponentResource {
+  readonly server: ServerHandle;
+  /** The reserved / elastic address DNS points at. */
+  readonly publicIpv4: pulumi.Output<string>;
+  readonly privateIpv4: pulumi.Output<string>;
+  /** Undefined where the cloud gives no IPv6 (AWS, as configured). */
+  readonly ipv6?: pulumi.Output<string>;
+  readonly secretKey: pulumi.Output<string>;
+  readonly adminPassword: pulumi.Output<string>;
+  /** The rendered #cloud-config (secret: it holds the env file). */
+  readonly userData: pulumi.Output<string>;
+  readonly costItems: readonly CostItem[];
+
+  constructor(name: string, args: AppServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("studyhost:compute:AppServer", name, {}, opts);
+    const { config, database } = args;
+    if (config.database.engine === "postgres" && !database) {
+      throw new Error(`AppServer ${name}: studyhost:database.engine is postgres but no PostgresHost was given`);
+    }
+    this.secretKey = generatedSecret(this, `${name}-secret-key`);
+    this.adminPassword = generatedSecret(this, `${name}-admin-password`);
+
+    const link: pulumi.Output<DatabaseLink> =
+      config.database.engine === "sqlite" || !database
+        ? pulumi.output({ engine: "sqlite" as const, path: `${DATA_MOUNT}/${config.app.name}/${config.database.name}.sqlite3` })
+        : database.link();
+    const localRoles = database?.placement === "same-host" ? database.roles() : pulumi.output(undefined);
+
+    let rendered!: pulumi.Output<string>;
+    const plan = config.hosts.app;
+    this.server = loadCloud(config.cloud).createServer(this, name, {
+      region: config.region,
+      size: plan.size,
+      volumeGb: plan.volumeGb,
+      network: args.network.handle,
+      firewall: args.firewall.handle,
+      machineHoldsData: false,
+      staticIp: true,
+      userData: (device) => {
+        rendered = pulumi
+          .all([device, this.secretKey, this.adminPassword, link, localRoles])
+          .apply(([dataDevice, secretKey, adminPassword, db, roles]) =>
+            renderCloudConfig(
+              renderAppHost({ config, hostname: name, dataDevice, secrets: { secretKey, adminPassword }, database: db, localPostgres: roles, tls: args.tls.settings }),
+            ),
+          );
+        return rendered;
+      },
+    });
+    this.userData = pulumi.secret(rendered);
+    this.publicIpv4 = this.server.publicIpv4;
+    this.privateIpv4 = this.server.privateIpv4;
+    this.ipv6 = this.server.ipv6;
+    this.costItems = [
+      ...machineCost(config.cloud, name, plan.size),
+      volumeCost(config.cloud, `${name}: data volume`, plan.volumeGb),
+      publicIpCost(config.cloud, name),
+    ];
+    this.registerOutputs({ publicIpv4: this.publicIpv4, privateIpv4: this.privateIpv4 });
+  }
+}

@@ -1,0 +1,71 @@
+import * as pulumi from "@pulumi/pulumi";
+import { FirewallHandle, InboundRule, loadCloud } from "../src/clouds";
+import type { CloudName } from "../src/tiers";
+import type { Network } from "./network";
+
+/** An inbound rule whose source may be another Firewall's members. */
+export interface FirewallRule {
+  /** What the rule is for, shown in the cloud console. @example "https from anywhere" */
+  readonly description: string;
+  /** The TCP port. @example 443 */
+  readonly port: number;
+  /** Who may connect: everyone, some CIDR blocks, or the servers that joined another Firewall. */
+  readonly from: { readonly anywhere: true } | { readonly cidrs: readonly string[] } | { readonly members: Firewall };
+}
+
+export interface FirewallArgs {
+  /** The cloud. Changing this replaces the firewall. @example "aws" */
+  readonly cloud: CloudName;
+  /** The network whose servers the firewall guards. Changing this replaces the firewall (AWS). */
+  readonly network: Network;
+  /**
+   * Every inbound rule; anything not listed is refused. Outbound traffic is open (package updates,
+   * ACME, offsite backups). Changing the rules updates the firewall in place.
+   * @example [...webRules(["203.0.113.0/24"])]
+   */
+  readonly inbound: readonly FirewallRule[];
+}
+
+/**
+ * A cloud firewall in front of the host firewall: a DigitalOcean Firewall applied by tag, or an AWS
+ * security group. Servers join it through AppServer's / PostgresHost's `firewall` argument; rules of
+ * other firewalls can admit its members. Costs nothing on either cloud.
+ */
+export class Firewall extends pulumi.ComponentResource {
+  /** DigitalOcean: the tag members carry. AWS: the security group id. */
+  readonly memberRef: pulumi.Output<string>;
+  /** For the cloud modules. */
+  readonly handle: FirewallHandle;
+  /** The rules as given, for plans and tests. */
+  readonly inbound: readonly FirewallRule[];
+
+  constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("studyhost:network:Firewall", name, {}, opts);
+    this.inbound = args.inbound;
+    const rules: InboundRule[] = args.inbound.map((r) => ({
+      description: r.description,
+      port: r.port,
+      from: "members" in r.from ? { members: r.from.members.handle } : r.from,
+    }));
+    this.handle = loadCloud(args.cloud).createFirewall(this, name, args.network.handle, rules);
+    this.memberRef = this.handle.memberRef;
+    this.registerOutputs({ memberRef: this.memberRef });
+  }
+}
+
+/** A web host's rules: 80 and 443 from anywhere, SSH only from the admin networks. */
+export function webRules(adminCidrs: readonly string[]): FirewallRule[] {
+  return [
+    { description: "http from anywhere (redirects to https; ACME challenges)", port: 80, from: { anywhere: true } },
+    { description: "https from anywhere", port: 443, from: { anywhere: true } },
+    { description: "ssh from the admin networks", port: 22, from: { cidrs: adminCidrs } },
+  ];
+}
+
+/** A database host's rules: PostgreSQL only from the app host's firewall members, SSH from admins. */
+export function databaseRules(adminCidrs: readonly string[], appFirewall: Firewall): FirewallRule[] {
+  return [
+    { description: "postgresql from the app host only", port: 5432, from: { members: appFirewall } },
+    { description: "ssh from the admin networks", port: 22, from: { cidrs: adminCidrs } },
+  ];
+}

@@ -1,0 +1,110 @@
+import * as pulumi from "@pulumi/pulumi";
+import { loadCloud, ServerHandle } from "../src/clouds";
+import type { StudyConfig } from "../src/config";
+import { DatabaseLink, PostgresRoles, renderCloudConfig, renderDatabaseHost } from "../src/host";
+import { CostItem, machineCost, publicIpCost, volumeCost } from "../src/tiers/cost";
+import type { Firewall } from "./firewall";
+import type { Network } from "./network";
+import { generatedSecret } from "./secrets";
+
+export interface PostgresHostArgs {
+  /**
+   * The study's validated configuration (from `parseStudyConfig`). Its tier decides the placement:
+   * "same-host" tiers run PostgreSQL on the app host's data volume, "own-host" tiers on a VM of their
+   * own. Changing the tier between those replaces the database host: move the data first.
+   */
+  readonly config: StudyConfig;
+  /** The private network the database host joins (own-host only). */
+  readonly network: Network;
+  /**
+   * The database host's cloud firewall (own-host only), normally `databaseRules(adminCidrs, appFirewall)`:
+   * 5432 from the app host, 22 from the admin networks, nothing else.
+   */
+  readonly firewall?: Firewall;
+}
+
+/**
+ * PostgreSQL for the study: either on the app host's data volume (small, large) or on its own VM with
+ * its own protected data volume inside the private network (two-server). Generates the app role's and
+ * the read-only analyst role's passwords. Cost: nothing extra on the app host; on its own host the
+ * tier's database size, its volume and its address (see `costItems`).
+ */
+export class PostgresHost extends pulumi.ComponentResource {
+  readonly placement: "same-host" | "own-host";
+  readonly databaseName: string;
+  /** The role that owns the study's database and nothing else. */
+  readonly appUser: string;
+  /** The read-only role for analysts (seed 001). */
+  readonly analystUser: string;
+  readonly appPassword: pulumi.Output<string>;
+  readonly analystPassword: pulumi.Output<string>;
+  /** Where the app connects: "localhost", or the database host's private address. */
+  readonly host: pulumi.Output<string>;
+  /** The database VM, for own-host placement. */
+  readonly server?: ServerHandle;
+  readonly costItems: readonly CostItem[];
+
+  constructor(name: string, args: PostgresHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("studyhost:database:PostgresHost", name, {}, opts);
+    const { config } = args;
+    this.placement = config.tierSpec.databasePlacement;
+    this.databaseName = config.database.name;
+    this.appUser = config.database.name;
+    this.analystUser = `${config.database.name}_analyst`;
+    this.appPassword = generatedSecret(this, `${name}-app-password`);
+    this.analystPassword = generatedSecret(this, `${name}-analyst-password`);
+
+    if (this.placement === "same-host") {
+      this.host = pulumi.output("localhost");
+      this.costItems = [];
+    } else {
+      const plan = config.hosts.database;
+      if (!plan || !args.firewall) throw new Error(`PostgresHost ${name}: own-host placement needs the tier's database host and a firewall`);
+      const roles = this.roles();
+      this.server = loadCloud(config.cloud).createServer(this, name, {
+        region: config.region,
+        size: plan.size,
+        volumeGb: plan.volumeGb,
+        network: args.network.handle,
+        firewall: args.firewall.handle,
+        machineHoldsData: true,
+        staticIp: false,
+        userData: (device) =>
+          pulumi.all([device, roles, args.network.cidr]).apply(([dataDevice, r, clientCidr]) =>
+            renderCloudConfig(renderDatabaseHost({ config, hostname: name, dataDevice, roles: r, clientCidr })),
+          ),
+      });
+      this.host = this.server.privateIpv4;
+      this.costItems = [
+        ...machineCost(config.cloud, name, plan.size),
+        volumeCost(config.cloud, `${name}: data volume`, plan.volumeGb),
+        publicIpCost(config.cloud, name),
+      ];
+    }
+    this.registerOutputs({ host: this.host, databaseName: this.databaseName, appUser: this.appUser });
+  }
+
+  /** The roles and their passwords, for the host that runs PostgreSQL. */
+  roles(): pulumi.Output<PostgresRoles> {
+    return pulumi.all([this.appPassword, this.analystPassword]).apply(([appPassword, analystPassword]) => ({
+      database: this.databaseName,
+      appUser: this.appUser,
+      appPassword,
+      analystUser: this.analystUser,
+      analystPassword,
+    }));
+  }
+
+  /** How the app connects: over the local socket's TCP twin, or over the private network with TLS. */
+  link(): pulumi.Output<DatabaseLink> {
+    return pulumi.all([this.host, this.appPassword]).apply(([host, password]) => ({
+      engine: "postgres" as const,
+      host,
+      port: 5432,
+      name: this.databaseName,
+      user: this.appUser,
+      password,
+      tls: this.placement === "own-host",
+    }));
+  }
+}

@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { TlsSettings } from "../src/host";
+
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+
+export interface TlsArgs {
+  /**
+   * Every name on the certificate; the first is the certificate's name. Changing the list makes the
+   * host request a new certificate at its next provisioning; nothing is replaced.
+   * @example ["study.example.org", "www.study.example.org"]
+   */
+  readonly domains: readonly string[];
+  /** Let's Encrypt's contact for expiry warnings. @example "research-it@example.org" */
+  readonly email: string;
+  /**
+   * The ACME directory URL. Default: Let's Encrypt production. Tests point it at a local Pebble.
+   * @default "https://acme-v02.api.letsencrypt.org/directory"
+   */
+  readonly acmeDirectory?: string;
+  /** An extra CA bundle (PEM) that certbot trusts for the ACME server. Default: none (off). */
+  readonly caBundle?: string;
+}
+
+/**
+ * TLS certificates obtained and renewed on the host by certbot over HTTP-01: this component holds the
+ * settings the host renders (AppServer's `tls` argument) and the CAA issuers the DNS records allow.
+ * It creates no cloud resource and costs nothing (Let's Encrypt is free).
+ */
+export class Tls extends pulumi.ComponentResource {
+  /** What the host's certbot is told. */
+  readonly settings: TlsSettings;
+  /** CAA `issue` values for the domains: letsencrypt.org unless another ACME server is used. */
+  readonly caaIssuers: readonly string[];
+
+  constructor(name: string, args: TlsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("studyhost:tls:Tls", name, {}, opts);
+    if (args.domains.length === 0) throw new Error("Tls: domains must name at least one DNS name");
+    const acmeDirectory = args.acmeDirectory ?? LETS_ENCRYPT_DIRECTORY;
+    this.settings = { domains: [...args.domains], email: args.email, acmeDirectory, caBundle: args.caBundle };
+    // A CAA record for an ACME server we cannot name would lock Let's Encrypt out without letting the
+    // other CA in, so only Let's Encrypt gets one.
+    this.caaIssuers = acmeDirectory === LETS_ENCRYPT_DIRECTORY ? ["letsencrypt.org"] : [];
+    this.registerOutputs({ domains: this.settings.domains, acmeDirectory });
+  }
+}

@@ -1,0 +1,136 @@
+// AWS's resources behind the cloud-neutral components: a VPC with one public subnet, security groups,
+// an EC2 instance + EBS data volume + elastic IP, and Route 53 records in an existing hosted zone.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { attachment, holdsData, MACHINE_IGNORE_CHANGES } from "./options";
+import type { CloudProvider, DnsSpec, FirewallHandle, InboundRule, NetworkHandle, ServerHandle, ServerSpec } from "./types";
+import { CATALOG } from "../tiers";
+
+/** Canonical's AWS account, the publisher of Ubuntu's official images. */
+export const CANONICAL_OWNER = "099720109477";
+/**
+ * One fixed Ubuntu 24.04 LTS build, looked up by name in each region. A fixed build (not "latest")
+ * means a new Ubuntu image never replaces a running instance; bump it deliberately.
+ */
+export const UBUNTU_BUILD = "20251022";
+export const ubuntuImageName = (arch: "x86_64" | "arm64") =>
+  `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch === "arm64" ? "arm64" : "amd64"}-server-${UBUNTU_BUILD}`;
+
+export const VPC_CIDR = "10.42.0.0/16";
+export const SUBNET_CIDR = "10.42.1.0/24";
+/** The device name the data volume is attached as; Nitro instances expose it as NVMe (see below). */
+const DATA_DEVICE_NAME = "/dev/sdf";
+
+function createNetwork(parent: pulumi.Resource, name: string, region: string): NetworkHandle {
+  const tags = { Name: name, "studyhost:role": "network" };
+  const vpc = new aws.ec2.Vpc(name, { cidrBlock: VPC_CIDR, enableDnsHostnames: true, enableDnsSupport: true, tags }, { parent });
+  // A fresh VPC's default security group lets every member reach every other on every port. Strip it
+  // of all rules so the only ways in are the ones our security groups name.
+  new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags }, { parent });
+  const gateway = new aws.ec2.InternetGateway(`${name}-gateway`, { vpcId: vpc.id, tags }, { parent });
+  const zone = `${region}a`;
+  const subnet = new aws.ec2.Subnet(
+    `${name}-public`,
+    // Instances get an address at launch so cloud-init can install packages before the elastic IP lands.
+    { vpcId: vpc.id, cidrBlock: SUBNET_CIDR, availabilityZone: zone, mapPublicIpOnLaunch: true, tags },
+    { parent },
+  );
+  const routes = new aws.ec2.RouteTable(`${name}-routes`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags }, { parent });
+  new aws.ec2.RouteTableAssociation(`${name}-public-routes`, { subnetId: subnet.id, routeTableId: routes.id }, { parent });
+  return { id: vpc.id, cidr: pulumi.output(SUBNET_CIDR), subnetId: subnet.id, zone: subnet.availabilityZone };
+}
+
+function createFirewall(parent: pulumi.Resource, name: string, network: NetworkHandle, inbound: readonly InboundRule[]): FirewallHandle {
+  const group = new aws.ec2.SecurityGroup(
+    name,
+    {
+      vpcId: network.id,
+      description: "studyhost: only the listed ports are open",
+      ingress: inbound.map((rule) => {
+        const base = { description: rule.description, protocol: "tcp", fromPort: rule.port, toPort: rule.port };
+        if ("anywhere" in rule.from) return { ...base, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] };
+        if ("cidrs" in rule.from) {
+          return {
+            ...base,
+            cidrBlocks: rule.from.cidrs.filter((c) => !c.includes(":")),
+            ipv6CidrBlocks: rule.from.cidrs.filter((c) => c.includes(":")),
+          };
+        }
+        return { ...base, securityGroups: [rule.from.members.memberRef] };
+      }),
+      egress: [{ description: "all outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
+      tags: { Name: name },
+    },
+    { parent },
+  );
+  return { memberRef: group.id };
+}
+
+function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): ServerHandle {
+  const tags = { Name: name };
+  const image = aws.ec2.getAmiOutput(
+    {
+      owners: [CANONICAL_OWNER],
+      mostRecent: true,
+      // Canonical deprecates builds after two years; a pinned build must still be found.
+      includeDeprecated: true,
+      filters: [{ name: "name", values: [ubuntuImageName(spec.size.arch)] }],
+    },
+    { parent },
+  );
+  const volume = new aws.ebs.Volume(
+    `${name}-data`,
+    { availabilityZone: spec.network.zone!, size: spec.volumeGb, type: "gp3", encrypted: true, tags },
+    holdsData(parent),
+  );
+  // Nitro instances (t3, t4g) show EBS volumes as NVMe devices whose serial is the volume id.
+  const device = pulumi.interpolate`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume.id.apply((id) => id.replace("-", ""))}`;
+  const instance = new aws.ec2.Instance(
+    `${name}-server`,
+    {
+      ami: image.id,
+      instanceType: spec.size.slug,
+      subnetId: spec.network.subnetId!,
+      availabilityZone: spec.network.zone!,
+      vpcSecurityGroupIds: [spec.firewall.memberRef],
+      userData: spec.userData(device),
+      rootBlockDevice: { volumeSize: CATALOG.aws.bootDiskGb, volumeType: "gp3", encrypted: true },
+      // IMDSv2 only: a request forged through the app cannot read the instance's metadata.
+      metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+      tags,
+    },
+    {
+      ...(spec.machineHoldsData ? holdsData(parent) : { parent }),
+      ignoreChanges: [...MACHINE_IGNORE_CHANGES.aws],
+    },
+  );
+  new aws.ec2.VolumeAttachment(
+    `${name}-data-attachment`,
+    { deviceName: DATA_DEVICE_NAME, volumeId: volume.id, instanceId: instance.id, stopInstanceBeforeDetaching: true },
+    attachment(parent),
+  );
+  let publicIpv4 = instance.publicIp;
+  if (spec.staticIp) {
+    const ip = new aws.ec2.Eip(`${name}-ip`, { domain: "vpc", tags }, { parent });
+    new aws.ec2.EipAssociation(`${name}-ip-assignment`, { allocationId: ip.allocationId, instanceId: instance.id }, attachment(parent));
+    publicIpv4 = ip.publicIp;
+  }
+  return { id: instance.id, publicIpv4, privateIpv4: instance.privateIp, dataVolumeId: volume.id };
+}
+
+function createDnsRecords(parent: pulumi.Resource, name: string, spec: DnsSpec): void {
+  const zone = aws.route53.getZoneOutput({ name: spec.zone, privateZone: false }, { parent });
+  for (const fqdn of spec.names) {
+    const base = `${name}-${fqdn}`;
+    new aws.route53.Record(`${base}-a`, { zoneId: zone.zoneId, name: fqdn, type: "A", ttl: 300, records: [spec.ipv4] }, { parent });
+    if (spec.ipv6) {
+      new aws.route53.Record(`${base}-aaaa`, { zoneId: zone.zoneId, name: fqdn, type: "AAAA", ttl: 300, records: [spec.ipv6] }, { parent });
+    }
+    if (spec.caaIssuers.length > 0) {
+      const records = spec.caaIssuers.map((issuer) => `0 issue "${issuer}"`);
+      new aws.route53.Record(`${base}-caa`, { zoneId: zone.zoneId, name: fqdn, type: "CAA", ttl: 3600, records }, { parent });
+    }
+  }
+}
+
+export const provider: CloudProvider = { name: "aws", createNetwork, createFirewall, createServer, createDnsRecords };

@@ -1,0 +1,156 @@
+// From raw configuration (Pulumi stack config, a YAML file, or an object in a user's program) to a
+// resolved StudyConfig, or one ConfigError whose message is a single line naming the key, the value
+// given and what would be valid. Nothing is created before this succeeds.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { CATALOG, cheapestSize, findSize, MachineSize, Tier, TIER_TABLE } from "../tiers";
+import { ParsedStudyConfig, StudyConfigObject, StudyConfigSchema, StudyConfigInput } from "./schema";
+
+/** The Pulumi config namespace (and project name) every key lives under. */
+export const NAMESPACE = "studyhost";
+
+/**
+ * A configuration mistake. A `pulumi.RunError`, so `pulumi up` prints only the message (no stack
+ * trace) and stops before any resource is registered.
+ */
+export class ConfigError extends pulumi.RunError {
+  constructor(readonly key: string, message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** A host's resolved shape: its machine size and data volume. */
+export interface HostPlan {
+  readonly size: MachineSize;
+  readonly volumeGb: number;
+}
+
+/** The configuration after validation, with every default filled in and every size chosen. */
+export type StudyConfig = ParsedStudyConfig & {
+  readonly region: string;
+  readonly database: ParsedStudyConfig["database"] & { readonly name: string };
+  readonly dnsZone: string;
+  readonly tierSpec: Tier;
+  readonly hosts: { readonly app: HostPlan; readonly database?: HostPlan };
+};
+
+/** Validate `raw` (keys without the `studyhost:` prefix) and fill in defaults. Throws ConfigError. */
+export function parseStudyConfig(raw: unknown): StudyConfig {
+  const result = StudyConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = `${NAMESPACE}:${issue.path.map(String).join(".")}`;
+    throw new ConfigError(key, describeIssue(key, issue, raw));
+  }
+  return resolve(result.data);
+}
+
+/** Read every `studyhost:` key from the running Pulumi program's config and parse it. */
+export function readStudyConfig(): StudyConfig {
+  return parseStudyConfig(fromPulumiConfig(pulumi.runtime.allConfig()));
+}
+
+/**
+ * Pulumi hands structured config values to programs as JSON text; turn `studyhost:*` entries back
+ * into an object keyed without the namespace.
+ */
+export function fromPulumiConfig(all: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(all)) {
+    if (!fullKey.startsWith(`${NAMESPACE}:`)) continue;
+    out[fullKey.slice(NAMESPACE.length + 1)] = decodeValue(text);
+  }
+  return out;
+}
+
+function decodeValue(text: string): unknown {
+  const t = text.trim();
+  if (t === "true" || t === "false" || t.startsWith("{") || t.startsWith("[") || /^-?\d+(\.\d+)?$/.test(t)) {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function resolve(c: ParsedStudyConfig): StudyConfig {
+  const tierSpec = TIER_TABLE[c.tier];
+  const pick = (override: string | undefined, floor: Tier["app"]) => (override ? findSize(c.cloud, override)! : cheapestSize(c.cloud, floor));
+  const app: HostPlan = { size: pick(c.sizes.app, tierSpec.app), volumeGb: c.volumes.appGb ?? tierSpec.app.storageGb };
+  const database = tierSpec.database
+    ? { size: pick(c.sizes.database, tierSpec.database), volumeGb: c.volumes.databaseGb ?? tierSpec.database.storageGb }
+    : undefined;
+  return {
+    ...c,
+    region: c.region ?? CATALOG[c.cloud].defaultRegion,
+    database: { ...c.database, name: c.database.name ?? c.app.name },
+    dnsZone: c.dnsZone ?? defaultZone(c.domain),
+    tierSpec,
+    hosts: { app, database },
+  };
+}
+
+/** study.example.org lives in the zone example.org; example.org is its own zone. */
+function defaultZone(domain: string): string {
+  const labels = domain.split(".");
+  return labels.length > 2 ? labels.slice(1).join(".") : domain;
+}
+
+function describeIssue(key: string, issue: z.core.$ZodIssue, raw: unknown): string {
+  const given = valueAt(raw, issue.path);
+  if (issue.code === "unrecognized_keys") {
+    const known = knownKeys(issue.path);
+    const where = issue.path.length ? `${key}.` : `${NAMESPACE}:`;
+    return `${where}${issue.keys[0]}: unknown key; valid keys here are ${known.join(", ")}`;
+  }
+  if (given === undefined) {
+    return `${key}: missing; expected ${expectation(issue)}`;
+  }
+  return `${key}: got ${show(given)}; ${issue.message}`;
+}
+
+function expectation(issue: z.core.$ZodIssue): string {
+  const m = issue.message;
+  if (m.startsWith("expected ")) return m.slice("expected ".length);
+  if (issue.code === "invalid_type") return `a ${issue.expected}`;
+  return m;
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v: any = raw;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = v[p as any];
+  }
+  return v;
+}
+
+/** The keys an object in the schema accepts, for "unknown key" messages. */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  let schema: any = StudyConfigObject;
+  for (const p of path) {
+    schema = unwrap(schema);
+    if (schema?.shape) schema = schema.shape[p as string];
+    else if (schema?.options) schema = schema.options.find((o: any) => o.shape?.[p as string]) ?? schema.options[0];
+    else if (schema?.element) schema = schema.element;
+  }
+  schema = unwrap(schema);
+  if (schema?.options) return [...new Set<string>(schema.options.flatMap((o: any) => Object.keys(unwrap(o)?.shape ?? {})))];
+  return schema?.shape ? Object.keys(schema.shape) : [];
+}
+
+function unwrap(schema: any): any {
+  while (schema && !schema.shape && schema.def?.innerType) schema = schema.def.innerType;
+  while (schema && !schema.shape && schema.def?.in) schema = schema.def.in;
+  return schema;
+}
+
+export type { StudyConfigInput };

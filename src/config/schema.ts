@@ -1,0 +1,225 @@
+// The study's configuration, Pulumi config namespace `studyhost`: every key, its default and its limits
+// in one place. zod (chosen because it gives typed output, defaults and per-key errors from a single
+// declaration) checks it before any resource exists. Each key's `.describe()` text is what error
+// messages offer as the valid alternative, and what the README's configuration reference repeats.
+import { z } from "zod";
+import { CATALOG, CLOUDS, CloudName, findSize, sizesMeeting, describeFloor, TIER_TABLE, TIERS, Floor } from "../tiers";
+import { domainProblem, isWholeInternet, parseCidr, sshPublicKeyProblem } from "./validators";
+
+/** A string checked by a function that explains what is wrong. */
+const checked = (problem: (v: string) => string | undefined, description: string) =>
+  z
+    .string({ error: `expected ${description}` })
+    .superRefine((value, ctx) => {
+      const why = problem(value);
+      if (why) ctx.addIssue({ code: "custom", message: why });
+    })
+    .describe(description);
+
+const domainName = checked(domainProblem, "a DNS name such as study.example.org");
+const cidr = checked(
+  (v) => (parseCidr(v) ? undefined : "expected an IPv4 or IPv6 CIDR block such as 203.0.113.0/24 or 2001:db8::/48"),
+  "a CIDR block such as 203.0.113.0/24",
+).transform((v) => parseCidr(v)?.text ?? v);
+const sshKey = checked(sshPublicKeyProblem, "an OpenSSH public key line such as 'ssh-ed25519 AAAA... you@laptop'");
+const slug = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,30}$/, "expected a lower-case name of letters, digits and _ (at most 31), starting with a letter")
+  .describe("a lower-case name such as study");
+const urlPath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._~\/-]*$/, "expected a URL path starting with /, such as /admin")
+  .describe("a URL path such as /admin");
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "expected an upper-case environment variable name");
+const env = z.record(envName, z.string()).default({}).describe("environment variables as NAME: value");
+const commands = z.array(z.string().min(1)).default([]).describe("shell commands, run in order");
+
+/** Ports that the host's own services hold; an app listening there would fail or take their place. */
+const RESERVED_PORTS: Record<number, string> = { 22: "SSH", 80: "nginx (http)", 443: "nginx (https)", 5432: "PostgreSQL" };
+const appPort = z
+  .number({ error: "expected a port number from 1024 to 65535" })
+  .int()
+  .superRefine((port, ctx) => {
+    if (RESERVED_PORTS[port]) {
+      ctx.addIssue({ code: "custom", message: `port ${port} is used by ${RESERVED_PORTS[port]} on the host; choose another port from 1024 to 65535, such as 8000` });
+    } else if (port < 1024 || port > 65535) {
+      ctx.addIssue({ code: "custom", message: "expected a port from 1024 to 65535 (the app runs without root), such as 8000" });
+    }
+  })
+  .default(8000)
+  .describe("the port the app listens on, on 127.0.0.1 (default 8000)");
+
+const appCommon = {
+  /** A short name: the service user, /srv/<name>, /etc/<name>, the systemd unit. */
+  name: slug.default("study"),
+  port: appPort,
+  env,
+  healthPath: urlPath.default("/").describe("the path that answers 200 when the app is up (default /)"),
+  adminPaths: z.array(urlPath).default(["/admin"]).describe("paths only adminCidrs may reach (default [/admin])"),
+};
+
+const pythonSource = z.union(
+  [
+    z.object({ git: z.string().min(1).describe("a git URL"), ref: z.string().min(1).describe("a tag, branch or commit") }).strict(),
+    z.object({ pip: z.string().min(1).describe("a pip requirement such as bride-of-frankensystem==1.2") }).strict(),
+  ],
+  { error: "expected either { git: URL, ref: tag } or { pip: requirement }" },
+);
+
+export const PythonAppSchema = z
+  .object({
+    kind: z.literal("python"),
+    ...appCommon,
+    source: pythonSource.describe("{ git: URL, ref: tag } or { pip: requirement }"),
+    packages: z.array(z.string().min(1)).default([]).describe("extra pip requirements, e.g. gunicorn, psycopg2-binary"),
+    start: z.string().min(1).describe("the start command, run in the app's venv, e.g. 'gunicorn -b 127.0.0.1:${PORT} app:app'"),
+    static: z
+      .object({ urlPath: urlPath.default("/static"), dir: z.string().min(1).describe("the folder, relative to the code") })
+      .strict()
+      .optional()
+      .describe("static files nginx serves from disk"),
+    setup: commands,
+    migrate: commands,
+  })
+  .strict();
+
+export const ContainerAppSchema = z
+  .object({
+    kind: z.literal("container"),
+    ...appCommon,
+    image: z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "expected an image reference such as ghcr.io/org/app:1.0").describe("a container image such as ghcr.io/org/app:1.0"),
+    command: z.array(z.string()).optional().describe("overrides the image's command"),
+    volumes: z
+      .array(z.object({ name: slug, containerPath: z.string().regex(/^\//, "expected an absolute path"), readOnly: z.boolean().default(false) }).strict())
+      .default([])
+      .describe("folders on the data volume mounted into the container"),
+  })
+  .strict();
+
+export const AppSchema = z.discriminatedUnion("kind", [PythonAppSchema, ContainerAppSchema], {
+  error: "expected an app with kind: python or kind: container",
+});
+
+const BackupsSchema = z
+  .object({
+    schedule: z
+      .string()
+      .regex(/^[A-Za-z0-9*:\/ ,.~-]+$/, "expected a systemd OnCalendar expression such as daily or *-*-* 03:15:00")
+      .default("*-*-* 03:15:00")
+      .describe("when backups run, as systemd OnCalendar (default *-*-* 03:15:00)"),
+    keepDaily: z.number().int().min(1).max(366).default(7),
+    keepWeekly: z.number().int().min(0).max(520).default(4),
+    keepMonthly: z.number().int().min(0).max(1200).default(6),
+    offsite: z
+      .object({
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name"),
+        endpoint: z.url().optional().describe("an S3-compatible endpoint, e.g. https://fra1.digitaloceanspaces.com"),
+        region: z.string().optional(),
+      })
+      .strict()
+      .optional()
+      .describe("a bucket (Spaces or S3) that receives a copy of every backup"),
+  })
+  .strict()
+  .default({ schedule: "*-*-* 03:15:00", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
+
+const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
+
+export const StudyConfigObject = z
+  .object({
+    cloud: z.enum(CLOUDS, { error: `expected one of ${CLOUDS.join(", ")}` }).describe(`one of ${CLOUDS.join(", ")}`),
+    region: z.string().optional().describe("a region of the cloud (default nyc3 on digitalocean, us-east-1 on aws)"),
+    tier: z.enum(TIERS, { error: `expected one of ${TIERS.join(", ")}` }).describe(`one of ${TIERS.join(", ")}`),
+    domain: domainName,
+    extraDomains: z.array(domainName).default([]).describe("more DNS names served by the same app"),
+    dnsZone: domainName.optional().describe("the DNS zone holding the records (default: the domain minus its first label)"),
+    manageDns: z.boolean().default(true).describe("create the DNS records (default true); false prints them instead"),
+    adminEmail: z.email({ error: "expected an email address such as research-it@example.org" }).describe("an email address"),
+    adminCidrs: z.array(cidr).min(1, "expected at least one CIDR block, such as your office's 203.0.113.0/24").describe("CIDR blocks allowed to use SSH and the admin paths"),
+    allowSshFromAnywhere: z.boolean().default(false).describe("set true to accept 0.0.0.0/0 or ::/0 in adminCidrs (default false)"),
+    adminUser: slug.default("studyadmin").describe("the sudo user that the SSH keys log in as (default studyadmin)"),
+    sshKeys: z.array(sshKey).min(1, "expected at least one OpenSSH public key").describe("OpenSSH public keys"),
+    app: AppSchema,
+    database: z
+      .object({
+        engine: z.enum(["postgres", "sqlite"], { error: "expected postgres or sqlite" }).default("postgres"),
+        name: slug.optional().describe("the database name (default: the app's name)"),
+      })
+      .strict()
+      .default({ engine: "postgres" }),
+    backups: BackupsSchema,
+    sizes: z
+      .object({ app: z.string().optional(), database: z.string().optional() })
+      .strict()
+      .default({})
+      .describe("machine sizes that replace the tier's cheapest fit"),
+    volumes: z
+      .object({ appGb: z.number().int().optional(), databaseGb: z.number().int().optional() })
+      .strict()
+      .default({})
+      .describe("data volume sizes in GB (default: the tier's storage floor)"),
+    tls: z
+      .object({
+        acmeDirectory: z.url().default(LETS_ENCRYPT).describe(`the ACME directory URL (default Let's Encrypt: ${LETS_ENCRYPT})`),
+        caBundle: z.string().includes("BEGIN CERTIFICATE", { message: "expected a PEM certificate bundle" }).optional().describe("an extra CA bundle (PEM) that certbot trusts"),
+      })
+      .strict()
+      .default({ acmeDirectory: LETS_ENCRYPT }),
+  })
+  .strict();
+
+/** Every key under `studyhost:`, with the rules that tie keys together. */
+export const StudyConfigSchema = StudyConfigObject.superRefine(checkAcrossKeys);
+
+/** Rules that tie one key to another (tier and engine, cloud and region, tier and size). */
+function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.RefinementCtx): void {
+  const tier = TIER_TABLE[c.tier];
+  if (!tier.engines.includes(c.database.engine)) {
+    ctx.addIssue({ code: "custom", path: ["database", "engine"], message: `${c.database.engine} is allowed only on the small tier; the ${c.tier} tier needs ${tier.engines.join(" or ")}` });
+  }
+  const catalog = CATALOG[c.cloud];
+  if (c.region !== undefined && !catalog.regions.includes(c.region)) {
+    ctx.addIssue({ code: "custom", path: ["region"], message: `${c.cloud} has no such region; expected one of ${catalog.regions.join(", ")}` });
+  }
+  if (!c.allowSshFromAnywhere) {
+    c.adminCidrs.forEach((block, i) => {
+      const parsed = parseCidr(block);
+      if (parsed && isWholeInternet(parsed)) {
+        ctx.addIssue({ code: "custom", path: ["adminCidrs", i], message: "this opens SSH and the admin paths to the whole internet; list your own networks, or set studyhost:allowSshFromAnywhere to true" });
+      }
+    });
+  }
+  checkSize(c.cloud, c.sizes.app, tier.app, ["sizes", "app"], c.tier, ctx);
+  checkVolume(c.volumes.appGb, tier.app, ["volumes", "appGb"], c.tier, ctx);
+  if (tier.database) {
+    checkSize(c.cloud, c.sizes.database, tier.database, ["sizes", "database"], c.tier, ctx);
+    checkVolume(c.volumes.databaseGb, tier.database, ["volumes", "databaseGb"], c.tier, ctx);
+  } else {
+    if (c.sizes.database !== undefined) ctx.addIssue({ code: "custom", path: ["sizes", "database"], message: `the ${c.tier} tier has no database host; only the two-server tier takes sizes.database` });
+    if (c.volumes.databaseGb !== undefined) ctx.addIssue({ code: "custom", path: ["volumes", "databaseGb"], message: `the ${c.tier} tier has no database host; use volumes.appGb` });
+  }
+}
+
+function checkSize(cloud: CloudName, slug: string | undefined, floor: Floor, path: string[], tierName: string, ctx: z.RefinementCtx) {
+  if (slug === undefined) return;
+  const choices = sizesMeeting(cloud, floor).map((s) => s.slug).join(", ");
+  const size = findSize(cloud, slug);
+  if (!size) {
+    ctx.addIssue({ code: "custom", path, message: `not a ${cloud} size studyhost knows; expected one of ${choices}` });
+  } else if (size.vcpus < floor.vcpus || size.memoryGb < floor.memoryGb) {
+    ctx.addIssue({ code: "custom", path, message: `${size.vcpus} vCPU / ${size.memoryGb} GB RAM is below the ${tierName} tier's floor (${describeFloor(floor)}); expected one of ${choices}` });
+  }
+}
+
+function checkVolume(sizeGb: number | undefined, floor: Floor, path: string[], tierName: string, ctx: z.RefinementCtx) {
+  if (sizeGb === undefined) return;
+  if (sizeGb < floor.storageGb || sizeGb > 16384) {
+    ctx.addIssue({ code: "custom", path, message: `expected from ${floor.storageGb} GB (the ${tierName} tier's floor) to 16384 GB` });
+  }
+}
+
+export type StudyConfigInput = z.input<typeof StudyConfigSchema>;
+export type ParsedStudyConfig = z.output<typeof StudyConfigSchema>;
+export type AppConfig = z.output<typeof AppSchema>;
+export type PythonAppConfig = z.output<typeof PythonAppSchema>;
+export type ContainerAppConfig = z.output<typeof ContainerAppSchema>;

@@ -1,0 +1,66 @@
+// The #cloud-config document that turns a fresh VM into its role, rendered from plain values with a
+// YAML library (the `yaml` package: maintained, spec-complete, and it quotes what needs quoting, which
+// string pasting gets wrong the first time a password holds a colon).
+import { stringify } from "yaml";
+
+/** One file the host needs, as cloud-init's write_files writes it. */
+export interface HostFile {
+  readonly path: string;
+  readonly content: string;
+  /** Octal mode, e.g. "0600". */
+  readonly permissions: string;
+  readonly owner?: string;
+  /** Written after users and packages exist (cloud-init's `defer`), for files owned by a service user. */
+  readonly defer?: boolean;
+}
+
+/** Everything a host's first boot does, before it is turned into #cloud-config. */
+export interface HostDocument {
+  readonly hostname: string;
+  readonly fqdn?: string;
+  readonly adminUser: string;
+  readonly sshKeys: readonly string[];
+  readonly packages: readonly string[];
+  readonly files: readonly HostFile[];
+  /** Where the data volume appears and where it is mounted. */
+  readonly dataVolume: { readonly device: string; readonly mountPoint: string };
+  /** Commands run once, in order, at the end of the first boot (argv lists: no shell unless asked). */
+  readonly commands: readonly (readonly string[])[];
+}
+
+export function renderCloudConfig(doc: HostDocument): string {
+  const config = {
+    hostname: doc.hostname,
+    ...(doc.fqdn ? { fqdn: doc.fqdn } : {}),
+    locale: "C.UTF-8",
+    timezone: "Etc/UTC",
+    ssh_pwauth: false,
+    disable_root: true,
+    users: [
+      {
+        name: doc.adminUser,
+        groups: ["sudo"],
+        shell: "/bin/bash",
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        lock_passwd: true,
+        ssh_authorized_keys: [...doc.sshKeys],
+      },
+    ],
+    package_update: true,
+    package_upgrade: true,
+    packages: [...doc.packages],
+    // cloud-init's disk_setup/fs_setup: `overwrite: false` leaves an existing filesystem alone, so a
+    // re-attached data volume is mounted, never reformatted.
+    fs_setup: [{ label: "studydata", filesystem: "ext4", device: doc.dataVolume.device, overwrite: false }],
+    mounts: [["LABEL=studydata", doc.dataVolume.mountPoint, "ext4", "defaults,nofail,x-systemd.device-timeout=30s", "0", "2"]],
+    write_files: doc.files.map((f) => ({
+      path: f.path,
+      content: f.content,
+      permissions: f.permissions,
+      owner: f.owner ?? "root:root",
+      ...(f.defer ? { defer: true } : {}),
+    })),
+    runcmd: doc.commands.map((c) => [...c]),
+  };
+  return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
+}

@@ -1,0 +1,4 @@
+// Layer 3: pure functions from a host's role and the study's config to the files and the one
+// #cloud-config document the host needs. No Pulumi: tested with the real programs.
+export * from "./cloudConfig";
+export * from "./roles";

@@ -1,0 +1,24 @@
+// The Pulumi program: read `studyhost:*` config, build the Study, return the stack outputs.
+// Kept apart from stacks/index.ts so the offline plan and the tests can run it more than once.
+import * as pulumi from "@pulumi/pulumi";
+import { readStudyConfig } from "../src/config";
+import { Study } from "./study";
+
+export function studyProgram() {
+  // Validation happens before the first resource: a bad key stops here with one line.
+  const config = readStudyConfig();
+  const study = new Study("study", config);
+  return {
+    url: study.url,
+    tier: config.tier,
+    cloud: config.cloud,
+    region: config.region,
+    publicIpv4: study.app.publicIpv4,
+    publicIpv6: study.app.ipv6 ?? pulumi.output(undefined),
+    sshCommand: study.sshCommand,
+    databaseHost: study.database?.host ?? pulumi.output(config.database.engine),
+    dnsRecords: study.dns.records,
+    monthlyCostUsd: study.cost.monthlyUsd,
+    cost: study.cost,
+  };
+}

@@ -1,0 +1,55 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AppServer, Dns, Firewall, Network, PostgresHost, Tls, databaseRules, webRules } from "../components";
+import type { StudyConfig } from "../src/config";
+import { CostSummary, summarize } from "../src/tiers/cost";
+
+/**
+ * A whole study server for one tier, composed from the components. The tier table (src/tiers) decides
+ * what is built: the database on the app host (small, large) or on a host of its own (two-server).
+ * Cost: see `cost`, itemised from the catalog's list prices.
+ */
+export class Study extends pulumi.ComponentResource {
+  readonly url: string;
+  readonly app: AppServer;
+  readonly database?: PostgresHost;
+  readonly dns: Dns;
+  readonly cost: CostSummary;
+  /** `ssh admin@address`, for the operator. */
+  readonly sshCommand: pulumi.Output<string>;
+
+  /**
+   * @param name the stem of every child's name. Child names are identity: renaming a released stack's
+   *   Study replaces everything it holds, data hosts included (they are protected, so the update fails).
+   * @param config a validated configuration from `parseStudyConfig` or `readStudyConfig`.
+   */
+  constructor(name: string, config: StudyConfig, opts?: pulumi.ComponentResourceOptions) {
+    super("studyhost:stacks:Study", name, {}, opts);
+    const parent = { parent: this };
+    const { cloud, region } = config;
+
+    const network = new Network(`${name}-network`, { cloud, region }, parent);
+    const appFirewall = new Firewall(`${name}-app-firewall`, { cloud, network, inbound: webRules(config.adminCidrs) }, parent);
+
+    if (config.database.engine === "postgres") {
+      const firewall =
+        config.tierSpec.databasePlacement === "own-host"
+          ? new Firewall(`${name}-db-firewall`, { cloud, network, inbound: databaseRules(config.adminCidrs, appFirewall) }, parent)
+          : undefined;
+      this.database = new PostgresHost(`${name}-db`, { config, network, firewall }, parent);
+    }
+
+    const domains = [config.domain, ...config.extraDomains];
+    const tls = new Tls(`${name}-tls`, { domains, email: config.adminEmail, acmeDirectory: config.tls.acmeDirectory, caBundle: config.tls.caBundle }, parent);
+    this.app = new AppServer(`${name}-app`, { config, network, firewall: appFirewall, tls, database: this.database }, parent);
+    this.dns = new Dns(
+      `${name}-dns`,
+      { cloud, zone: config.dnsZone, names: domains, ipv4: this.app.publicIpv4, ipv6: this.app.ipv6, caaIssuers: tls.caaIssuers, manage: config.manageDns },
+      parent,
+    );
+
+    this.url = `https://${config.domain}/`;
+    this.sshCommand = pulumi.interpolate`ssh ${config.adminUser}@${this.app.publicIpv4}`;
+    this.cost = summarize(cloud, [...this.app.costItems, ...(this.database?.costItems ?? [])]);
+    this.registerOutputs({ url: this.url, sshCommand: this.sshCommand, monthlyUsd: this.cost.monthlyUsd });
+  }
+}
