@@ -14,7 +14,8 @@ export function studyProgram() {
     cloud: config.cloud,
     region: config.region,
     publicIpv4: study.app.publicIpv4,
-    publicIpv6: study.app.ipv6 ?? pulumi.output(undefined),
+    // Only where the cloud gives IPv6 (Pulumi drops undefined outputs with a warning).
+    ...(study.app.ipv6 ? { publicIpv6: study.app.ipv6 } : {}),
     sshCommand: study.sshCommand,
     databaseHost: study.database?.host ?? pulumi.output(config.database.engine),
     dnsRecords: study.dns.records,

@@ -118,6 +118,8 @@ export async function planProgram(options: PlanOptions): Promise<PlanResult> {
   try {
     outputs = ((await pulumi.runtime.runInPulumiStack(async () => program())) ?? {}) as Record<string, unknown>;
     await pulumi.runtime.awaitStackRegistrations();
+    // Let the stack's own registerOutputs call finish, so no RPC is left in flight.
+    await pulumi.runtime.disconnect();
   } finally {
     monitor.registerResource = register;
   }

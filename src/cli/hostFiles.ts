@@ -1,0 +1,37 @@
+// `plan --out DIR`: each host's user data exactly as the VM would receive it, and every file its
+// #cloud-config writes, under DIR/<host>/. Secrets in it are the plan's placeholders, never real ones.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parse } from "yaml";
+import type { PlanResult } from "../plan";
+
+/** Types of the resources that boot a host from user data. */
+const MACHINE_TYPES = new Set(["digitalocean:index/droplet:Droplet", "aws:ec2/instance:Instance"]);
+
+export interface WrittenHost {
+  readonly host: string;
+  readonly dir: string;
+  readonly files: string[];
+}
+
+export function writeHostFiles(plan: PlanResult, outDir: string): WrittenHost[] {
+  const written: WrittenHost[] = [];
+  for (const r of plan.resources.filter((x) => MACHINE_TYPES.has(x.type))) {
+    const userData = plan.rawInputs.get(r.name)?.userData;
+    if (typeof userData !== "string") continue;
+    const host = r.name.replace(/-server$/, "");
+    const dir = join(outDir, host);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "user-data"), userData);
+    const files = ["user-data"];
+    const doc = parse(userData) as { write_files?: { path: string; content: string }[] };
+    for (const f of doc.write_files ?? []) {
+      const target = join(dir, "files", f.path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, f.content);
+      files.push(join("files", f.path));
+    }
+    written.push({ host, dir, files });
+  }
+  return written;
+}
