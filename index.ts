@@ -1,0 +1,12 @@
+// The studyhost package: `import { AppServer, PostgresHost, smallStudy } from "studyhost"`.
+// Components (layer 4), the tier stacks (layer 5), configuration parsing (layer 1), and, namespaced,
+// the pure host renderer (layer 3) and the tier table (layer 2).
+export * from "./components";
+export { Study } from "./stacks/study";
+export { smallStudy, largeStudy, twoServerStudy } from "./stacks/tiers";
+export type { StudyInput } from "./stacks/tiers";
+export { parseStudyConfig, readStudyConfig, ConfigError, NAMESPACE } from "./src/config";
+export type { StudyConfig, StudyConfigInput } from "./src/config";
+export type { CostItem, CostSummary } from "./src/tiers/cost";
+export * as host from "./src/host";
+export * as tiers from "./src/tiers";
