@@ -120,6 +120,8 @@ function expectation(issue: z.core.$ZodIssue): string {
 }
 
 function show(value: unknown): string {
+  // Never echo key material into logs or CI output.
+  if (typeof value === "string" && value.includes("PRIVATE KEY")) return "a private key";
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -54,13 +54,16 @@ function computedState(type: string, name: string, inputs: State): { id: string;
   }
 }
 
+/** The id the mock AWS gives the image of this name, so tests can see which image was looked up. */
+export const mockImageId = (imageName: string) => `ami-0${hex(imageName, 16)}`;
+
 /** Results of the data sources the stacks call (functions, in Pulumi's terms). */
 function callResult(token: string, inputs: State): State {
   switch (token) {
     case "aws:ec2/getAmi:getAmi": {
       const filters = (inputs.filters as { name: string; values: string[] }[] | undefined) ?? [];
       const imageName = filters.find((f) => f.name === "name")?.values[0] ?? "unknown";
-      return { id: `ami-0${hex(imageName, 16)}`, name: imageName, imageId: `ami-0${hex(imageName, 16)}` };
+      return { id: mockImageId(imageName), name: imageName, imageId: mockImageId(imageName) };
     }
     case "aws:route53/getZone:getZone":
       return { zoneId: `Z0${hex(String(inputs.name), 12).toUpperCase()}`, name: inputs.name };

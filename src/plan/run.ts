@@ -2,6 +2,7 @@
 // resource with its inputs and options (protect, retainOnDelete, ignoreChanges, deleteBeforeReplace).
 // Resource options never reach the mocks, so we read them off the mock monitor's requests.
 import * as pulumi from "@pulumi/pulumi";
+import { fromPulumiConfig, parseStudyConfig } from "../config";
 import { studyMocks } from "./mocks";
 import type { CostSummary } from "../tiers/cost";
 
@@ -75,6 +76,11 @@ export async function planProgram(options: PlanOptions): Promise<PlanResult> {
   const inputsByKey = new Map<string, Record<string, unknown>>();
   const seen: { key: string; urn?: string; type: string; name: string; parent?: string; custom: boolean; options: ResourceOptionsSeen }[] = [];
 
+  if (!options.program) {
+    // The studyhost program validates its config first thing; doing it here too means a bad config
+    // rejects with its one-line ConfigError before the mock engine even starts.
+    parseStudyConfig(fromPulumiConfig(options.config));
+  }
   pulumi.runtime.setAllConfig(options.config, [...(options.secretKeys ?? [])]);
   await pulumi.runtime.setMocks(
     {
@@ -114,6 +120,10 @@ export async function planProgram(options: PlanOptions): Promise<PlanResult> {
   };
 
   const program = options.program ?? (() => require("../../stacks/program").studyProgram());
+  // A program that throws also rejects promises inside Pulumi's stack resource that nobody awaits;
+  // `pulumi up`'s language host absorbs those, and so must we, or Node ends the process.
+  const absorb = () => undefined;
+  process.on("unhandledRejection", absorb);
   let outputs: Record<string, unknown>;
   try {
     outputs = ((await pulumi.runtime.runInPulumiStack(async () => program())) ?? {}) as Record<string, unknown>;
@@ -122,6 +132,7 @@ export async function planProgram(options: PlanOptions): Promise<PlanResult> {
     await pulumi.runtime.disconnect();
   } finally {
     monitor.registerResource = register;
+    process.off("unhandledRejection", absorb);
   }
 
   const resources: PlannedResource[] = seen

@@ -1,0 +1,134 @@
+// Every tier on AWS, planned under the mock engine: VPC, security groups, instances on the pinned
+// Ubuntu image, encrypted EBS data volumes, elastic IP, Route 53 records, options and cost.
+import { mockImageId, PlanResult } from "../src/plan";
+import { ubuntuImageName } from "../src/clouds/aws";
+import { one, ofType, planOf, studyConfig, typeCounts } from "./helpers";
+
+const T = {
+  instance: "aws:ec2/instance:Instance",
+  volume: "aws:ebs/volume:Volume",
+  attachment: "aws:ec2/volumeAttachment:VolumeAttachment",
+  group: "aws:ec2/securityGroup:SecurityGroup",
+  defaultGroup: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+  eip: "aws:ec2/eip:Eip",
+  eipAssociation: "aws:ec2/eipAssociation:EipAssociation",
+  record: "aws:route53/record:Record",
+  vpc: "aws:ec2/vpc:Vpc",
+  subnet: "aws:ec2/subnet:Subnet",
+};
+
+const plans: Record<string, PlanResult> = {};
+beforeAll(async () => {
+  plans.small = await planOf(studyConfig("aws", "small", { database: { engine: "sqlite" } }));
+  plans.large = await planOf(studyConfig("aws", "large", { region: "eu-west-1" }));
+  plans.twoServer = await planOf(studyConfig("aws", "two-server"));
+});
+
+type Ingress = { fromPort: number; toPort: number; cidrBlocks?: string[]; ipv6CidrBlocks?: string[]; securityGroups?: string[] };
+const ingress = (g: { inputs: Record<string, unknown> }) =>
+  (g.inputs.ingress as Ingress[]).map((r) => ({ port: r.fromPort, to: r.toPort, v4: r.cidrBlocks ?? [], v6: r.ipv6CidrBlocks ?? [], groups: r.securityGroups ?? [] }));
+
+describe("resources per tier", () => {
+  test("small: a VPC with one public subnet, one instance, its volume and elastic IP", () => {
+    expect(typeCounts(plans.small)).toEqual({
+      [T.vpc]: 1, [T.defaultGroup]: 1, "aws:ec2/internetGateway:InternetGateway": 1, [T.subnet]: 1,
+      "aws:ec2/routeTable:RouteTable": 1, "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
+      [T.group]: 1, "random:index/randomPassword:RandomPassword": 2, [T.volume]: 1, [T.instance]: 1,
+      [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4,
+    });
+  });
+
+  test.each([
+    ["small", "t3.micro", 10],
+    ["large", "t3.medium", 50],
+    ["twoServer", "t3.small", 20],
+  ])("%s: app instance %s with an encrypted %d GB gp3 data volume in the subnet's zone", (tier, type, gb) => {
+    const instance = one(plans[tier], T.instance, "study-app-server");
+    expect(instance.inputs.instanceType).toBe(type);
+    expect(instance.inputs.metadataOptions).toMatchObject({ httpTokens: "required" });
+    expect(instance.inputs.rootBlockDevice).toMatchObject({ encrypted: true, volumeType: "gp3" });
+    const volume = one(plans[tier], T.volume, "study-app-data");
+    expect(volume.inputs).toMatchObject({ size: gb, type: "gp3", encrypted: true });
+    expect(volume.inputs.availabilityZone).toBe(instance.inputs.availabilityZone);
+  });
+
+  test("the AMI is the pinned Ubuntu 24.04 build, looked up by name (same id for every host)", () => {
+    const amis = ofType(plans.twoServer, T.instance).map((i) => i.inputs.ami);
+    expect(new Set(amis)).toEqual(new Set([mockImageId(ubuntuImageName("x86_64"))]));
+    expect(ubuntuImageName("x86_64")).toMatch(/^ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-\d{8}$/);
+  });
+
+  test("two-server: database instance t3.small with a 50 GB volume and no elastic IP", () => {
+    expect(one(plans.twoServer, T.instance, "study-db-server").inputs.instanceType).toBe("t3.small");
+    expect(one(plans.twoServer, T.volume, "study-db-data").inputs.size).toBe(50);
+    expect(ofType(plans.twoServer, T.eip)).toHaveLength(1);
+  });
+
+  test("the region picks the zone", () => {
+    expect(one(plans.large, T.subnet).inputs.availabilityZone).toBe("eu-west-1a");
+  });
+});
+
+describe("security groups", () => {
+  test("app host: 80 and 443 from anywhere, 22 from the admin networks (v4 and v6 split), nothing else", () => {
+    expect(ingress(one(plans.twoServer, T.group, "study-app-firewall"))).toEqual([
+      { port: 80, to: 80, v4: ["0.0.0.0/0"], v6: ["::/0"], groups: [] },
+      { port: 443, to: 443, v4: ["0.0.0.0/0"], v6: ["::/0"], groups: [] },
+      { port: 22, to: 22, v4: ["203.0.113.0/24"], v6: ["2001:db8:1::/48"], groups: [] },
+    ]);
+  });
+
+  test("database host: 5432 only from the app's security group, 22 from admins", () => {
+    const appInstance = one(plans.twoServer, T.instance, "study-app-server");
+    const appGroup = (appInstance.inputs.vpcSecurityGroupIds as string[])[0];
+    expect(ingress(one(plans.twoServer, T.group, "study-db-firewall"))).toEqual([
+      { port: 5432, to: 5432, v4: [], v6: [], groups: [appGroup] },
+      { port: 22, to: 22, v4: ["203.0.113.0/24"], v6: ["2001:db8:1::/48"], groups: [] },
+    ]);
+    const dbGroups = one(plans.twoServer, T.instance, "study-db-server").inputs.vpcSecurityGroupIds as string[];
+    expect(dbGroups).toHaveLength(1);
+    expect(dbGroups[0]).not.toBe(appGroup);
+  });
+
+  test("the VPC's default security group is stripped of every rule", () => {
+    const d = one(plans.small, T.defaultGroup);
+    expect(d.inputs.ingress ?? []).toEqual([]);
+    expect(d.inputs.egress ?? []).toEqual([]);
+  });
+});
+
+describe("DNS in Route 53", () => {
+  test("an A and a CAA record per name, no AAAA (no IPv6 on AWS as configured)", () => {
+    const records = ofType(plans.small, T.record).map((r) => `${r.inputs.name} ${r.inputs.type} ${(r.inputs.records as string[]).join(",")}`).sort();
+    const ip = plans.small.outputs.publicIpv4;
+    expect(records).toEqual(
+      [`study.example.org A ${ip}`, 'study.example.org CAA 0 issue "letsencrypt.org"', `www.study.example.org A ${ip}`, 'www.study.example.org CAA 0 issue "letsencrypt.org"'].sort(),
+    );
+    expect(plans.small.outputs.publicIpv6).toBeUndefined();
+    for (const r of ofType(plans.small, T.record)) expect(r.inputs.zoneId).toMatch(/^Z0/);
+  });
+});
+
+describe("options that keep data safe", () => {
+  test("volumes and the database instance are protected and retained; instances ignore user data and keys", () => {
+    const dataBearing = [...ofType(plans.twoServer, T.volume), one(plans.twoServer, T.instance, "study-db-server")];
+    for (const r of dataBearing) expect(r.options).toMatchObject({ protect: true, retainOnDelete: true });
+    for (const i of ofType(plans.twoServer, T.instance)) expect(i.options.ignoreChanges).toEqual(["userData", "userDataBase64", "keyName"]);
+    for (const a of [...ofType(plans.twoServer, T.attachment), ...ofType(plans.twoServer, T.eipAssociation)]) {
+      expect(a.options.deleteBeforeReplace).toBe(true);
+    }
+  });
+});
+
+describe("cost", () => {
+  test.each([
+    ["small", 13.64],
+    ["large", 39.62],
+    ["twoServer", 46.46],
+  ])("%s costs $%d a month at us-east-1 list prices", (tier, usd) => {
+    const cost = plans[tier].outputs.cost as { monthlyUsd: number; note: string; items: { item: string }[] };
+    expect(cost.monthlyUsd).toBeCloseTo(usd, 2);
+    expect(cost.note).toMatch(/us-east-1/);
+    expect(cost.items.map((i) => i.item)).toContain("study-app: public IPv4 address");
+  });
+});

@@ -1,0 +1,107 @@
+// Bad input never reaches the cloud: each mistake stops with one line naming the key, the value given
+// and what is valid, and the program registers no resource.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, parseStudyConfig } from "../src/config";
+import { studyMocks } from "../src/plan";
+import { asPulumiConfig, PLACEHOLDER_KEY, studyConfig } from "./helpers";
+
+const base = studyConfig("digitalocean", "small");
+const app = base.app as Record<string, unknown>;
+
+function errorFor(overrides: Record<string, unknown>, cloud: "digitalocean" | "aws" = "digitalocean"): string {
+  try {
+    parseStudyConfig({ ...studyConfig(cloud, "small"), ...overrides });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    const message = (err as Error).message;
+    expect(message).not.toContain("\n");
+    return message;
+  }
+  throw new Error(`no error for ${JSON.stringify(overrides)}`);
+}
+
+describe("the one-line error names the key, the value and what is valid", () => {
+  test.each<[string, Record<string, unknown>, string]>([
+    ["unknown tier", { tier: "medium" }, 'studyhost:tier: got "medium"; expected one of small, large, two-server'],
+    ["unknown cloud", { cloud: "gcp" }, 'studyhost:cloud: got "gcp"; expected one of digitalocean, aws'],
+    ["sqlite beyond small", { tier: "large", database: { engine: "sqlite" } }, 'studyhost:database.engine: got "sqlite"; sqlite is allowed only on the small tier; the large tier needs postgres'],
+    ["malformed domain", { domain: "study_site.example.org" }, 'studyhost:domain: got "study_site.example.org"; expected a DNS name of letters, digits and inner hyphens, such as study.example.org'],
+    ["single-label domain", { domain: "localhost" }, 'studyhost:domain: got "localhost"; expected a fully qualified DNS name such as study.example.org'],
+    ["malformed extra name", { extraDomains: ["www..example.org"] }, 'studyhost:extraDomains.0: got "www..example.org"; expected a DNS name of letters, digits and inner hyphens, such as study.example.org'],
+    ["malformed email", { adminEmail: "it-at-example.org" }, 'studyhost:adminEmail: got "it-at-example.org"; expected an email address such as research-it@example.org'],
+    ["malformed CIDR", { adminCidrs: ["203.0.113.0/33"] }, 'studyhost:adminCidrs.0: got "203.0.113.0/33"; expected an IPv4 or IPv6 CIDR block such as 203.0.113.0/24 or 2001:db8::/48'],
+    ["SSH open to all IPv4", { adminCidrs: ["0.0.0.0/0"] }, 'studyhost:adminCidrs.0: got "0.0.0.0/0"; this opens SSH and the admin paths to the whole internet; list your own networks, or set studyhost:allowSshFromAnywhere to true'],
+    ["SSH open to all IPv6", { adminCidrs: ["203.0.113.0/24", "::/0"] }, 'studyhost:adminCidrs.1: got "::/0"; this opens SSH and the admin paths to the whole internet; list your own networks, or set studyhost:allowSshFromAnywhere to true'],
+    ["size below the floor", { sizes: { app: "s-1vcpu-512mb-10gb" } }, 'studyhost:sizes.app: got "s-1vcpu-512mb-10gb"; 1 vCPU / 0.5 GB RAM is below the small tier\'s floor (1 vCPU, 1 GB RAM, 10 GB storage); expected one of s-1vcpu-1gb, s-1vcpu-2gb, s-2vcpu-2gb, s-2vcpu-4gb, s-4vcpu-8gb'],
+    ["unknown size", { sizes: { app: "s-64vcpu" } }, 'studyhost:sizes.app: got "s-64vcpu"; not a digitalocean size studyhost knows; expected one of s-1vcpu-1gb, s-1vcpu-2gb, s-2vcpu-2gb, s-2vcpu-4gb, s-4vcpu-8gb'],
+    ["volume below the floor", { volumes: { appGb: 5 } }, "studyhost:volumes.appGb: got 5; expected from 10 GB (the small tier's floor) to 16384 GB"],
+    ["region the cloud lacks", { region: "us-east-1" }, 'studyhost:region: got "us-east-1"; digitalocean has no such region; expected one of ams3, atl1, blr1, fra1, lon1, nyc1, nyc2, nyc3, sfo2, sfo3, sgp1, syd1, tor1'],
+    ["nginx's port", { app: { ...app, port: 443 } }, "studyhost:app.port: got 443; port 443 is used by nginx (https) on the host; choose another port from 1024 to 65535, such as 8000"],
+    ["PostgreSQL's port", { app: { ...app, port: 5432 } }, "studyhost:app.port: got 5432; port 5432 is used by PostgreSQL on the host; choose another port from 1024 to 65535, such as 8000"],
+    ["a privileged port", { app: { ...app, port: 81 } }, "studyhost:app.port: got 81; expected a port from 1024 to 65535 (the app runs without root), such as 8000"],
+    ["not a public key", { sshKeys: ["ssh-rsa hello"] }, "studyhost:sshKeys.0: got \"ssh-rsa hello\"; expected one OpenSSH public key line starting with ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256 or another OpenSSH key type"],
+    ["a private key", { sshKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"] }, 'studyhost:sshKeys.0: got a private key; this is a PRIVATE key: give the public key (the .pub file) and keep the private key secret'],
+    ["a key body of another type", { sshKeys: [PLACEHOLDER_KEY.replace("ssh-ed25519", "ssh-rsa")] }, expect.stringMatching(/^studyhost:sshKeys\.0: got .*; the key body does not encode a ssh-rsa key; copy the whole line from the \.pub file$/) as unknown as string],
+    ["a misspelt key", { teir: "small" }, "studyhost:teir: unknown key; valid keys here are cloud, region, tier, domain, extraDomains, dnsZone, manageDns, adminEmail, adminCidrs, allowSshFromAnywhere, adminUser, sshKeys, app, database, backups, sizes, volumes, tls"],
+    ["an unknown app kind", { app: { ...app, kind: "php" } }, 'studyhost:app.kind: got "php"; expected an app with kind: python or kind: container'],
+    ["an app without a source", { app: { kind: "python", start: "x" } }, "studyhost:app.source: missing; expected either { git: URL, ref: tag } or { pip: requirement }"],
+    ["a database size on a one-host tier", { sizes: { database: "s-2vcpu-2gb" } }, 'studyhost:sizes.database: got "s-2vcpu-2gb"; the small tier has no database host; only the two-server tier takes sizes.database'],
+  ])("%s", (_label, overrides, expected) => {
+    expect(errorFor(overrides)).toEqual(expected);
+  });
+
+  test("a missing required key says what it needs", () => {
+    const { domain: _d, ...withoutDomain } = base;
+    expect(() => parseStudyConfig(withoutDomain)).toThrow("studyhost:domain: missing; expected a DNS name such as study.example.org");
+  });
+
+  test("AWS regions and sizes are checked against AWS's lists", () => {
+    expect(errorFor({ region: "fra1" }, "aws")).toMatch(/^studyhost:region: got "fra1"; aws has no such region; expected one of af-south-1, /);
+    expect(errorFor({ tier: "large", sizes: { app: "t3.small" } }, "aws")).toMatch(/^studyhost:sizes\.app: got "t3\.small"; 2 vCPU \/ 2 GB RAM is below the large tier's floor .*expected one of t4g\.medium, t3\.medium$/);
+  });
+});
+
+describe("valid input", () => {
+  test("defaults are filled in and the cheapest size meeting the floor is chosen", () => {
+    const c = parseStudyConfig(base);
+    expect(c.region).toBe("nyc3");
+    expect(c.dnsZone).toBe("example.org");
+    expect(c.database).toEqual({ engine: "postgres", name: "study" });
+    expect(c.backups).toMatchObject({ keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
+    expect(c.hosts.app.size.slug).toBe("s-1vcpu-1gb");
+    expect(c.hosts.app.volumeGb).toBe(10);
+    expect(c.tls.acmeDirectory).toBe("https://acme-v02.api.letsencrypt.org/directory");
+  });
+
+  test("a bare address is read as one host; the whole internet is accepted only with the opt-in key", () => {
+    expect(parseStudyConfig({ ...base, adminCidrs: ["198.51.100.7"] }).adminCidrs).toEqual(["198.51.100.7/32"]);
+    expect(parseStudyConfig({ ...base, adminCidrs: ["0.0.0.0/0"], allowSshFromAnywhere: true }).adminCidrs).toEqual(["0.0.0.0/0"]);
+  });
+
+  test("a container app and an arm64 size override are accepted", () => {
+    const c = parseStudyConfig({
+      ...studyConfig("aws", "large"),
+      sizes: { app: "t4g.medium" },
+      app: { kind: "container", image: "ghcr.io/example/app:1.0", port: 3000, volumes: [{ name: "data", containerPath: "/data" }] },
+    });
+    expect(c.hosts.app.size).toMatchObject({ slug: "t4g.medium", arch: "arm64" });
+  });
+});
+
+describe("a bad configuration creates nothing", () => {
+  test("the stack program stops before registering any resource", async () => {
+    const registered: string[] = [];
+    pulumi.runtime.setAllConfig(asPulumiConfig({ ...base, tier: "medium" }));
+    await pulumi.runtime.setMocks(
+      { newResource: (args) => (registered.push(args.type), studyMocks.newResource(args)), call: studyMocks.call },
+      "studyhost",
+      "bad",
+      false,
+    );
+    const { studyProgram } = await import("../stacks/program");
+    // The program reads and checks its config before constructing anything: it throws synchronously.
+    expect(() => studyProgram()).toThrow(/^studyhost:tier: got "medium"/);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(registered).toEqual([]);
+  });
+});

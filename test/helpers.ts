@@ -1,0 +1,50 @@
+// Shared test fixtures: a valid study configuration per cloud and tier, and a plan of it under the
+// same mock engine `studyhost plan` uses.
+import { planProgram, PlanResult, PlannedResource } from "../src/plan";
+import type { CloudName } from "../src/tiers";
+
+/** The example stacks' placeholder: a well-formed ed25519 public key whose key material is all zeros. */
+export const PLACEHOLDER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA placeholder-replace-with-your-own-public-key";
+
+export function studyConfig(cloud: CloudName, tier: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    cloud,
+    tier,
+    domain: "study.example.org",
+    extraDomains: ["www.study.example.org"],
+    adminEmail: "research-it@example.org",
+    adminCidrs: ["203.0.113.0/24", "2001:db8:1::/48"],
+    sshKeys: [PLACEHOLDER_KEY],
+    app: {
+      kind: "python",
+      name: "study",
+      source: { git: "https://git.example.org/lab/study.git", ref: "v1.0.0" },
+      start: "gunicorn -b 127.0.0.1:${PORT} app:app",
+    },
+    ...overrides,
+  };
+}
+
+/** Config as the Pulumi CLI hands it to a program: "studyhost:key" -> string, objects as JSON. */
+export function asPulumiConfig(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [`studyhost:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+export function planOf(config: Record<string, unknown>, stack = "test"): Promise<PlanResult> {
+  return planProgram({ stack, config: asPulumiConfig(config) });
+}
+
+export const ofType = (plan: PlanResult, type: string): PlannedResource[] => plan.resources.filter((r) => r.type === type);
+
+export function one(plan: PlanResult, type: string, name?: string): PlannedResource {
+  const found = ofType(plan, type).filter((r) => name === undefined || r.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+  return found[0];
+}
+
+/** Count of cloud resources by type. */
+export function typeCounts(plan: PlanResult): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of plan.resources.filter((x) => x.custom)) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,71 @@
+// Changing the app, its version, the keys or the admin list must replace nothing that holds data:
+// every protected resource keeps its name and inputs; only what a machine ignores may change.
+import * as pulumi from "@pulumi/pulumi";
+import { PLACEHOLDER_KEY, planOf, studyConfig } from "./helpers";
+import { planProgram, PlanResult } from "../src/plan";
+import { parseStudyConfig } from "../src/config";
+import { Study } from "../stacks/study";
+
+const dataBearing = (plan: PlanResult) => plan.resources.filter((r) => r.options.protect);
+const byName = (plan: PlanResult) => new Map(dataBearing(plan).map((r) => [r.name, r]));
+
+describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => {
+  let before: PlanResult;
+  beforeAll(async () => {
+    before = await planOf(studyConfig(cloud, "two-server"));
+  });
+
+  test("the data-bearing resources are the volumes and the database host", () => {
+    expect([...byName(before).keys()].sort()).toEqual(["study-app-data", "study-db-data", "study-db-server"]);
+  });
+
+  test("a new app version changes no data-bearing resource's name or inputs, and does reach the app host", async () => {
+    const config = studyConfig(cloud, "two-server");
+    const after = await planOf({ ...config, app: { ...(config.app as object), source: { git: "https://git.example.org/lab/study.git", ref: "v2.0.0" } } });
+    const old = byName(before);
+    for (const r of dataBearing(after)) {
+      expect(old.get(r.name)?.urn).toBe(r.urn);
+      expect(r.inputs).toEqual(old.get(r.name)?.inputs);
+      expect(before.rawInputs.get(r.name)).toEqual(after.rawInputs.get(r.name));
+    }
+    expect(dataBearing(after)).toHaveLength(old.size);
+    // The change is real: the app host's user data differs (and the machine ignores it).
+    expect(after.rawInputs.get("study-app-server")?.userData).not.toEqual(before.rawInputs.get("study-app-server")?.userData);
+    expect(String(after.rawInputs.get("study-app-server")?.userData)).toContain("v2.0.0");
+  });
+
+  test("new SSH keys and admin networks touch data-bearing resources only in inputs they ignore", async () => {
+    const after = await planOf({ ...studyConfig(cloud, "two-server"), adminCidrs: ["192.0.2.0/24"], sshKeys: [PLACEHOLDER_KEY.replace("placeholder", "another")] });
+    const old = byName(before);
+    const changedSomewhere: string[] = [];
+    for (const r of dataBearing(after)) {
+      const changed = Object.keys({ ...r.inputs, ...old.get(r.name)!.inputs }).filter(
+        (k) => JSON.stringify(after.rawInputs.get(r.name)?.[k]) !== JSON.stringify(before.rawInputs.get(r.name)?.[k]),
+      );
+      for (const key of changed) expect(r.options.ignoreChanges).toContain(key);
+      changedSomewhere.push(...changed.map((k) => `${r.name}.${k}`));
+    }
+    // The database host's user data carries the keys: the change is there, and ignored.
+    expect(changedSomewhere).toEqual(["study-db-server.userData"]);
+  });
+});
+
+describe("secrets", () => {
+  test("generated secrets are Pulumi secrets and never the same as a default", async () => {
+    let study!: Study;
+    await planProgram({
+      stack: "secrets",
+      config: {},
+      program: () => {
+        study = new Study("study", parseStudyConfig(studyConfig("digitalocean", "two-server")));
+        return {};
+      },
+    });
+    const secretOutputs = [study.app.secretKey, study.app.adminPassword, study.app.userData, study.database!.appPassword, study.database!.analystPassword];
+    for (const out of secretOutputs) expect(await (out as any).isSecret).toBe(true);
+    const values = await Promise.all(secretOutputs.slice(0, 4).map((o) => new Promise<string>((r) => o.apply(r))));
+    expect(new Set(values).size).toBe(4);
+    expect(pulumi.Output.isInstance(study.app.publicIpv4)).toBe(true);
+    expect(await (study.app.publicIpv4 as any).isSecret).toBe(false);
+  });
+});
