@@ -1,0 +1,93 @@
+// The `studyhost` command as a user runs it: the compiled bin (built by `npm test` / `npm install`),
+// in a child process, on the example stack files.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+
+const root = join(__dirname, "..");
+const bin = join(root, "bin", "studyhost.js");
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8" });
+
+beforeAll(() => {
+  if (!existsSync(join(root, "dist", "src", "cli", "main.js"))) throw new Error("dist/ is missing: run `npm run build` (npm test does)");
+});
+
+test.each(["small", "large", "two-server"])("plan of Pulumi.%s.yaml: every resource, its options, outputs and cost", (stack) => {
+  const r = run("plan", "--config", `Pulumi.${stack}.yaml`);
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^Plan of stack "[a-z-]+" \(offline, Pulumi mock engine\): \d+ cloud resources in \d+ components/);
+  expect(r.stdout).toContain("options: protect, retainOnDelete");
+  expect(r.stdout).toContain("options: deleteBeforeReplace");
+  expect(r.stdout).toMatch(/options: ignoreChanges \[userData, /);
+  expect(r.stdout).toContain("userData: \"[secret]\"");
+  expect(r.stdout).toMatch(/url: https:\/\/[a-z.-]+\.example\.org\//);
+  expect(r.stdout).toMatch(/\n  total +\$\d+\.\d\d\n$/);
+  expect(r.stdout).not.toContain("plan-placeholder");
+});
+
+test("--json prints { resources, outputs, cost } with secrets masked", () => {
+  const r = run("plan", "--config", "Pulumi.two-server.yaml", "--json");
+  expect(r.status).toBe(0);
+  const plan = JSON.parse(r.stdout);
+  expect(Object.keys(plan).sort()).toEqual(["cost", "outputs", "resources"]);
+  for (const res of plan.resources) expect(Object.keys(res).sort()).toEqual(["inputs", "name", "options", "parent", "type", "urn"]);
+  const volumes = plan.resources.filter((x: { type: string }) => x.type === "digitalocean:index/volume:Volume");
+  expect(volumes).toHaveLength(2);
+  for (const v of volumes) expect(v.options).toMatchObject({ protect: true, retainOnDelete: true });
+  expect(plan.cost.monthlyUsd).toBe(43);
+  expect(plan.cost.items.length).toBeGreaterThan(0);
+  expect(plan.outputs.url).toBe("https://study.example.org/");
+  expect(r.stdout).not.toContain("plan-placeholder");
+});
+
+test("--out writes each host's user data and the files it installs", () => {
+  const out = mkdtempSync(join(tmpdir(), "studyhost-out-"));
+  try {
+    const r = run("plan", "--config", "Pulumi.two-server.yaml", "--out", out);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/wrote \d+ files for study-app under /);
+    const userData = readFileSync(join(out, "study-app", "user-data"), "utf8");
+    expect(userData.startsWith("#cloud-config\n")).toBe(true);
+    const written = (parse(userData) as { write_files: { path: string; content: string }[] }).write_files;
+    for (const f of written) expect(readFileSync(join(out, "study-app", "files", f.path), "utf8")).toBe(f.content);
+    expect(statSync(join(out, "study-db", "user-data")).isFile()).toBe(true);
+    expect(readFileSync(join(out, "study-app", "files", "etc", "dashboard", "env"), "utf8")).toContain("DATABASE_URL=");
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("a bad config exits 1 with one line naming the key, and no stack trace", () => {
+  const dir = mkdtempSync(join(tmpdir(), "studyhost-bad-"));
+  try {
+    const file = join(dir, "Pulumi.bad.yaml");
+    writeFileSync(file, readFileSync(join(root, "Pulumi.small.yaml"), "utf8").replace("studyhost:tier: small", "studyhost:tier: medium"));
+    const r = run("plan", "--config", file);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe('studyhost:tier: got "medium"; expected one of small, large, two-server\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a DigitalOcean plan never loads @pulumi/aws; an AWS plan does", () => {
+  const script = (file: string) => `
+    const { planProgram, readStackFile } = require("./dist/src/plan");
+    const f = readStackFile(${JSON.stringify(file)});
+    planProgram(f).then(() => {
+      console.log(Object.keys(require.cache).some((k) => k.includes("node_modules/@pulumi/aws/")));
+    });`;
+  const doRun = spawnSync(process.execPath, ["-e", script("Pulumi.small.yaml")], { cwd: root, encoding: "utf8" });
+  const awsRun = spawnSync(process.execPath, ["-e", script("Pulumi.large.yaml")], { cwd: root, encoding: "utf8" });
+  expect(doRun.stdout.trim()).toBe("false");
+  expect(awsRun.stdout.trim()).toBe("true");
+});
+
+test("usage errors exit 2", () => {
+  expect(run("deploy").status).toBe(2);
+  expect(run("plan").stderr).toContain("--config");
+});
