@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// How long `studyhost plan` takes, as a user runs it: a fresh `node bin/studyhost.js plan --json`
+// process per run, for each example stack. The target (issue 2) is under 3 seconds per stack on the
+// project's 2-core machines. This prints what it measured and records it in bench/results/plan.json;
+// it asserts nothing (timings belong here, not in tests).
+const { spawnSync } = require("node:child_process");
+const { mkdirSync, writeFileSync } = require("node:fs");
+const { join } = require("node:path");
+const os = require("node:os");
+
+const root = join(__dirname, "..");
+const runs = Number(process.env.RUNS ?? 5);
+const stacks = ["small", "large", "two-server"];
+const results = [];
+
+for (const stack of stacks) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [join(root, "bin", "studyhost.js"), "plan", "--json", "--config", join(root, `Pulumi.${stack}.yaml`)], { encoding: "utf8" });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0) throw new Error(`plan of ${stack} failed: ${r.stderr}`);
+    times.push(ms);
+  }
+  times.sort((a, b) => a - b);
+  const resources = JSON.parse(spawnSync(process.execPath, [join(root, "bin", "studyhost.js"), "plan", "--json", "--config", join(root, `Pulumi.${stack}.yaml`)], { encoding: "utf8" }).stdout).resources.length;
+  results.push({ stack, runs, resources, minMs: Math.round(times[0]), medianMs: Math.round(times[Math.floor(times.length / 2)]), maxMs: Math.round(times[times.length - 1]) });
+}
+
+console.log(`studyhost plan, ${runs} fresh processes per stack (${os.cpus().length} cores, node ${process.version})`);
+console.log("stack        resources   min ms  median ms   max ms  target");
+for (const r of results) {
+  console.log(`${r.stack.padEnd(12)} ${String(r.resources).padStart(9)} ${String(r.minMs).padStart(8)} ${String(r.medianMs).padStart(10)} ${String(r.maxMs).padStart(8)}  ${r.medianMs < 3000 ? "under 3 s" : "OVER 3 s"}`);
+}
+mkdirSync(join(__dirname, "results"), { recursive: true });
+writeFileSync(join(__dirname, "results", "plan.json"), JSON.stringify({ measuredAt: new Date().toISOString(), cores: os.cpus().length, node: process.version, results }, null, 2) + "\n");
