@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadCloud, ServerHandle } from "../src/clouds";
 import type { StudyConfig } from "../src/config";
 import { DATA_MOUNT, DatabaseLink, renderAppHost, renderCloudConfig } from "../src/host";
-import { CostItem, machineCost, publicIpCost, volumeCost } from "../src/tiers/cost";
+import { CostItem, hostCost } from "../src/tiers/cost";
 import type { Firewall } from "./firewall";
 import type { Network } from "./network";
 import type { PostgresHost } from "./postgresHost";
@@ -11,22 +11,37 @@ import type { Tls } from "./tls";
 
 export interface AppServerArgs {
   /**
-   * The study's validated configuration (from `parseStudyConfig`): app, admin users and keys, the
-   * tier's size (`config.hosts.app`) and volume. Changing the app, its version, the keys or the admin
-   * list replaces nothing: the VM ignores user-data changes and app updates are re-provisioned.
-   * Changing the size resizes the VM in place (DigitalOcean) or stops and starts it (AWS). Changing
-   * the region replaces the VM; the data volume stays protected and must be moved by hand.
+   * The study's validated configuration: app, admin user and keys, the tier's machine size
+   * (`config.hosts.app.size`, cost per month in `costItems`) and data volume (`config.hosts.app.volumeGb`).
+   * Changing the app, its version, the keys or the admin networks replaces nothing: the VM ignores
+   * user-data changes (so those changes do not reach a running host until it is re-provisioned).
+   * Changing the size resizes the VM in place (DigitalOcean) or stops and starts it (AWS). Changing the
+   * region replaces the VM and the volume; the volume is protected, so that update stops instead.
+   * @example parseStudyConfig({ cloud: "digitalocean", tier: "small", domain: "study.example.org", ... })
    */
   readonly config: StudyConfig;
-  /** The private network the server joins. Changing it replaces the VM. */
+  /**
+   * The private network the server joins. Changing it replaces the VM (not the volume). Costs nothing.
+   * @example new Network("study-network", { cloud: "digitalocean", region: "fra1" })
+   */
   readonly network: Network;
-  /** The cloud firewall the server joins, normally `webRules(adminCidrs)`: 80, 443, and 22 from admins. */
+  /**
+   * The cloud firewall the server joins. Changing its rules updates it in place. Costs nothing.
+   * @example new Firewall("study-app-firewall", { cloud, network, inbound: webRules(["203.0.113.0/24"]) })
+   */
   readonly firewall: Firewall;
-  /** Certificate settings for the host's certbot. */
+  /**
+   * Certificate settings for the host's certbot (Let's Encrypt by default; free). Changing them
+   * replaces nothing.
+   * @example new Tls("study-tls", { domains: ["study.example.org"], email: "research-it@example.org" })
+   */
   readonly tls: Tls;
   /**
-   * The study's PostgreSQL, on this host ("same-host") or on its own. Omit only with
-   * `database.engine: sqlite` (small tier), which keeps the SQLite file on the data volume.
+   * The study's PostgreSQL, on this host ("same-host": no extra cost) or on its own (see its
+   * `costItems`). Omit only with `database.engine: sqlite` (small tier): the SQLite file then lives on
+   * this host's data volume.
+   * @default undefined (SQLite)
+   * @example new PostgresHost("study-db", { config, network })
    */
   readonly database?: PostgresHost;
 }
@@ -47,7 +62,7 @@ export class AppServer extends pulumi.ComponentResource {
   readonly ipv6?: pulumi.Output<string>;
   readonly secretKey: pulumi.Output<string>;
   readonly adminPassword: pulumi.Output<string>;
-  /** The rendered #cloud-config (secret: it holds the env file). */
+  /** The rendered #cloud-config (a secret, since it holds the env file's generated secrets). */
   readonly userData: pulumi.Output<string>;
   readonly costItems: readonly CostItem[];
 
@@ -66,7 +81,6 @@ export class AppServer extends pulumi.ComponentResource {
         : database.link();
     const localRoles = database?.placement === "same-host" ? database.roles() : pulumi.output(undefined);
 
-    let rendered!: pulumi.Output<string>;
     const plan = config.hosts.app;
     this.server = loadCloud(config.cloud).createServer(this, name, {
       region: config.region,
@@ -76,26 +90,20 @@ export class AppServer extends pulumi.ComponentResource {
       firewall: args.firewall.handle,
       machineHoldsData: false,
       staticIp: true,
-      userData: (device) => {
-        rendered = pulumi
+      userData: (device) =>
+        pulumi
           .all([device, this.secretKey, this.adminPassword, link, localRoles])
           .apply(([dataDevice, secretKey, adminPassword, db, roles]) =>
             renderCloudConfig(
               renderAppHost({ config, hostname: name, dataDevice, secrets: { secretKey, adminPassword }, database: db, localPostgres: roles, tls: args.tls.settings }),
             ),
-          );
-        return rendered;
-      },
+          ),
     });
-    this.userData = pulumi.secret(rendered);
+    this.userData = this.server.userData;
     this.publicIpv4 = this.server.publicIpv4;
     this.privateIpv4 = this.server.privateIpv4;
     this.ipv6 = this.server.ipv6;
-    this.costItems = [
-      ...machineCost(config.cloud, name, plan.size),
-      volumeCost(config.cloud, `${name}: data volume`, plan.volumeGb),
-      publicIpCost(config.cloud, name),
-    ];
+    this.costItems = hostCost(config.cloud, name, plan.size, plan.volumeGb);
     this.registerOutputs({ publicIpv4: this.publicIpv4, privateIpv4: this.privateIpv4 });
   }
 }

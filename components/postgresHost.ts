@@ -2,23 +2,32 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadCloud, ServerHandle } from "../src/clouds";
 import type { StudyConfig } from "../src/config";
 import { DatabaseLink, PostgresRoles, renderCloudConfig, renderDatabaseHost } from "../src/host";
-import { CostItem, machineCost, publicIpCost, volumeCost } from "../src/tiers/cost";
+import { CostItem, hostCost } from "../src/tiers/cost";
 import type { Firewall } from "./firewall";
 import type { Network } from "./network";
 import { generatedSecret } from "./secrets";
 
 export interface PostgresHostArgs {
   /**
-   * The study's validated configuration (from `parseStudyConfig`). Its tier decides the placement:
-   * "same-host" tiers run PostgreSQL on the app host's data volume, "own-host" tiers on a VM of their
-   * own. Changing the tier between those replaces the database host: move the data first.
+   * The study's validated configuration. Its tier decides the placement: small and large run
+   * PostgreSQL on the app host's data volume (no extra cost), two-server on a VM of its own with its
+   * own data volume (`config.hosts.database`: $23/month on DigitalOcean). Changing the tier between
+   * those would create a new, empty database host: move the data first. Changing `database.name`
+   * changes the roles and database the host sets up, not any cloud resource.
+   * @example parseStudyConfig({ cloud: "aws", tier: "two-server", ... })
    */
   readonly config: StudyConfig;
-  /** The private network the database host joins (own-host only). */
+  /**
+   * The private network the database host joins (own-host placement only). Changing it replaces the
+   * database VM, which is protected: that update stops instead.
+   * @example new Network("study-network", { cloud: "aws", region: "eu-west-1" })
+   */
   readonly network: Network;
   /**
-   * The database host's cloud firewall (own-host only), normally `databaseRules(adminCidrs, appFirewall)`:
-   * 5432 from the app host, 22 from the admin networks, nothing else.
+   * The database host's cloud firewall (own-host placement only; required there): 5432 from the app
+   * host's firewall members, 22 from the admin networks, nothing else. Costs nothing.
+   * @default undefined (same-host placement needs none)
+   * @example new Firewall("study-db-firewall", { cloud, network, inbound: databaseRules(adminCidrs, appFirewall) })
    */
   readonly firewall?: Firewall;
 }
@@ -75,11 +84,7 @@ export class PostgresHost extends pulumi.ComponentResource {
           ),
       });
       this.host = this.server.privateIpv4;
-      this.costItems = [
-        ...machineCost(config.cloud, name, plan.size),
-        volumeCost(config.cloud, `${name}: data volume`, plan.volumeGb),
-        publicIpCost(config.cloud, name),
-      ];
+      this.costItems = hostCost(config.cloud, name, plan.size, plan.volumeGb);
     }
     this.registerOutputs({ host: this.host, databaseName: this.databaseName, appUser: this.appUser });
   }

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { LETS_ENCRYPT_DIRECTORY } from "../src/config/schema";
 import type { TlsSettings } from "../src/host";
 
-export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+export { LETS_ENCRYPT_DIRECTORY };
 
 export interface TlsArgs {
   /**

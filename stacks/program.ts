@@ -17,7 +17,8 @@ export function studyProgram() {
     // Only where the cloud gives IPv6 (Pulumi drops undefined outputs with a warning).
     ...(study.app.ipv6 ? { publicIpv6: study.app.ipv6 } : {}),
     sshCommand: study.sshCommand,
-    databaseHost: study.database?.host ?? pulumi.output(config.database.engine),
+    database: config.database.engine,
+    ...(study.database ? { databaseHost: study.database.host } : {}),
     dnsRecords: study.dns.records,
     monthlyCostUsd: study.cost.monthlyUsd,
     cost: study.cost,

@@ -1,6 +1,7 @@
 // Every tier on AWS, planned under the mock engine: VPC, security groups, instances on the pinned
 // Ubuntu image, encrypted EBS data volumes, elastic IP, Route 53 records, options and cost.
-import { mockImageId, PlanResult } from "../src/plan";
+import { parse } from "yaml";
+import { mockImageId, mockVolumeId, PlanResult } from "../src/plan";
 import { ubuntuImageName } from "../src/clouds/aws";
 import { one, ofType, planOf, studyConfig, typeCounts } from "./helpers";
 
@@ -29,13 +30,31 @@ const ingress = (g: { inputs: Record<string, unknown> }) =>
   (g.inputs.ingress as Ingress[]).map((r) => ({ port: r.fromPort, to: r.toPort, v4: r.cidrBlocks ?? [], v6: r.ipv6CidrBlocks ?? [], groups: r.securityGroups ?? [] }));
 
 describe("resources per tier", () => {
-  test("small: a VPC with one public subnet, one instance, its volume and elastic IP", () => {
-    expect(typeCounts(plans.small)).toEqual({
-      [T.vpc]: 1, [T.defaultGroup]: 1, "aws:ec2/internetGateway:InternetGateway": 1, [T.subnet]: 1,
-      "aws:ec2/routeTable:RouteTable": 1, "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
-      [T.group]: 1, "random:index/randomPassword:RandomPassword": 2, [T.volume]: 1, [T.instance]: 1,
-      [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4,
-    });
+  const network = {
+    [T.vpc]: 1, [T.defaultGroup]: 1, "aws:ec2/internetGateway:InternetGateway": 1, [T.subnet]: 1,
+    "aws:ec2/routeTable:RouteTable": 1, "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
+  };
+  test.each([
+    ["small", { [T.group]: 1, "random:index/randomPassword:RandomPassword": 2, [T.volume]: 1, [T.instance]: 1, [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4 }],
+    ["large", { [T.group]: 1, "random:index/randomPassword:RandomPassword": 4, [T.volume]: 1, [T.instance]: 1, [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4 }],
+    ["twoServer", { [T.group]: 2, "random:index/randomPassword:RandomPassword": 4, [T.volume]: 2, [T.instance]: 2, [T.attachment]: 2, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4 }],
+  ])("%s: a VPC with one public subnet, and per host an instance, its volume (one elastic IP for the app)", (tier, hosts) => {
+    expect(typeCounts(plans[tier])).toEqual({ ...network, ...hosts });
+  });
+
+  test("every regional resource names the study's region, whatever the provider's default", () => {
+    const regional = plans.large.resources.filter((r) => r.custom && r.type.startsWith("aws:") && r.type !== T.record);
+    expect(regional.length).toBeGreaterThan(10);
+    for (const r of regional) expect([r.name, r.inputs.region]).toEqual([r.name, "eu-west-1"]);
+  });
+
+  test("the data volume's NVMe device path in user data is the attached volume's", () => {
+    for (const host of ["study-app", "study-db"]) {
+      const instance = one(plans.twoServer, T.instance, `${host}-server`);
+      const volumeId = mockVolumeId(`${host}-data`);
+      const bootcmd = (parse(String(plans.twoServer.rawInputs.get(instance.urn)?.userData)) as { bootcmd: string[][] }).bootcmd[0];
+      expect(bootcmd[bootcmd.length - 2]).toBe(`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`);
+    }
   });
 
   test.each([
@@ -54,8 +73,8 @@ describe("resources per tier", () => {
 
   test("the AMI is the pinned Ubuntu 24.04 build, looked up by name (same id for every host)", () => {
     const amis = ofType(plans.twoServer, T.instance).map((i) => i.inputs.ami);
-    expect(new Set(amis)).toEqual(new Set([mockImageId(ubuntuImageName("x86_64"))]));
-    expect(ubuntuImageName("x86_64")).toMatch(/^ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-\d{8}$/);
+    expect(new Set(amis)).toEqual(new Set([mockImageId("ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20251022")]));
+    expect(ubuntuImageName("arm64")).toBe("ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-20251022");
   });
 
   test("two-server: database instance t3.small with a 50 GB volume and no elastic IP", () => {
@@ -98,14 +117,14 @@ describe("security groups", () => {
 });
 
 describe("DNS in Route 53", () => {
-  test("an A and a CAA record per name, no AAAA (no IPv6 on AWS as configured)", () => {
-    const records = ofType(plans.small, T.record).map((r) => `${r.inputs.name} ${r.inputs.type} ${(r.inputs.records as string[]).join(",")}`).sort();
-    const ip = plans.small.outputs.publicIpv4;
+  test.each(["small", "large", "twoServer"])("%s: an A and a CAA record per name, no AAAA (no IPv6 on AWS as configured)", (tier) => {
+    const records = ofType(plans[tier], T.record).map((r) => `${r.inputs.name} ${r.inputs.type} ${(r.inputs.records as string[]).join(",")}`).sort();
+    const ip = plans[tier].outputs.publicIpv4;
     expect(records).toEqual(
       [`study.example.org A ${ip}`, 'study.example.org CAA 0 issue "letsencrypt.org"', `www.study.example.org A ${ip}`, 'www.study.example.org CAA 0 issue "letsencrypt.org"'].sort(),
     );
-    expect(plans.small.outputs.publicIpv6).toBeUndefined();
-    for (const r of ofType(plans.small, T.record)) expect(r.inputs.zoneId).toMatch(/^Z0/);
+    expect(plans[tier].outputs.publicIpv6).toBeUndefined();
+    for (const r of ofType(plans[tier], T.record)) expect(r.inputs.zoneId).toMatch(/^Z0/);
   });
 });
 
@@ -117,6 +136,20 @@ describe("options that keep data safe", () => {
     for (const a of [...ofType(plans.twoServer, T.attachment), ...ofType(plans.twoServer, T.eipAssociation)]) {
       expect(a.options.deleteBeforeReplace).toBe(true);
     }
+  });
+});
+
+describe("outputs", () => {
+  test.each(["small", "large", "twoServer"])("%s: URL, elastic IP, SSH command, database", (tier) => {
+    const out = plans[tier].outputs;
+    expect(out.url).toBe("https://study.example.org/");
+    expect(out.publicIpv4).toMatch(/^198\.51\.100\.\d+$/);
+    expect(out.sshCommand).toBe(`ssh studyadmin@${out.publicIpv4}`);
+    if (tier !== "twoServer") expect(out.databaseHost).toBe({ small: undefined, large: "localhost" }[tier]);
+  });
+
+  test("two-server: the app connects to the database host's private address in the subnet", () => {
+    expect(plans.twoServer.outputs.databaseHost).toMatch(/^10\.42\.1\.\d+$/);
   });
 });
 

@@ -1,5 +1,6 @@
 // Every tier on DigitalOcean, planned under the mock engine: what is created, how big, what is open,
 // what DNS says, which options guard the data, and what it costs.
+import { parse } from "yaml";
 import { PlanResult } from "../src/plan";
 import { one, ofType, planOf, studyConfig, typeCounts } from "./helpers";
 
@@ -147,8 +148,27 @@ describe("options that keep data safe", () => {
     }
   });
 
-  test("user data holds secrets, so it is a secret input", () => {
-    for (const d of ofType(plans.twoServer, T.droplet)) expect(d.inputs.userData).toBe("[secret]");
+  test("user data holds secrets, so it is a secret input (shown as a digest)", () => {
+    for (const d of ofType(plans.twoServer, T.droplet)) expect(d.inputs.userData).toMatch(/^\[secret [0-9a-f]{12}\]$/);
+  });
+
+  test("the data volume's device path in user data is the attached volume's", () => {
+    for (const host of ["study-app", "study-db"]) {
+      const droplet = one(plans.twoServer, T.droplet, `${host}-server`);
+      const volumeName = one(plans.twoServer, T.volume, `${host}-data`).name;
+      const userData = String(plans.twoServer.rawInputs.get(droplet.urn)?.userData);
+      const bootcmd = (parse(userData) as { bootcmd: string[][] }).bootcmd[0];
+      // The mock gives the volume the autoname `<name>-<hash>`, as Pulumi's engine would.
+      expect(bootcmd[bootcmd.length - 2]).toMatch(new RegExp(`^/dev/disk/by-id/scsi-0DO_Volume_${volumeName}-[0-9a-f]{7}$`));
+      expect(bootcmd[bootcmd.length - 1]).toBe("/var/lib/studyhost");
+    }
+  });
+
+  test("droplets wait for their firewall, so none boots unguarded", () => {
+    const app = one(plans.twoServer, T.droplet, "study-app-server");
+    expect(app.options.dependsOn).toContain(one(plans.twoServer, T.firewall, "study-app-firewall").urn);
+    const db = one(plans.twoServer, T.droplet, "study-db-server");
+    expect(db.options.dependsOn).toContain(one(plans.twoServer, T.firewall, "study-db-firewall").urn);
   });
 });
 
@@ -170,6 +190,7 @@ describe("outputs", () => {
   test("the database host's private address is what the app connects to", () => {
     expect(plans.twoServer.outputs.databaseHost).toMatch(/^10\.116\.0\.\d+$/);
     expect(plans.large.outputs.databaseHost).toBe("localhost");
-    expect(plans.small.outputs.databaseHost).toBe("sqlite");
+    expect(plans.small.outputs.databaseHost).toBeUndefined();
+    expect(plans.small.outputs.database).toBe("sqlite");
   });
 });

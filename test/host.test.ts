@@ -3,10 +3,10 @@
 // database host. The next issue proves them with cloud-init, systemd and the real services.
 import { parse } from "yaml";
 import { parseStudyConfig } from "../src/config";
-import { databaseUrl, envFile, renderAppHost, renderCloudConfig, renderDatabaseHost, DATA_MOUNT } from "../src/host";
+import { databaseUrl, envFile, renderAppHost, renderCloudConfig, renderDatabaseHost, DATA_MOUNT, DATA_VOLUME_SCRIPT } from "../src/host";
 import { studyConfig, PLACEHOLDER_KEY } from "./helpers";
 
-type CloudConfig = { users: { name: string; ssh_authorized_keys: string[] }[]; write_files: { path: string; content: string; permissions: string }[]; fs_setup: { overwrite: boolean; device: string }[]; mounts: string[][] };
+type CloudConfig = { users: { name: string; ssh_authorized_keys: string[] }[]; write_files: { path: string; content: string; permissions: string }[]; bootcmd: string[][] };
 
 const tls = { domains: ["study.example.org"], email: "it@example.org", acmeDirectory: "https://acme.example/dir" };
 const secrets = { secretKey: 'k"ey\\with$odd:chars', adminPassword: "admin-pass" };
@@ -21,9 +21,8 @@ test("an app host document is #cloud-config YAML with the admin user's keys and 
   const { text, doc } = appHost("small", { engine: "sqlite", path: `${DATA_MOUNT}/study/study.sqlite3` });
   expect(text.startsWith("#cloud-config\n")).toBe(true);
   expect(doc.users[0]).toMatchObject({ name: "studyadmin", ssh_authorized_keys: [PLACEHOLDER_KEY] });
-  expect(doc.fs_setup[0]).toMatchObject({ device: "/dev/disk/by-id/scsi-0DO_Volume_x", overwrite: false });
-  expect(doc.mounts[0][1]).toBe(DATA_MOUNT);
-  expect(doc.mounts[0][3]).toContain("nofail");
+  // The data volume is prepared by bootcmd, before packages: device and mount point are arguments.
+  expect(doc.bootcmd).toEqual([["sh", "-c", DATA_VOLUME_SCRIPT, "studyhost-data-volume", "/dev/disk/by-id/scsi-0DO_Volume_x", DATA_MOUNT]]);
 });
 
 test("the env file is 0600 and holds the secrets and database URL, quoted so odd characters survive", () => {

@@ -1,7 +1,8 @@
 // Changing the app, its version, the keys or the admin list must replace nothing that holds data:
 // every protected resource keeps its name and inputs; only what a machine ignores may change.
-import * as pulumi from "@pulumi/pulumi";
-import { PLACEHOLDER_KEY, planOf, studyConfig } from "./helpers";
+import { one, PLACEHOLDER_KEY, planOf, studyConfig } from "./helpers";
+
+const machineType = { digitalocean: "digitalocean:index/droplet:Droplet", aws: "aws:ec2/instance:Instance" };
 import { planProgram, PlanResult } from "../src/plan";
 import { parseStudyConfig } from "../src/config";
 import { Study } from "../stacks/study";
@@ -26,12 +27,14 @@ describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => 
     for (const r of dataBearing(after)) {
       expect(old.get(r.name)?.urn).toBe(r.urn);
       expect(r.inputs).toEqual(old.get(r.name)?.inputs);
-      expect(before.rawInputs.get(r.name)).toEqual(after.rawInputs.get(r.name));
+      expect(r.options).toEqual(old.get(r.name)?.options);
+      expect(before.rawInputs.get(r.urn)).toEqual(after.rawInputs.get(r.urn));
     }
     expect(dataBearing(after)).toHaveLength(old.size);
     // The change is real: the app host's user data differs (and the machine ignores it).
-    expect(after.rawInputs.get("study-app-server")?.userData).not.toEqual(before.rawInputs.get("study-app-server")?.userData);
-    expect(String(after.rawInputs.get("study-app-server")?.userData)).toContain("v2.0.0");
+    const appUserData = (plan: PlanResult) => plan.rawInputs.get(one(plan, machineType[cloud], "study-app-server").urn)?.userData;
+    expect(appUserData(after)).not.toEqual(appUserData(before));
+    expect(String(appUserData(after))).toContain("v2.0.0");
   });
 
   test("new SSH keys and admin networks touch data-bearing resources only in inputs they ignore", async () => {
@@ -40,7 +43,7 @@ describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => 
     const changedSomewhere: string[] = [];
     for (const r of dataBearing(after)) {
       const changed = Object.keys({ ...r.inputs, ...old.get(r.name)!.inputs }).filter(
-        (k) => JSON.stringify(after.rawInputs.get(r.name)?.[k]) !== JSON.stringify(before.rawInputs.get(r.name)?.[k]),
+        (k) => JSON.stringify(after.rawInputs.get(r.urn)?.[k]) !== JSON.stringify(before.rawInputs.get(r.urn)?.[k]),
       );
       for (const key of changed) expect(r.options.ignoreChanges).toContain(key);
       changedSomewhere.push(...changed.map((k) => `${r.name}.${k}`));
@@ -51,9 +54,9 @@ describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => 
 });
 
 describe("secrets", () => {
-  test("generated secrets are Pulumi secrets and never the same as a default", async () => {
+  test("the generated secrets are Pulumi secrets whose values come from RandomPassword resources", async () => {
     let study!: Study;
-    await planProgram({
+    const plan = await planProgram({
       stack: "secrets",
       config: {},
       program: () => {
@@ -61,11 +64,19 @@ describe("secrets", () => {
         return {};
       },
     });
-    const secretOutputs = [study.app.secretKey, study.app.adminPassword, study.app.userData, study.database!.appPassword, study.database!.analystPassword];
-    for (const out of secretOutputs) expect(await (out as any).isSecret).toBe(true);
-    const values = await Promise.all(secretOutputs.slice(0, 4).map((o) => new Promise<string>((r) => o.apply(r))));
-    expect(new Set(values).size).toBe(4);
-    expect(pulumi.Output.isInstance(study.app.publicIpv4)).toBe(true);
+    const generated = {
+      "study-app-secret-key": study.app.secretKey,
+      "study-app-admin-password": study.app.adminPassword,
+      "study-db-app-password": study.database!.appPassword,
+      "study-db-analyst-password": study.database!.analystPassword,
+    };
+    for (const [resourceName, output] of Object.entries(generated)) {
+      expect(await (output as any).isSecret).toBe(true);
+      // The value is the one the (mock) RandomPassword resource of that name produced: generated, not a default.
+      expect(await new Promise((resolve) => output.apply(resolve))).toBe(`plan-placeholder-${resourceName}`);
+      expect(one(plan, "random:index/randomPassword:RandomPassword", resourceName).inputs).toEqual({ length: 40, special: false });
+    }
+    // Addresses are not secret, so the plan and outputs can show them.
     expect(await (study.app.publicIpv4 as any).isSecret).toBe(false);
   });
 });

@@ -53,8 +53,8 @@ export interface PlanDiff {
   readonly cost: { readonly before: number; readonly after: number; readonly delta: number };
 }
 
-/** Deep equality on JSON values; object key order does not matter. "[secret]" equals "[secret]":
- * masked values cannot be compared, so a secret on both sides counts as unchanged. */
+/** Deep equality on JSON values; object key order does not matter. Plans mask secrets as
+ * "[secret <digest>]", so a secret whose (placeholder-filled) content changed shows as changed. */
 function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) || Array.isArray(b)) {

@@ -2,6 +2,7 @@
 // options that protect data, then the outputs and the monthly cost.
 import { stringify } from "yaml";
 import type { PlannedResource, PlanResult } from "../plan";
+import { TIER_TABLE, TierName } from "../tiers";
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
@@ -27,7 +28,9 @@ export function formatPlan(stack: string, plan: PlanResult): string {
     children.set(parent, [...(children.get(parent) ?? []), r]);
   }
   const custom = plan.resources.filter((r) => r.custom).length;
-  out.push(`Plan of stack "${stack}" (offline, Pulumi mock engine): ${custom} cloud resources in ${plan.resources.length - custom} components`, "");
+  const tier = TIER_TABLE[plan.outputs.tier as TierName];
+  const tierText = tier ? `, tier ${tier.name} (${tier.audience})` : "";
+  out.push(`Plan of stack "${stack}"${tierText}, offline under Pulumi's mock engine: ${custom} cloud resources in ${plan.resources.length - custom} components`, "");
   const walk = (parent: string | undefined, depth: number) => {
     for (const r of children.get(parent) ?? []) {
       const pad = "  ".repeat(depth + 1);

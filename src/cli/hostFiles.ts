@@ -17,7 +17,7 @@ export interface WrittenHost {
 export function writeHostFiles(plan: PlanResult, outDir: string): WrittenHost[] {
   const written: WrittenHost[] = [];
   for (const r of plan.resources.filter((x) => MACHINE_TYPES.has(x.type))) {
-    const userData = plan.rawInputs.get(r.name)?.userData;
+    const userData = plan.rawInputs.get(r.urn)?.userData;
     if (typeof userData !== "string") continue;
     const host = r.name.replace(/-server$/, "");
     const dir = join(outDir, host);

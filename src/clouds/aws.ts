@@ -21,29 +21,33 @@ export const SUBNET_CIDR = "10.42.1.0/24";
 /** The device name the data volume is attached as; Nitro instances expose it as NVMe (see below). */
 const DATA_DEVICE_NAME = "/dev/sdf";
 
+// Every regional resource names its region itself (pulumi-aws v7's `region` input), so the study's
+// region wins over whatever region the AWS provider or the environment (AWS_REGION) is set to.
+
 function createNetwork(parent: pulumi.Resource, name: string, region: string): NetworkHandle {
   const tags = { Name: name, "studyhost:role": "network" };
-  const vpc = new aws.ec2.Vpc(name, { cidrBlock: VPC_CIDR, enableDnsHostnames: true, enableDnsSupport: true, tags }, { parent });
+  const vpc = new aws.ec2.Vpc(name, { region, cidrBlock: VPC_CIDR, enableDnsHostnames: true, enableDnsSupport: true, tags }, { parent });
   // A fresh VPC's default security group lets every member reach every other on every port. Strip it
   // of all rules so the only ways in are the ones our security groups name.
-  new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags }, { parent });
-  const gateway = new aws.ec2.InternetGateway(`${name}-gateway`, { vpcId: vpc.id, tags }, { parent });
+  new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { region, vpcId: vpc.id, tags }, { parent });
+  const gateway = new aws.ec2.InternetGateway(`${name}-gateway`, { region, vpcId: vpc.id, tags }, { parent });
   const zone = `${region}a`;
   const subnet = new aws.ec2.Subnet(
     `${name}-public`,
     // Instances get an address at launch so cloud-init can install packages before the elastic IP lands.
-    { vpcId: vpc.id, cidrBlock: SUBNET_CIDR, availabilityZone: zone, mapPublicIpOnLaunch: true, tags },
+    { region, vpcId: vpc.id, cidrBlock: SUBNET_CIDR, availabilityZone: zone, mapPublicIpOnLaunch: true, tags },
     { parent },
   );
-  const routes = new aws.ec2.RouteTable(`${name}-routes`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags }, { parent });
-  new aws.ec2.RouteTableAssociation(`${name}-public-routes`, { subnetId: subnet.id, routeTableId: routes.id }, { parent });
-  return { id: vpc.id, cidr: pulumi.output(SUBNET_CIDR), subnetId: subnet.id, zone: subnet.availabilityZone };
+  const routes = new aws.ec2.RouteTable(`${name}-routes`, { region, vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags }, { parent });
+  new aws.ec2.RouteTableAssociation(`${name}-public-routes`, { region, subnetId: subnet.id, routeTableId: routes.id }, { parent });
+  return { id: vpc.id, cidr: pulumi.output(SUBNET_CIDR), region, subnetId: subnet.id, zone: subnet.availabilityZone };
 }
 
 function createFirewall(parent: pulumi.Resource, name: string, network: NetworkHandle, inbound: readonly InboundRule[]): FirewallHandle {
   const group = new aws.ec2.SecurityGroup(
     name,
     {
+      region: network.region,
       vpcId: network.id,
       description: "studyhost: only the listed ports are open",
       ingress: inbound.map((rule) => {
@@ -63,13 +67,15 @@ function createFirewall(parent: pulumi.Resource, name: string, network: NetworkH
     },
     { parent },
   );
-  return { memberRef: group.id };
+  return { memberRef: group.id, resource: group };
 }
 
 function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): ServerHandle {
   const tags = { Name: name };
+  const region = spec.region;
   const image = aws.ec2.getAmiOutput(
     {
+      region,
       owners: [CANONICAL_OWNER],
       mostRecent: true,
       // Canonical deprecates builds after two years; a pinned build must still be found.
@@ -80,20 +86,22 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
   );
   const volume = new aws.ebs.Volume(
     `${name}-data`,
-    { availabilityZone: spec.network.zone!, size: spec.volumeGb, type: "gp3", encrypted: true, tags },
+    { region, availabilityZone: spec.network.zone!, size: spec.volumeGb, type: "gp3", encrypted: true, tags },
     holdsData(parent),
   );
   // Nitro instances (t3, t4g) show EBS volumes as NVMe devices whose serial is the volume id.
   const device = pulumi.interpolate`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume.id.apply((id) => id.replace("-", ""))}`;
+  const userData = spec.userData(device);
   const instance = new aws.ec2.Instance(
     `${name}-server`,
     {
+      region,
       ami: image.id,
       instanceType: spec.size.slug,
       subnetId: spec.network.subnetId!,
       availabilityZone: spec.network.zone!,
       vpcSecurityGroupIds: [spec.firewall.memberRef],
-      userData: spec.userData(device),
+      userData,
       rootBlockDevice: { volumeSize: CATALOG.aws.bootDiskGb, volumeType: "gp3", encrypted: true },
       // IMDSv2 only: a request forged through the app cannot read the instance's metadata.
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
@@ -106,16 +114,16 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
   );
   new aws.ec2.VolumeAttachment(
     `${name}-data-attachment`,
-    { deviceName: DATA_DEVICE_NAME, volumeId: volume.id, instanceId: instance.id, stopInstanceBeforeDetaching: true },
+    { region, deviceName: DATA_DEVICE_NAME, volumeId: volume.id, instanceId: instance.id, stopInstanceBeforeDetaching: true },
     attachment(parent),
   );
   let publicIpv4 = instance.publicIp;
   if (spec.staticIp) {
-    const ip = new aws.ec2.Eip(`${name}-ip`, { domain: "vpc", tags }, { parent });
-    new aws.ec2.EipAssociation(`${name}-ip-assignment`, { allocationId: ip.allocationId, instanceId: instance.id }, attachment(parent));
+    const ip = new aws.ec2.Eip(`${name}-ip`, { region, domain: "vpc", tags }, { parent });
+    new aws.ec2.EipAssociation(`${name}-ip-assignment`, { region, allocationId: ip.allocationId, instanceId: instance.id }, attachment(parent));
     publicIpv4 = ip.publicIp;
   }
-  return { id: instance.id, publicIpv4, privateIpv4: instance.privateIp, dataVolumeId: volume.id };
+  return { id: instance.id, publicIpv4, privateIpv4: instance.privateIp, userData };
 }
 
 function createDnsRecords(parent: pulumi.Resource, name: string, spec: DnsSpec): void {

@@ -6,8 +6,9 @@ import { attachment, holdsData, MACHINE_IGNORE_CHANGES } from "./options";
 import type { CloudProvider, DnsSpec, FirewallHandle, InboundRule, NetworkHandle, ServerHandle, ServerSpec } from "./types";
 
 /**
- * The image slug of Ubuntu 24.04 LTS. The droplet keeps the slug it was created with, so a newer
- * build behind the slug never replaces a running droplet.
+ * The image slug of Ubuntu 24.04 LTS. A running droplet is never replaced when DigitalOcean publishes
+ * a newer build behind the slug (the slug, our input, does not change); a droplet that is replaced
+ * for another reason boots the build current at that time.
  */
 export const UBUNTU_IMAGE = "ubuntu-24-04-x64";
 
@@ -23,7 +24,7 @@ function createFirewall(parent: pulumi.Resource, name: string, _network: Network
   // Droplets join the firewall by carrying its tag, so the firewall exists before any droplet and
   // other firewalls can admit "the app host" by tag. The tag is autonamed, hence unique.
   const tag = new digitalocean.Tag(`${name}-members`, {}, { parent });
-  new digitalocean.Firewall(
+  const firewall = new digitalocean.Firewall(
     name,
     {
       tags: [tag.name],
@@ -42,17 +43,15 @@ function createFirewall(parent: pulumi.Resource, name: string, _network: Network
     },
     { parent },
   );
-  return { memberRef: tag.name };
+  return { memberRef: tag.name, resource: firewall };
 }
 
 function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): ServerHandle {
-  const volume = new digitalocean.Volume(
-    `${name}-data`,
-    { region: spec.region, size: spec.volumeGb, description: "studyhost data: database, uploads, backups" },
-    holdsData(parent),
-  );
+  // No description: DigitalOcean cannot change one in place, so editing it would replace the volume.
+  const volume = new digitalocean.Volume(`${name}-data`, { region: spec.region, size: spec.volumeGb }, holdsData(parent));
   // DigitalOcean names the volume's device after the volume.
   const device = pulumi.interpolate`/dev/disk/by-id/scsi-0DO_Volume_${volume.name}`;
+  const userData = spec.userData(device);
   const droplet = new digitalocean.Droplet(
     `${name}-server`,
     {
@@ -65,11 +64,13 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
       tags: [spec.firewall.memberRef],
       // SSH keys reach the admin user through cloud-init (users.ssh_authorized_keys), not the
       // account's key list: registering a key that the account already holds fails.
-      userData: spec.userData(device),
+      userData,
     },
     {
       ...(spec.machineHoldsData ? holdsData(parent) : { parent }),
       ignoreChanges: [...MACHINE_IGNORE_CHANGES.digitalocean],
+      // The firewall applies by tag: it must exist before the droplet boots, not just the tag.
+      dependsOn: [spec.firewall.resource],
     },
   );
   const dropletId = droplet.id.apply(Number);
@@ -85,7 +86,7 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
     publicIpv4,
     privateIpv4: droplet.ipv4AddressPrivate,
     ipv6: droplet.ipv6Address,
-    dataVolumeId: volume.id,
+    userData,
   };
 }
 

@@ -13,7 +13,8 @@ export function holdsData(parent: pulumi.Resource): pulumi.CustomResourceOptions
 /**
  * Properties the cloud cannot change in place on a running machine. Changing them would replace the
  * VM (DigitalOcean) or stop and start it without re-running them (AWS); app updates reach hosts
- * through re-provisioning instead.
+ * through re-provisioning instead. studyhost puts SSH keys in user data, not in `sshKeys` / `keyName`;
+ * those are ignored too so that a user's transform setting them cannot replace a machine either.
  */
 export const MACHINE_IGNORE_CHANGES = {
   digitalocean: ["userData", "sshKeys"],

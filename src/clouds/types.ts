@@ -8,6 +8,8 @@ export interface NetworkHandle {
   readonly id: pulumi.Output<string>;
   /** Its address range, for PostgreSQL's pg_hba and host firewalls. */
   readonly cidr: pulumi.Output<string>;
+  /** The region it lives in (AWS resources name it themselves). */
+  readonly region?: string;
   /** AWS: the subnet servers go in and its availability zone. */
   readonly subnetId?: pulumi.Output<string>;
   readonly zone?: pulumi.Output<string>;
@@ -17,6 +19,8 @@ export interface NetworkHandle {
 export interface FirewallHandle {
   /** DigitalOcean: the tag its droplets carry. AWS: the security group id. */
   readonly memberRef: pulumi.Output<string>;
+  /** The firewall itself: machines wait for it, so none boots unguarded. */
+  readonly resource: pulumi.Resource;
 }
 
 /** Where an inbound rule admits traffic from. */
@@ -54,7 +58,8 @@ export interface ServerHandle {
   readonly privateIpv4: pulumi.Output<string>;
   /** Undefined where the cloud (as we configure it) gives no IPv6. */
   readonly ipv6?: pulumi.Output<string>;
-  readonly dataVolumeId: pulumi.Output<string>;
+  /** The user data the machine boots with, as rendered by `ServerSpec.userData`. */
+  readonly userData: pulumi.Output<string>;
 }
 
 export interface DnsSpec {

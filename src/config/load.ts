@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CATALOG, cheapestSize, findSize, MachineSize, Tier, TIER_TABLE } from "../tiers";
-import { ParsedStudyConfig, StudyConfigObject, StudyConfigSchema, StudyConfigInput } from "./schema";
+import { defaultZone, ParsedStudyConfig, StudyConfigObject, StudyConfigSchema, StudyConfigInput } from "./schema";
 
 /** The Pulumi config namespace (and project name) every key lives under. */
 export const NAMESPACE = "studyhost";
@@ -93,12 +93,6 @@ function resolve(c: ParsedStudyConfig): StudyConfig {
   };
 }
 
-/** study.example.org lives in the zone example.org; example.org is its own zone. */
-function defaultZone(domain: string): string {
-  const labels = domain.split(".");
-  return labels.length > 2 ? labels.slice(1).join(".") : domain;
-}
-
 function describeIssue(key: string, issue: z.core.$ZodIssue, raw: unknown): string {
   const given = valueAt(raw, issue.path);
   if (issue.code === "unrecognized_keys") {
@@ -109,7 +103,7 @@ function describeIssue(key: string, issue: z.core.$ZodIssue, raw: unknown): stri
   if (given === undefined) {
     return `${key}: missing; expected ${expectation(issue)}`;
   }
-  return `${key}: got ${show(given)}; ${issue.message}`;
+  return `${key}: got ${show(given, issue.path)}; ${issue.message}`;
 }
 
 function expectation(issue: z.core.$ZodIssue): string {
@@ -119,10 +113,16 @@ function expectation(issue: z.core.$ZodIssue): string {
   return m;
 }
 
-function show(value: unknown): string {
-  // Never echo key material into logs or CI output.
+/** Keys whose values may be secrets: an error names them but never prints them. */
+const UNPRINTABLE = new Set(["env", "caBundle"]);
+
+function show(value: unknown, path: readonly PropertyKey[]): string {
+  // Never echo key material, environment values (API keys) or URL credentials into logs or CI output.
   if (typeof value === "string" && value.includes("PRIVATE KEY")) return "a private key";
-  const text = JSON.stringify(value);
+  if (path.some((p) => UNPRINTABLE.has(String(p)))) {
+    return typeof value === "string" ? `a value of ${value.length} characters (not shown)` : `a ${typeof value} (not shown)`;
+  }
+  const text = JSON.stringify(value).replace(/(\w+:\/\/)[^/@\s"]+@/g, "$1***@");
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -4,7 +4,7 @@
 // messages offer as the valid alternative, and what the README's configuration reference repeats.
 import { z } from "zod";
 import { CATALOG, CLOUDS, CloudName, findSize, sizesMeeting, describeFloor, TIER_TABLE, TIERS, Floor } from "../tiers";
-import { domainProblem, isWholeInternet, parseCidr, sshPublicKeyProblem } from "./validators";
+import { domainProblem, hostBitsProblem, isWholeInternet, parseCidr, sshPublicKeyProblem } from "./validators";
 
 /** A string checked by a function that explains what is wrong. */
 const checked = (problem: (v: string) => string | undefined, description: string) =>
@@ -18,7 +18,10 @@ const checked = (problem: (v: string) => string | undefined, description: string
 
 const domainName = checked(domainProblem, "a DNS name such as study.example.org");
 const cidr = checked(
-  (v) => (parseCidr(v) ? undefined : "expected an IPv4 or IPv6 CIDR block such as 203.0.113.0/24 or 2001:db8::/48"),
+  (v) => {
+    const parsed = parseCidr(v);
+    return parsed ? hostBitsProblem(parsed) : "expected an IPv4 or IPv6 CIDR block such as 203.0.113.0/24 or 2001:db8::/48";
+  },
   "a CIDR block such as 203.0.113.0/24",
 ).transform((v) => parseCidr(v)?.text ?? v);
 const sshKey = checked(sshPublicKeyProblem, "an OpenSSH public key line such as 'ssh-ed25519 AAAA... you@laptop'");
@@ -31,7 +34,10 @@ const urlPath = z
   .regex(/^\/[A-Za-z0-9._~\/-]*$/, "expected a URL path starting with /, such as /admin")
   .describe("a URL path such as /admin");
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "expected an upper-case environment variable name");
-const env = z.record(envName, z.string()).default({}).describe("environment variables as NAME: value");
+const env = z
+  .record(envName, z.string(), { error: "expected upper-case environment variable names with string values (NAME: value)" })
+  .default({})
+  .describe("environment variables as NAME: value");
 const commands = z.array(z.string().min(1)).default([]).describe("shell commands, run in order");
 
 /** Ports that the host's own services hold; an app listening there would fail or take their place. */
@@ -123,7 +129,9 @@ const BackupsSchema = z
   .strict()
   .default({ schedule: "*-*-* 03:15:00", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
 
-const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
+/** Let's Encrypt's production ACME directory: the default certificate authority. */
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+const LETS_ENCRYPT = LETS_ENCRYPT_DIRECTORY;
 
 export const StudyConfigObject = z
   .object({
@@ -185,10 +193,11 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
     c.adminCidrs.forEach((block, i) => {
       const parsed = parseCidr(block);
       if (parsed && isWholeInternet(parsed)) {
-        ctx.addIssue({ code: "custom", path: ["adminCidrs", i], message: "this opens SSH and the admin paths to the whole internet; list your own networks, or set studyhost:allowSshFromAnywhere to true" });
+        ctx.addIssue({ code: "custom", path: ["adminCidrs", i], message: "this opens SSH and the admin paths to the whole internet (or a large share of it); list your own networks, or set studyhost:allowSshFromAnywhere to true" });
       }
     });
   }
+  checkNames(c, ctx);
   checkSize(c.cloud, c.sizes.app, tier.app, ["sizes", "app"], c.tier, ctx);
   checkVolume(c.volumes.appGb, tier.app, ["volumes", "appGb"], c.tier, ctx);
   if (tier.database) {
@@ -198,6 +207,28 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
     if (c.sizes.database !== undefined) ctx.addIssue({ code: "custom", path: ["sizes", "database"], message: `the ${c.tier} tier has no database host; only the two-server tier takes sizes.database` });
     if (c.volumes.databaseGb !== undefined) ctx.addIssue({ code: "custom", path: ["volumes", "databaseGb"], message: `the ${c.tier} tier has no database host; use volumes.appGb` });
   }
+}
+
+/** Every name must be unique and inside the DNS zone its records go in. */
+function checkNames(c: z.output<typeof StudyConfigObject>, ctx: z.RefinementCtx) {
+  const zone = c.dnsZone ?? defaultZone(c.domain);
+  const inZone = (name: string) => name === zone || name.endsWith(`.${zone}`);
+  if (!inZone(c.domain)) {
+    ctx.addIssue({ code: "custom", path: ["dnsZone"], message: `the domain ${c.domain} is not inside this zone; expected ${defaultZone(c.domain)} or another parent of the domain` });
+  }
+  c.extraDomains.forEach((name, i) => {
+    if (name === c.domain || c.extraDomains.indexOf(name) < i) {
+      ctx.addIssue({ code: "custom", path: ["extraDomains", i], message: "this name is already listed; each name once" });
+    } else if (!inZone(name)) {
+      ctx.addIssue({ code: "custom", path: ["extraDomains", i], message: `not inside the DNS zone ${zone}; expected a name ending in .${zone}, or set studyhost:manageDns to false` });
+    }
+  });
+}
+
+/** study.example.org lives in the zone example.org; example.org is its own zone. */
+export function defaultZone(domain: string): string {
+  const labels = domain.split(".");
+  return labels.length > 2 ? labels.slice(1).join(".") : domain;
 }
 
 function checkSize(cloud: CloudName, slug: string | undefined, floor: Floor, path: string[], tierName: string, ctx: z.RefinementCtx) {

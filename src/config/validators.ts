@@ -41,9 +41,42 @@ export function parseCidr(value: string): Cidr | undefined {
   return { address, prefix, version, text: `${address}/${prefix}` };
 }
 
-/** True for a block that admits the whole internet (0.0.0.0/0, ::/0). */
+/** The address as a number (IPv4: 32 bits, IPv6: 128 bits). */
+function addressBits(address: string, version: 4 | 6): bigint {
+  if (version === 4) return address.split(".").reduce((n, part) => (n << 8n) | BigInt(part), 0n);
+  let text = address;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const n = addressBits(v4[1], 4);
+    text = `${text.slice(0, -v4[1].length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = text.split("::");
+  const groups = (s?: string) => (s ? s.split(":") : []);
+  const missing = 8 - groups(head).length - groups(tail).length;
+  const all = tail === undefined ? groups(head) : [...groups(head), ...Array(missing).fill("0"), ...groups(tail)];
+  return all.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** The block's network address when `cidr` has host bits set (203.0.113.5/24), else undefined. */
+export function hostBitsProblem(cidr: Cidr): string | undefined {
+  const width = cidr.version === 4 ? 32n : 128n;
+  const hostBits = width - BigInt(cidr.prefix);
+  const bits = addressBits(cidr.address, cidr.version);
+  if ((bits & ((1n << hostBits) - 1n)) === 0n) return undefined;
+  const network = (bits >> hostBits) << hostBits;
+  const text =
+    cidr.version === 4
+      ? [24n, 16n, 8n, 0n].map((s) => String((network >> s) & 0xffn)).join(".")
+      : [...Array(8).keys()].map((i) => ((network >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+  return `${cidr.text} has host bits set; did you mean ${text}/${cidr.prefix}?`;
+}
+
+/**
+ * True for a block that admits the whole internet or a large share of it: IPv4 wider than /8
+ * (0.0.0.0/0, or 0.0.0.0/1 + 128.0.0.0/1), IPv6 wider than /16. No institution's network is that big.
+ */
 export function isWholeInternet(cidr: Cidr): boolean {
-  return cidr.prefix === 0;
+  return cidr.prefix < (cidr.version === 4 ? 8 : 16);
 }
 
 const KEY_TYPES = [

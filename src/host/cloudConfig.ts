@@ -2,6 +2,7 @@
 // YAML library (the `yaml` package: maintained, spec-complete, and it quotes what needs quoting, which
 // string pasting gets wrong the first time a password holds a colon).
 import { stringify } from "yaml";
+import { dataVolumeBootCommand } from "./volume";
 
 /** One file the host needs, as cloud-init's write_files writes it. */
 export interface HostFile {
@@ -46,13 +47,11 @@ export function renderCloudConfig(doc: HostDocument): string {
         ssh_authorized_keys: [...doc.sshKeys],
       },
     ],
+    // bootcmd runs before packages: the data volume is mounted before anything writes data.
+    bootcmd: [dataVolumeBootCommand(doc.dataVolume.device, doc.dataVolume.mountPoint)],
     package_update: true,
     package_upgrade: true,
     packages: [...doc.packages],
-    // cloud-init's disk_setup/fs_setup: `overwrite: false` leaves an existing filesystem alone, so a
-    // re-attached data volume is mounted, never reformatted.
-    fs_setup: [{ label: "studydata", filesystem: "ext4", device: doc.dataVolume.device, overwrite: false }],
-    mounts: [["LABEL=studydata", doc.dataVolume.mountPoint, "ext4", "defaults,nofail,x-systemd.device-timeout=30s", "0", "2"]],
     write_files: doc.files.map((f) => ({
       path: f.path,
       content: f.content,

@@ -2,3 +2,4 @@
 // #cloud-config document the host needs. No Pulumi: tested with the real programs.
 export * from "./cloudConfig";
 export * from "./roles";
+export * from "./volume";

@@ -112,7 +112,7 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     dataVolume: { device: input.dataDevice, mountPoint: DATA_MOUNT },
     files: [
       { path: `/etc/${app.name}/env`, content: envFile(env), permissions: "0600" },
-      ...(input.localPostgres ? [rolesFile(input.localPostgres)] : []),
+      ...(input.localPostgres ? [clusterOnVolume(), rolesFile(input.localPostgres)] : []),
       manifest("app", config, {
         app: { name: app.name, kind: app.kind, version: appVersion(app), port: app.port, healthPath: app.healthPath },
         database: input.database.engine === "sqlite" ? { engine: "sqlite", path: input.database.path } : { engine: "postgres", host: input.database.host, name: input.database.name },
@@ -120,6 +120,19 @@ export function renderAppHost(input: AppHostInput): HostDocument {
       }),
     ],
     commands: [],
+  };
+}
+
+/**
+ * Debian's and Ubuntu's postgresql-common read this before creating a cluster: the cluster that the
+ * `postgresql` package creates on install goes straight onto the data volume (mounted by bootcmd,
+ * before packages), never onto the replaceable boot disk.
+ */
+function clusterOnVolume(): HostFile {
+  return {
+    path: "/etc/postgresql-common/createcluster.d/50-studyhost.conf",
+    permissions: "0644",
+    content: `# studyhost: PostgreSQL's data lives on the data volume.\ndata_directory = '${DATA_MOUNT}/postgresql/%v/%c'\n`,
   };
 }
 
@@ -147,6 +160,7 @@ export function renderDatabaseHost(input: DatabaseHostInput): HostDocument {
     packages: ["postgresql"],
     dataVolume: { device: input.dataDevice, mountPoint: DATA_MOUNT },
     files: [
+      clusterOnVolume(),
       rolesFile(roles),
       manifest("database", config, {
         database: { engine: "postgres", name: roles.database, appUser: roles.appUser, analystUser: roles.analystUser, clientCidr: input.clientCidr },

@@ -41,7 +41,7 @@ function computedState(type: string, name: string, inputs: State): { id: string;
     case "aws:ec2/eip:Eip":
       return { id: `eipalloc-0${hex(name, 16)}`, state: { publicIp: reservedV4(name), allocationId: `eipalloc-0${hex(name, 16)}` } };
     case "aws:ebs/volume:Volume":
-      return { id: `vol-0${hex(name, 16)}`, state: {} };
+      return { id: mockVolumeId(name), state: {} };
     case "aws:ec2/subnet:Subnet":
       return { id: `subnet-0${hex(name, 16)}`, state: { availabilityZone: inputs.availabilityZone } };
     case "aws:ec2/securityGroup:SecurityGroup":
@@ -53,6 +53,9 @@ function computedState(type: string, name: string, inputs: State): { id: string;
       return { id: `${name}-${hex(type + name, 8)}`, state: {} };
   }
 }
+
+/** The id the mock AWS gives the EBS volume of this resource name. */
+export const mockVolumeId = (name: string) => `vol-0${hex(name, 16)}`;
 
 /** The id the mock AWS gives the image of this name, so tests can see which image was looked up. */
 export const mockImageId = (imageName: string) => `ami-0${hex(imageName, 16)}`;

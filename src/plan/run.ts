@@ -1,6 +1,7 @@
 // The offline plan: run the stack program in-process under Pulumi's mock engine and record every
 // resource with its inputs and options (protect, retainOnDelete, ignoreChanges, deleteBeforeReplace).
 // Resource options never reach the mocks, so we read them off the mock monitor's requests.
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { fromPulumiConfig, parseStudyConfig } from "../config";
 import { studyMocks } from "./mocks";
@@ -31,7 +32,7 @@ export interface PlanResult {
   readonly resources: PlannedResource[];
   readonly outputs: Record<string, unknown>;
   readonly cost: CostSummary;
-  /** Raw inputs, secrets included (mock placeholders): for writing hosts' user data. Not printed. */
+  /** Raw inputs by URN, secrets included (mock placeholders): for writing hosts' user data. Not printed. */
   readonly rawInputs: ReadonlyMap<string, Record<string, unknown>>;
 }
 
@@ -42,9 +43,15 @@ function isSecret(v: unknown): v is { value: unknown } {
   return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_MARK;
 }
 
-/** Replace secret values with "[secret]". */
+/**
+ * Replace secret values with "[secret <digest>]". The digest (of the plan's placeholder-filled value,
+ * never of a real secret) lets a diff of two plans see that, say, a host's user data changed.
+ */
 export function maskSecrets(value: unknown): unknown {
-  if (isSecret(value)) return "[secret]";
+  if (isSecret(value)) {
+    const digest = createHash("sha256").update(JSON.stringify(revealSecrets(value.value)) ?? "").digest("hex").slice(0, 12);
+    return `[secret ${digest}]`;
+  }
   if (Array.isArray(value)) return value.map(maskSecrets);
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v)]));
   return value;
@@ -114,8 +121,14 @@ export async function planProgram(options: PlanOptions): Promise<PlanResult> {
     } as (typeof seen)[number];
     seen.push(entry);
     return register(req, (err: unknown, res: any) => {
-      if (res) entry.urn = res.getUrn();
-      callback(err, res);
+      if (res) {
+        entry.urn = res.getUrn();
+        // The real engine refuses two resources with one URN; the mock engine does not, so we do.
+        if (seen.some((other) => other !== entry && other.urn === entry.urn)) {
+          err = new Error(`two resources would have the same URN ${entry.urn}: names must be unique`);
+        }
+      }
+      callback(err, err ? undefined : res);
     });
   };
 
@@ -146,6 +159,6 @@ export async function planProgram(options: PlanOptions): Promise<PlanResult> {
       inputs: maskSecrets(inputsByKey.get(r.key) ?? {}) as Record<string, unknown>,
       options: r.options,
     }));
-  const rawInputs = new Map(seen.map((r) => [r.name, revealSecrets(inputsByKey.get(r.key) ?? {}) as Record<string, unknown>]));
+  const rawInputs = new Map(seen.map((r) => [r.urn ?? "", revealSecrets(inputsByKey.get(r.key) ?? {}) as Record<string, unknown>]));
   return { resources, outputs: maskSecrets(outputs) as Record<string, unknown>, cost: outputs.cost as CostSummary, rawInputs };
 }

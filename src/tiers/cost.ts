@@ -35,6 +35,11 @@ export function publicIpCost(cloud: CloudName, host: string): CostItem {
   return { item: `${host}: public IPv4 address`, monthlyUsd: CATALOG[cloud].publicIpv4UsdPerMonth };
 }
 
+/** Everything a host bills: the machine (and boot disk), its data volume, its public IPv4 address. */
+export function hostCost(cloud: CloudName, host: string, size: MachineSize, volumeGb: number): CostItem[] {
+  return [...machineCost(cloud, host, size), volumeCost(cloud, `${host}: data volume`, volumeGb), publicIpCost(cloud, host)];
+}
+
 export function summarize(cloud: CloudName, items: readonly CostItem[]): CostSummary {
   return {
     monthlyUsd: cents(items.reduce((sum, i) => sum + i.monthlyUsd, 0)),

@@ -1,0 +1,68 @@
+// The data-volume script for real: a loop device stands in for the cloud volume, a private mount
+// namespace and a scratch /etc/fstab keep the machine's own untouched. Needs root (CI runs as root)
+// and shellcheck (installed by .ci/run).
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DATA_VOLUME_SCRIPT } from "../src/host";
+
+let dir: string;
+let device: string;
+
+beforeAll(() => {
+  if (process.getuid?.() !== 0) throw new Error("test/volume.test.ts needs root (losetup, mount): run it as CI does, as root");
+  dir = mkdtempSync(join(tmpdir(), "studyhost-volume-"));
+  execFileSync("truncate", ["-s", "64M", join(dir, "volume.img")]);
+  device = execFileSync("losetup", ["--find", "--show", join(dir, "volume.img")], { encoding: "utf8" }).trim();
+  writeFileSync(join(dir, "fstab"), "# a machine's own fstab line that must survive\nproc /proc proc defaults 0 0\n");
+});
+
+afterAll(() => {
+  if (device) spawnSync("losetup", ["-d", device]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Run the script, then `then` (shell), inside a private mount namespace with the scratch fstab. */
+function boot(then: string) {
+  const mnt = join(dir, "mnt");
+  const inner = `mount --bind "$0" /etc/fstab && sh -c "$1" studyhost-data-volume "$2" "$3" && ${then}`;
+  return spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", inner, join(dir, "fstab"), DATA_VOLUME_SCRIPT, device, mnt], { encoding: "utf8" });
+}
+
+test("passes shellcheck as POSIX sh", () => {
+  const r = spawnSync("shellcheck", ["-s", "sh", "-"], { input: DATA_VOLUME_SCRIPT, encoding: "utf8" });
+  expect(r.stdout + r.stderr).toBe("");
+  expect(r.status).toBe(0);
+});
+
+test("first boot formats the empty volume and mounts it by UUID; the next boot keeps its data", () => {
+  const first = boot(`echo participant-data > "$3/kept.txt"`);
+  expect(first.stderr).toContain("is empty: formatting it ext4");
+  expect(first.status).toBe(0);
+  const uuid = execFileSync("blkid", ["-s", "UUID", "-o", "value", device], { encoding: "utf8" }).trim();
+  const fstab = readFileSync(join(dir, "fstab"), "utf8");
+  expect(fstab).toContain(`UUID=${uuid} ${join(dir, "mnt")} ext4 defaults,nofail,x-systemd.device-timeout=30s 0 2`);
+  expect(fstab).toContain("proc /proc proc defaults 0 0");
+
+  const second = boot(`cat "$3/kept.txt"`);
+  expect(second.status).toBe(0);
+  expect(second.stderr).toContain("is not empty: keeping what it holds");
+  expect(second.stderr).not.toContain("formatting");
+  expect(second.stdout).toBe("participant-data\n");
+  // One line for the mount point, not one per boot.
+  expect(readFileSync(join(dir, "fstab"), "utf8").split("\n").filter((l) => l.includes(join(dir, "mnt")))).toHaveLength(1);
+});
+
+test("a volume holding a partition table (no filesystem the script knows) is never formatted", () => {
+  execFileSync("wipefs", ["-a", "-q", device]);
+  execFileSync("sfdisk", ["-q", device], { input: "label: gpt\n" });
+  const fstabBefore = readFileSync(join(dir, "fstab"), "utf8");
+  const r = boot("true");
+  expect(r.stderr).toContain("is not empty: keeping what it holds");
+  expect(r.stderr).toContain("holds no filesystem studyhost can mount (a partition table?): not touching it");
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).not.toContain("formatting");
+  expect(readFileSync(join(dir, "fstab"), "utf8")).toBe(fstabBefore);
+  expect(execFileSync("blkid", ["-p", "-s", "PTTYPE", "-o", "value", device], { encoding: "utf8" }).trim()).toBe("gpt");
+});
