@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadCloud, ServerHandle } from "../src/clouds";
 import type { StudyConfig } from "../src/config";
-import { DATA_MOUNT, DatabaseLink, renderAppHost, renderCloudConfig } from "../src/host";
+import { DatabaseLink, renderAppHost, renderCloudConfig, sqlitePath } from "../src/host";
 import { CostItem, hostCost } from "../src/tiers/cost";
 import type { Firewall } from "./firewall";
 import type { Network } from "./network";
@@ -77,7 +77,7 @@ export class AppServer extends pulumi.ComponentResource {
 
     const link: pulumi.Output<DatabaseLink> =
       config.database.engine === "sqlite" || !database
-        ? pulumi.output({ engine: "sqlite" as const, path: `${DATA_MOUNT}/${config.app.name}/${config.database.name}.sqlite3` })
+        ? pulumi.output({ engine: "sqlite" as const, path: sqlitePath(config) })
         : database.link();
     const localRoles = database?.placement === "same-host" ? database.roles() : pulumi.output(undefined);
 

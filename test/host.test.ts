@@ -1,6 +1,10 @@
 // The (for now minimal) host documents: valid #cloud-config YAML, the env file with the generated
 // secrets readable only by root, the database URL for each placement, nothing of the app on the
 // database host. The next issue proves them with cloud-init, systemd and the real services.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { parseStudyConfig } from "../src/config";
 import { databaseUrl, envFile, renderAppHost, renderCloudConfig, renderDatabaseHost, DATA_MOUNT, DATA_VOLUME_SCRIPT } from "../src/host";
@@ -29,7 +33,7 @@ test("the env file is 0600 and holds the secrets and database URL, quoted so odd
   const { doc } = appHost("small", { engine: "sqlite", path: `${DATA_MOUNT}/study/study.sqlite3` });
   const env = doc.write_files.find((f) => f.path === "/etc/study/env")!;
   expect(env.permissions).toBe("0600");
-  expect(env.content).toContain('SECRET_KEY="k\\"ey\\\\with$odd:chars"');
+  expect(env.content).toContain('SECRET_KEY="k\\"ey\\\\with\\$odd:chars"');
   expect(env.content).toContain(`DATABASE_URL="sqlite:///${DATA_MOUNT}/study/study.sqlite3"`);
   expect(env.content).toContain('PORT="8000"');
 });
@@ -40,8 +44,16 @@ test("database URLs: local PostgreSQL without TLS, a database host with sslmode=
   expect(databaseUrl({ ...pg, host: "10.116.0.5", tls: true })).toBe("postgresql://study:p%40ss%2Fword@10.116.0.5:5432/study?sslmode=require");
 });
 
-test("envFile escapes quotes, backslashes and newlines", () => {
-  expect(envFile({ A: 'x"y', B: "a\\b", C: "1\n2" })).toBe('A="x\\"y"\nB="a\\\\b"\nC="1\\n2"\n');
+test("envFile escapes quotes, backslashes and dollars: bash reads back exactly the values written", () => {
+  const values = { A: 'x"y', B: "a\\b", C: "$HOME and `id`", D: "it's" };
+  const dir = mkdtempSync(join(tmpdir(), "studyhost-env-"));
+  try {
+    writeFileSync(join(dir, "env"), envFile(values));
+    const out = execFileSync("bash", ["-c", 'set -a; . "$0"; set +a; printf "%s\\0" "$A" "$B" "$C" "$D"', join(dir, "env")], { encoding: "utf8" });
+    expect(out.split("\0").slice(0, 4)).toEqual(Object.values(values));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("the database host gets the roles' passwords in a root-only file and nothing of the app", () => {

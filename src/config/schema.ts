@@ -62,6 +62,7 @@ const appCommon = {
   env,
   healthPath: urlPath.default("/").describe("the path that answers 200 when the app is up (default /)"),
   adminPaths: z.array(urlPath).default(["/admin"]).describe("paths only adminCidrs may reach (default [/admin])"),
+  maxBodyMb: z.number().int().min(1).max(10240).default(10).describe("the largest request body nginx accepts, in MB (default 10)"),
 };
 
 const pythonSource = z.union(
@@ -121,6 +122,7 @@ const BackupsSchema = z
         bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name"),
         endpoint: z.url().optional().describe("an S3-compatible endpoint, e.g. https://fra1.digitaloceanspaces.com"),
         region: z.string().optional(),
+        accessKeyId: z.string().min(1).describe("the bucket's access key id (its secret goes in studyhost:offsiteSecretAccessKey)"),
       })
       .strict()
       .optional()
@@ -156,6 +158,11 @@ export const StudyConfigObject = z
       .strict()
       .default({ engine: "postgres" }),
     backups: BackupsSchema,
+    offsiteSecretAccessKey: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the offsite bucket's secret access key: set it with `pulumi config set --secret`"),
     sizes: z
       .object({ app: z.string().optional(), database: z.string().optional() })
       .strict()
@@ -198,6 +205,9 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
     });
   }
   checkNames(c, ctx);
+  if (c.backups.offsite && !c.offsiteSecretAccessKey) {
+    ctx.addIssue({ code: "custom", path: ["offsiteSecretAccessKey"], message: "expected the offsite bucket's secret access key (backups.offsite is set): pulumi config set --secret studyhost:offsiteSecretAccessKey" });
+  }
   checkSize(c.cloud, c.sizes.app, tier.app, ["sizes", "app"], c.tier, ctx);
   checkVolume(c.volumes.appGb, tier.app, ["volumes", "appGb"], c.tier, ctx);
   if (tier.database) {

@@ -1,12 +1,19 @@
-// What each role of host holds, as plain values in and a HostDocument out: no Pulumi here, so every
-// line can be checked with the real programs. Components resolve their Outputs, then call these.
-import type { AppConfig } from "../config/schema";
+// What each role of host holds: plain values in, a HostDocument out, no Pulumi, so every line can be
+// checked with the real programs. Components resolve their Outputs, then call these.
 import type { StudyConfig } from "../config/load";
-import { HostDocument, HostFile } from "./cloudConfig";
+import type { AppConfig } from "../config/schema";
+import { appPart, appPaths } from "./app";
+import { backupPart, BackupSource } from "./backup";
+import { basePart } from "./base";
+import type { HostDocument } from "./cloudConfig";
+import { hostFirewallPart } from "./firewall";
+import { nginxPart, Site, TlsSettings } from "./nginx";
+import { HostPart, mergeParts, PATHS } from "./part";
+import { postgresPart, PostgresRoles } from "./postgres";
+import { PROVISION_SCRIPT, provisionFiles } from "./provision";
 
-/** Where the data volume is mounted; PostgreSQL data, app state, uploads and backups live under it. */
-export const DATA_MOUNT = "/var/lib/studyhost";
-export const MANIFEST_PATH = "/etc/studyhost/manifest.json";
+export const DATA_MOUNT = PATHS.data;
+export type { PostgresRoles, TlsSettings };
 
 /** How the app reaches its database. */
 export type DatabaseLink =
@@ -22,13 +29,6 @@ export type DatabaseLink =
       readonly tls: boolean;
     };
 
-export interface TlsSettings {
-  readonly domains: readonly string[];
-  readonly email: string;
-  readonly acmeDirectory: string;
-  readonly caBundle?: string;
-}
-
 export interface AppHostInput {
   readonly config: StudyConfig;
   readonly hostname: string;
@@ -38,14 +38,6 @@ export interface AppHostInput {
   /** PostgreSQL running on this same host, with its roles' passwords. */
   readonly localPostgres?: PostgresRoles;
   readonly tls: TlsSettings;
-}
-
-export interface PostgresRoles {
-  readonly database: string;
-  readonly appUser: string;
-  readonly appPassword: string;
-  readonly analystUser: string;
-  readonly analystPassword: string;
 }
 
 export interface DatabaseHostInput {
@@ -63,34 +55,61 @@ export function databaseUrl(link: DatabaseLink): string {
   return `postgresql://${auth}@${link.host}:${link.port}/${link.name}${link.tls ? "?sslmode=require" : ""}`;
 }
 
-/** A systemd-style env file: NAME="value", with backslashes and quotes escaped. */
-export function envFile(vars: Record<string, string>): string {
-  const quote = (v: string) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
-  return Object.entries(vars).map(([k, v]) => `${k}=${quote(v)}`).join("\n") + "\n";
-}
-
 /** The app's version as the operator reads it: git ref, pip requirement or image reference. */
 export function appVersion(app: AppConfig): string {
   if (app.kind === "container") return app.image;
   return "git" in app.source ? `${app.source.git}@${app.source.ref}` : app.source.pip;
 }
 
-function manifest(role: string, config: StudyConfig, extra: Record<string, unknown>): HostFile {
-  const body = {
-    studyhost: 1,
-    role,
-    tier: config.tier,
-    cloud: config.cloud,
-    domain: config.domain,
-    dataMount: DATA_MOUNT,
-    ...extra,
+/** The SQLite file of a small study: on the data volume, in the app's state folder. */
+export function sqlitePath(config: StudyConfig): string {
+  return `${appPaths(config.app.name).state}/${config.database.name}.sqlite3`;
+}
+
+function document(config: StudyConfig, hostname: string, dataDevice: string, parts: HostPart[], manifest: object, fqdn?: string): HostDocument {
+  const merged = mergeParts(parts);
+  return {
+    hostname,
+    fqdn,
+    adminUser: config.adminUser,
+    sshKeys: config.sshKeys,
+    packages: merged.packages,
+    files: [...merged.files, ...provisionFiles(parts, manifest)],
+    dataVolume: { device: dataDevice, mountPoint: DATA_MOUNT },
+    commands: [[PROVISION_SCRIPT]],
   };
-  return { path: MANIFEST_PATH, content: JSON.stringify(body, null, 2) + "\n", permissions: "0644" };
+}
+
+function backups(config: StudyConfig, source: BackupSource, appUnit?: string): HostPart {
+  const b = config.backups;
+  const offsite = b.offsite && config.offsiteSecretAccessKey ? { ...b.offsite, secretAccessKey: config.offsiteSecretAccessKey } : undefined;
+  return backupPart({ source, schedule: b.schedule, keepDaily: b.keepDaily, keepWeekly: b.keepWeekly, keepMonthly: b.keepMonthly, offsite, appUnit });
+}
+
+function healthCheck(config: StudyConfig): HostPart {
+  const { port, healthPath } = config.app;
+  const url = `http://127.0.0.1:${port}${healthPath}`;
+  return {
+    steps: [
+      {
+        name: "health",
+        script: `for _ in $(seq 1 60); do curl -fsS -o /dev/null ${url} && break; sleep 2; done
+curl -fsS -o /dev/null ${url}
+echo "app answers at ${url}"
+if [ -f ${PATHS.letsencrypt}/live/${config.domain}/fullchain.pem ]; then
+  curl -fsS -o /dev/null --insecure --resolve ${config.domain}:443:127.0.0.1 https://${config.domain}${healthPath}
+  echo "and through nginx at https://${config.domain}${healthPath}"
+fi`,
+      },
+    ],
+  };
 }
 
 export function renderAppHost(input: AppHostInput): HostDocument {
   const { config } = input;
   const app = config.app;
+  const size = config.hosts.app.size;
+  const paths = appPaths(app.name);
   const env: Record<string, string> = {
     ...app.env,
     PORT: String(app.port),
@@ -98,74 +117,60 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     ADMIN_PASSWORD: input.secrets.adminPassword,
     DATABASE_URL: databaseUrl(input.database),
   };
-  const packages = ["nginx", "certbot", "python3-certbot-nginx"];
-  if (app.kind === "python") packages.push("python3-venv", "git");
-  if (app.kind === "container") packages.push("docker.io");
-  if (input.localPostgres) packages.push("postgresql");
-  if (input.database.engine === "sqlite") packages.push("sqlite3");
-  return {
-    hostname: input.hostname,
-    fqdn: config.domain,
-    adminUser: config.adminUser,
-    sshKeys: config.sshKeys,
-    packages,
-    dataVolume: { device: input.dataDevice, mountPoint: DATA_MOUNT },
-    files: [
-      { path: `/etc/${app.name}/env`, content: envFile(env), permissions: "0600" },
-      ...(input.localPostgres ? [clusterOnVolume(), rolesFile(input.localPostgres)] : []),
-      manifest("app", config, {
-        app: { name: app.name, kind: app.kind, version: appVersion(app), port: app.port, healthPath: app.healthPath },
-        database: input.database.engine === "sqlite" ? { engine: "sqlite", path: input.database.path } : { engine: "postgres", host: input.database.host, name: input.database.name },
-        tls: { domains: input.tls.domains, acmeDirectory: input.tls.acmeDirectory },
-      }),
-    ],
-    commands: [],
+  const site: Site = {
+    name: app.name,
+    serverNames: input.tls.domains,
+    port: app.port,
+    static: app.kind === "python" && app.static ? { urlPath: app.static.urlPath, dir: `${paths.code}/src/${app.static.dir}` } : undefined,
+    adminPaths: app.adminPaths,
+    adminCidrs: config.adminCidrs,
+    maxBodyMb: app.maxBodyMb,
   };
-}
-
-/**
- * Debian's and Ubuntu's postgresql-common read this before creating a cluster: the cluster that the
- * `postgresql` package creates on install goes straight onto the data volume (mounted by bootcmd,
- * before packages), never onto the replaceable boot disk.
- */
-function clusterOnVolume(): HostFile {
-  return {
-    path: "/etc/postgresql-common/createcluster.d/50-studyhost.conf",
-    permissions: "0644",
-    content: `# studyhost: PostgreSQL's data lives on the data volume.\ndata_directory = '${DATA_MOUNT}/postgresql/%v/%c'\n`,
+  const parts: HostPart[] = [
+    basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
+    hostFirewallPart({ web: true, adminCidrs: config.adminCidrs, postgresClients: [] }),
+  ];
+  // PostgreSQL on this host gets half its memory; the app the rest.
+  if (input.localPostgres) parts.push(postgresPart({ roles: input.localPostgres, memoryMb: Math.round((size.memoryGb * 1024) / 2) }));
+  parts.push(appPart({ app, env, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres) }));
+  parts.push(nginxPart([site], input.tls));
+  if (input.database.engine === "sqlite") {
+    parts.push(backups(config, { engine: "sqlite", path: input.database.path, owner: app.name }, paths.unit));
+  } else if (input.localPostgres) {
+    parts.push(backups(config, { engine: "postgres", database: input.localPostgres.database, appRole: input.localPostgres.appUser }, paths.unit));
+  }
+  parts.push(healthCheck(config));
+  const manifest = {
+    studyhost: 1,
+    role: "app",
+    tier: config.tier,
+    cloud: config.cloud,
+    domain: config.domain,
+    app: { name: app.name, kind: app.kind, version: appVersion(app), port: app.port, healthPath: app.healthPath, unit: paths.unit },
+    database: input.database.engine === "sqlite" ? { engine: "sqlite", path: input.database.path } : { engine: "postgres", host: input.database.host, name: input.database.name },
+    tls: { domains: input.tls.domains, acmeDirectory: input.tls.acmeDirectory },
+    paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups },
   };
-}
-
-/** The roles' passwords for PostgreSQL's set-up, in a file only root reads. */
-function rolesFile(roles: PostgresRoles): HostFile {
-  return {
-    path: "/etc/studyhost/postgres-roles.env",
-    permissions: "0600",
-    content: envFile({
-      PGDATABASE_NAME: roles.database,
-      APP_ROLE: roles.appUser,
-      APP_PASSWORD: roles.appPassword,
-      ANALYST_ROLE: roles.analystUser,
-      ANALYST_PASSWORD: roles.analystPassword,
-    }),
-  };
+  return document(config, input.hostname, input.dataDevice, parts, manifest, config.domain);
 }
 
 export function renderDatabaseHost(input: DatabaseHostInput): HostDocument {
   const { config, roles } = input;
-  return {
-    hostname: input.hostname,
-    adminUser: config.adminUser,
-    sshKeys: config.sshKeys,
-    packages: ["postgresql"],
-    dataVolume: { device: input.dataDevice, mountPoint: DATA_MOUNT },
-    files: [
-      clusterOnVolume(),
-      rolesFile(roles),
-      manifest("database", config, {
-        database: { engine: "postgres", name: roles.database, appUser: roles.appUser, analystUser: roles.analystUser, clientCidr: input.clientCidr },
-      }),
-    ],
-    commands: [],
+  const size = config.hosts.database!.size;
+  const parts: HostPart[] = [
+    basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
+    hostFirewallPart({ web: false, adminCidrs: config.adminCidrs, postgresClients: [input.clientCidr] }),
+    postgresPart({ roles, memoryMb: size.memoryGb * 1024, clientCidr: input.clientCidr }),
+    backups(config, { engine: "postgres", database: roles.database, appRole: roles.appUser }),
+  ];
+  const manifest = {
+    studyhost: 1,
+    role: "database",
+    tier: config.tier,
+    cloud: config.cloud,
+    domain: config.domain,
+    database: { engine: "postgres", name: roles.database, appUser: roles.appUser, analystUser: roles.analystUser, clientCidr: input.clientCidr },
+    paths: { data: DATA_MOUNT, backups: PATHS.backups },
   };
+  return document(config, input.hostname, input.dataDevice, parts, manifest);
 }

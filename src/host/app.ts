@@ -1,0 +1,219 @@
+// The study's app on its host: a system user, the FHS layout of seed 001 (config in /etc/<app>, code in
+// /srv/<app>, state on the data volume, logs in /var/log/<app>), the code from a git ref or a pip
+// requirement in a venv (or a container image), setup and migrations before start, and a sandboxed
+// systemd unit that restarts it.
+import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../config/schema";
+import { configFile, HostPart, PATHS, script, secretFile } from "./part";
+import { bashScript, q } from "./shell";
+import { envFile } from "./env";
+
+export interface AppInput {
+  readonly app: AppConfig;
+  /** Secrets and database URL, plus the app's own env. */
+  readonly env: Record<string, string>;
+  readonly vcpus: number;
+  /** PostgreSQL runs on this host too: fewer gunicorn workers, and start after it. */
+  readonly sharesHostWithPostgres: boolean;
+}
+
+export interface AppPaths {
+  readonly etc: string;
+  readonly envFile: string;
+  readonly code: string;
+  readonly venv: string;
+  /** Where the app keeps its state (SQLite file, uploads): on the data volume. */
+  readonly state: string;
+  readonly logs: string;
+  readonly unit: string;
+  readonly deploy: string;
+}
+
+export function appPaths(name: string): AppPaths {
+  return {
+    etc: `/etc/${name}`,
+    envFile: `/etc/${name}/env`,
+    code: `/srv/${name}`,
+    venv: `/srv/${name}/venv`,
+    state: `${PATHS.data}/${name}`,
+    logs: `/var/log/${name}`,
+    unit: `${name}.service`,
+    deploy: `${PATHS.sbin}/studyhost-deploy-${name}`,
+  };
+}
+
+/** gunicorn's (2 x cores) + 1, less when PostgreSQL shares the machine. */
+export function gunicornWorkers(vcpus: number, sharesHostWithPostgres: boolean): number {
+  return sharesHostWithPostgres ? Math.max(2, vcpus + 1) : 2 * vcpus + 1;
+}
+
+/** Where the code runs from: the git checkout, or the state folder for a pip-installed app. */
+function workingDirectory(app: PythonAppConfig, p: AppPaths): string {
+  return "git" in app.source ? `${p.code}/src` : p.state;
+}
+
+/** The start command with its program resolved inside the venv (systemd needs an absolute path). */
+export function execStart(start: string, venv: string): string {
+  const [program, ...rest] = start.trim().split(/\s+/);
+  const resolved = program.startsWith("/") ? program : `${venv}/bin/${program}`;
+  return [resolved, ...rest].join(" ");
+}
+
+const SANDBOX = (p: AppPaths) => `NoNewPrivileges=yes
+ProtectSystem=strict
+ReadWritePaths=${p.state} ${p.logs}
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectControlGroups=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes`;
+
+function pythonUnit(app: PythonAppConfig, p: AppPaths, input: AppInput): string {
+  return `[Unit]
+Description=${app.name}: the study's app (studyhost)
+After=network-online.target${input.sharesHostWithPostgres ? " postgresql.service" : ""}
+Wants=network-online.target
+RequiresMountsFor=${PATHS.data}
+
+[Service]
+Type=exec
+User=${app.name}
+Group=${app.name}
+WorkingDirectory=${workingDirectory(app, p)}
+EnvironmentFile=${p.envFile}
+Environment=PATH=${p.venv}/bin:/usr/local/bin:/usr/bin:/bin
+Environment=WEB_CONCURRENCY=${gunicornWorkers(input.vcpus, input.sharesHostWithPostgres)}
+Environment=STATE_DIR=${p.state}
+ExecStart=${execStart(app.start, p.venv)}
+Restart=always
+RestartSec=2
+StandardOutput=append:${p.logs}/${app.name}.log
+StandardError=append:${p.logs}/${app.name}.log
+${SANDBOX(p)}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+function containerUnit(app: ContainerAppConfig, p: AppPaths): string {
+  const volumes = app.volumes.map((v) => `-v ${p.state}/${v.name}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
+  const run = [
+    "/usr/bin/docker run --rm",
+    `--name ${app.name}`,
+    // The host's network (as seed 003 runs ViewBovis): the app reaches PostgreSQL on localhost, and
+    // Docker publishes no port past the host firewall (a top complaint of Docker users).
+    "--network host",
+    `--env-file ${p.etc}/docker.env`,
+    ...volumes,
+    `-v ${p.logs}:/var/log/${app.name}`,
+    app.image,
+    ...(app.command ?? []).map((c) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(c) ? c : `"${c.replace(/(["\\])/g, "\\$1")}"`)),
+  ];
+  return `[Unit]
+Description=${app.name}: the study's app in a container (studyhost)
+After=docker.service network-online.target
+Requires=docker.service
+RequiresMountsFor=${PATHS.data}
+
+[Service]
+Type=exec
+ExecStartPre=-/usr/bin/docker rm --force ${app.name}
+ExecStart=${run.join(" ")}
+ExecStop=/usr/bin/docker stop --time 20 ${app.name}
+Restart=always
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+function pythonDeploy(app: PythonAppConfig, p: AppPaths): string {
+  const as = `runuser -u ${app.name} --`;
+  const code =
+    "git" in app.source
+      ? `if [ ! -d ${p.code}/src/.git ]; then ${as} git clone --quiet ${q(app.source.git)} ${p.code}/src; fi
+${as} git -C ${p.code}/src fetch --quiet --tags origin
+${as} git -C ${p.code}/src checkout --quiet --force ${q(app.source.ref)}
+if [ -f ${p.code}/src/requirements.txt ]; then ${as} ${p.venv}/bin/pip install --quiet -r ${p.code}/src/requirements.txt; fi`
+      : `${as} ${p.venv}/bin/pip install --quiet ${q(app.source.pip)}`;
+  const packages = app.packages.length ? `${as} ${p.venv}/bin/pip install --quiet ${app.packages.map(q).join(" ")}` : "# no extra packages";
+  const inApp = (cmd: string) => `(cd ${workingDirectory(app, p)} && ${as} env PATH="${p.venv}/bin:$PATH" bash -c ${q(cmd)})`;
+  return bashScript(
+    `studyhost-deploy-${app.name}: install ${app.name} at its configured version, run its setup and migrations, (re)start it.`,
+    `
+[ -x ${p.venv}/bin/python ] || ${as} python3 -m venv ${p.venv}
+${code}
+${packages}
+set -a
+# shellcheck source=/dev/null
+. ${p.envFile}
+set +a
+if [ ! -f ${p.state}/.studyhost-setup-done ]; then
+${app.setup.map((c) => `  ${inApp(c)}`).join("\n") || "  : # no setup commands"}
+  touch ${p.state}/.studyhost-setup-done
+fi
+${app.migrate.map(inApp).join("\n") || ": # no migrations"}
+systemctl daemon-reload
+systemctl enable ${p.unit}
+systemctl restart ${p.unit}
+`,
+  );
+}
+
+function containerDeploy(app: ContainerAppConfig, p: AppPaths): string {
+  return bashScript(
+    `studyhost-deploy-${app.name}: pull ${app.name}'s image and (re)start it.`,
+    `
+${app.volumes.map((v) => `install -d -o ${app.name} -g ${app.name} ${p.state}/${v.name}`).join("\n") || ": # no volumes"}
+docker pull --quiet ${q(app.image)}
+systemctl daemon-reload
+systemctl enable ${p.unit}
+systemctl restart ${p.unit}
+`,
+  );
+}
+
+/** Docker's --env-file takes NAME=value lines literally: no quotes, no escapes, no newlines. */
+function dockerEnv(env: Record<string, string>): string {
+  for (const [k, v] of Object.entries(env)) {
+    if (/[\r\n]/.test(v)) throw new Error(`studyhost:app.env.${k}: a container's environment value cannot hold a newline`);
+  }
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}
+
+export function appPart(input: AppInput): HostPart {
+  const { app } = input;
+  const p = appPaths(app.name);
+  const logrotate = `${p.logs}/*.log {\n  daily\n  rotate 14\n  compress\n  delaycompress\n  missingok\n  notifempty\n  copytruncate\n}\n`;
+  const layout = `id -u ${app.name} >/dev/null 2>&1 || useradd --system --user-group --home-dir ${p.code} --shell /usr/sbin/nologin ${app.name}
+install -d -o root -g ${app.name} -m 0750 ${p.etc}
+install -d -o ${app.name} -g ${app.name} -m 0755 ${p.code}
+install -d -o ${app.name} -g ${app.name} -m 0750 ${p.state} ${p.logs}
+${p.deploy}`;
+  const files = [
+    // systemd reads EnvironmentFile as root before it drops to the app's user: root-only is enough.
+    secretFile(p.envFile, envFile(input.env)),
+    configFile(`/etc/logrotate.d/${app.name}`, logrotate),
+  ];
+  if (app.kind === "python") {
+    return {
+      packages: ["python3-venv", "python3-pip", "git"],
+      files: [...files, configFile(`${PATHS.units}/${p.unit}`, pythonUnit(app, p, input)), script(p.deploy, pythonDeploy(app, p))],
+      steps: [{ name: "app", script: layout }],
+    };
+  }
+  return {
+    packages: ["docker.io"],
+    files: [
+      ...files,
+      secretFile(`${p.etc}/docker.env`, dockerEnv(input.env)),
+      configFile(`${PATHS.units}/${p.unit}`, containerUnit(app, p)),
+      script(p.deploy, containerDeploy(app, p)),
+    ],
+    steps: [{ name: "app", script: `systemctl enable --now docker.service\n${layout}` }],
+  };
+}

@@ -1,0 +1,227 @@
+// Backups (seed 001's practice, ../shared/notes/server-practice.md "Backups"): a systemd timer, a dump
+// that is checked before it counts, daily / weekly / monthly retention, an optional offsite copy, a
+// restore command, and a failure that is loud (the unit fails; an alert hook runs).
+import { configFile, HostPart, PATHS, script, secretFile } from "./part";
+import { bashScript } from "./shell";
+import { envFile } from "./env";
+
+export type BackupSource =
+  | { readonly engine: "postgres"; readonly database: string; readonly appRole: string }
+  | { readonly engine: "sqlite"; readonly path: string; readonly owner: string };
+
+export interface BackupInput {
+  readonly source: BackupSource;
+  readonly schedule: string;
+  readonly keepDaily: number;
+  readonly keepWeekly: number;
+  readonly keepMonthly: number;
+  readonly offsite?: {
+    readonly bucket: string;
+    readonly endpoint?: string;
+    readonly region?: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+  };
+  /** The app's systemd unit on this host, stopped during a restore; undefined on a database host. */
+  readonly appUnit?: string;
+}
+
+export const BACKUP_ENV = `${PATHS.etc}/backup.env`;
+export const OFFSITE_ENV = `${PATHS.etc}/offsite.env`;
+export const PRUNE_SCRIPT = `${PATHS.lib}/prune_backups.py`;
+
+/**
+ * Which backups to keep: the newest of each of the last `daily` days, `weekly` ISO weeks and `monthly`
+ * months that have a backup. Python, because the host has it (cloud-init is Python) and dates are
+ * easy there; the rule is tested over 400 simulated days.
+ */
+export const PRUNE_PY = `#!/usr/bin/python3
+"""studyhost: prune backups to the newest of each of the last N days, weeks and months."""
+import argparse
+import datetime
+import os
+import re
+import sys
+
+STAMP = re.compile(r"-(\\d{8}T\\d{6}Z)\\.(dump|sqlite3)$")
+
+
+def kept(stamps, daily, weekly, monthly):
+    """The stamps to keep, from datetimes (any order)."""
+    keep = set()
+    for count, period in ((daily, lambda t: t.date()), (weekly, lambda t: t.isocalendar()[:2]), (monthly, lambda t: (t.year, t.month))):
+        newest = {}
+        for t in stamps:
+            key = period(t)
+            if key not in newest or t > newest[key]:
+                newest[key] = t
+        keep.update(newest[k] for k in sorted(newest, reverse=True)[:count])
+    if stamps:
+        keep.add(max(stamps))
+    return keep
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("directory")
+    parser.add_argument("--daily", type=int, required=True)
+    parser.add_argument("--weekly", type=int, required=True)
+    parser.add_argument("--monthly", type=int, required=True)
+    parser.add_argument("--dry-run", action="store_true")
+    args = parser.parse_args()
+    files = {}
+    for name in os.listdir(args.directory):
+        match = STAMP.search(name)
+        if match:
+            files[name] = datetime.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ")
+    keep = kept(list(files.values()), args.daily, args.weekly, args.monthly)
+    for name, stamp in sorted(files.items()):
+        if stamp not in keep:
+            print(f"pruning {name}")
+            if not args.dry_run:
+                os.remove(os.path.join(args.directory, name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+`;
+
+const BACKUP_SH = bashScript(
+  "studyhost-backup: dump the study's database, check the dump, keep it, prune old ones, copy it offsite.",
+  `
+# shellcheck source=/dev/null
+. ${BACKUP_ENV}
+umask 077
+install -d -m 0700 "$BACKUP_DIR"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+partial="$BACKUP_DIR/.partial-$stamp"
+trap 'rm -f "$partial"' EXIT
+case "$ENGINE" in
+  postgres)
+    final="$BACKUP_DIR/$NAME-$stamp.dump"
+    runuser -u postgres -- pg_dump --format=custom --dbname="$NAME" > "$partial"
+    pg_restore --list "$partial" > /dev/null
+    ;;
+  sqlite)
+    final="$BACKUP_DIR/$NAME-$stamp.sqlite3"
+    sqlite3 "$SQLITE_PATH" ".backup '$partial'"
+    [ "$(sqlite3 "$partial" 'PRAGMA integrity_check;')" = ok ]
+    ;;
+  *) echo "unknown engine $ENGINE" >&2; exit 1 ;;
+esac
+mv "$partial" "$final"
+echo "backup written: $final ($(stat -c %s "$final") bytes)"
+${PRUNE_SCRIPT} "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
+if [ -f ${OFFSITE_ENV} ]; then
+  # rclone reads its remote from RCLONE_CONFIG_OFFSITE_* in this root-only file.
+  set -a
+  # shellcheck source=/dev/null
+  . ${OFFSITE_ENV}
+  set +a
+  rclone copyto "$final" "offsite:$OFFSITE_BUCKET/$(hostname)/$(basename "$final")"
+  echo "copied offsite to $OFFSITE_BUCKET"
+fi
+`,
+);
+
+const RESTORE_SH = bashScript(
+  "studyhost-restore [--yes] [BACKUP]: put a backup back (the newest if none is named).",
+  `
+# shellcheck source=/dev/null
+. ${BACKUP_ENV}
+yes=no
+if [ "\${1:-}" = --yes ]; then yes=yes; shift; fi
+file="\${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "$NAME-*" -printf '%f\\n' | sort | tail -n 1)}"
+[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
+case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
+[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }
+if [ "$yes" != yes ]; then
+  read -r -p "Replace the data of $NAME with $file? Type yes: " answer
+  [ "$answer" = yes ] || { echo "nothing restored"; exit 1; }
+fi
+if [ -n "\${APP_UNIT:-}" ]; then systemctl stop "$APP_UNIT"; trap 'systemctl start "$APP_UNIT"' EXIT; fi
+case "$ENGINE" in
+  postgres)
+    pg_restore --list "$file" > /dev/null
+    runuser -u postgres -- pg_restore --clean --if-exists --no-owner --role="$APP_ROLE" --single-transaction --exit-on-error --dbname="$NAME" < "$file"
+    ;;
+  sqlite)
+    [ "$(sqlite3 "$file" 'PRAGMA integrity_check;')" = ok ]
+    if [ -f "$SQLITE_PATH" ]; then cp -a "$SQLITE_PATH" "$SQLITE_PATH.before-restore"; fi
+    install -o "$SQLITE_OWNER" -g "$SQLITE_OWNER" -m 0640 "$file" "$SQLITE_PATH"
+    rm -f "$SQLITE_PATH-wal" "$SQLITE_PATH-shm"
+    ;;
+esac
+echo "restored $NAME from $file"
+`,
+);
+
+const BACKUP_SERVICE = `[Unit]
+Description=studyhost backup of the study's database
+Documentation=file://${PATHS.sbin}/studyhost-backup
+RequiresMountsFor=${PATHS.data}
+OnFailure=studyhost-alert@%n.service
+
+[Service]
+Type=oneshot
+ExecStart=${PATHS.sbin}/studyhost-backup
+Nice=10
+IOSchedulingClass=best-effort
+IOSchedulingPriority=7
+`;
+
+function backupTimer(schedule: string): string {
+  return `[Unit]
+Description=studyhost backup schedule
+
+[Timer]
+OnCalendar=${schedule}
+# A backup missed while the machine was off runs at the next boot.
+Persistent=true
+RandomizedDelaySec=10min
+
+[Install]
+WantedBy=timers.target
+`;
+}
+
+function offsiteEnv(offsite: NonNullable<BackupInput["offsite"]>): string {
+  return envFile({
+    OFFSITE_BUCKET: offsite.bucket,
+    RCLONE_CONFIG_OFFSITE_TYPE: "s3",
+    RCLONE_CONFIG_OFFSITE_PROVIDER: offsite.endpoint ? "Other" : "AWS",
+    RCLONE_CONFIG_OFFSITE_ENV_AUTH: "false",
+    ...(offsite.endpoint ? { RCLONE_CONFIG_OFFSITE_ENDPOINT: offsite.endpoint } : {}),
+    ...(offsite.region ? { RCLONE_CONFIG_OFFSITE_REGION: offsite.region } : {}),
+    RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID: offsite.accessKeyId,
+    RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY: offsite.secretAccessKey,
+  });
+}
+
+export function backupPart(input: BackupInput): HostPart {
+  const s = input.source;
+  const env: Record<string, string> = {
+    ENGINE: s.engine,
+    BACKUP_DIR: PATHS.backups,
+    NAME: s.engine === "postgres" ? s.database : s.path.replace(/^.*\//, "").replace(/\.[^.]*$/, ""),
+    KEEP_DAILY: String(input.keepDaily),
+    KEEP_WEEKLY: String(input.keepWeekly),
+    KEEP_MONTHLY: String(input.keepMonthly),
+    APP_UNIT: input.appUnit ?? "",
+    ...(s.engine === "postgres" ? { APP_ROLE: s.appRole } : { SQLITE_PATH: s.path, SQLITE_OWNER: s.owner }),
+  };
+  return {
+    packages: [s.engine === "sqlite" ? "sqlite3" : "postgresql-client", ...(input.offsite ? ["rclone"] : [])],
+    files: [
+      configFile(BACKUP_ENV, envFile(env)),
+      script(PRUNE_SCRIPT, PRUNE_PY),
+      script(`${PATHS.sbin}/studyhost-backup`, BACKUP_SH),
+      script(`${PATHS.sbin}/studyhost-restore`, RESTORE_SH),
+      configFile(`${PATHS.units}/studyhost-backup.service`, BACKUP_SERVICE),
+      configFile(`${PATHS.units}/studyhost-backup.timer`, backupTimer(input.schedule)),
+      ...(input.offsite ? [secretFile(OFFSITE_ENV, offsiteEnv(input.offsite))] : []),
+    ],
+    steps: [{ name: "backups", script: `install -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now studyhost-backup.timer` }],
+  };
+}

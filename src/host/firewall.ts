@@ -1,0 +1,71 @@
+// The host firewall (nftables), the same rules as the cloud firewall in front of it, plus one the
+// cloud cannot express: only root may reach the metadata service, whose user data holds secrets.
+import { parseCidr } from "../config/validators";
+import { configFile, HostPart } from "./part";
+
+export interface HostFirewallInput {
+  /** Open 80 and 443 to everyone (web hosts). */
+  readonly web: boolean;
+  /** Networks allowed to use SSH. */
+  readonly adminCidrs: readonly string[];
+  /** Networks allowed to reach PostgreSQL on 5432 (the private network, on database hosts). */
+  readonly postgresClients: readonly string[];
+}
+
+const METADATA_V4 = "169.254.169.254";
+
+function addressSet(name: string, type: string, cidrs: readonly string[]): string {
+  return `  set ${name} {\n    type ${type}\n    flags interval\n    elements = { ${cidrs.join(", ")} }\n  }\n`;
+}
+
+export function renderNftables(input: HostFirewallInput): string {
+  const v4 = (list: readonly string[]) => list.filter((c) => parseCidr(c)?.version === 4);
+  const v6 = (list: readonly string[]) => list.filter((c) => parseCidr(c)?.version === 6);
+  const sets: string[] = [];
+  const rules: string[] = [];
+  const allow = (name: string, port: number, cidrs: readonly string[]) => {
+    if (v4(cidrs).length) {
+      sets.push(addressSet(`${name}_v4`, "ipv4_addr", v4(cidrs)));
+      rules.push(`    ip saddr @${name}_v4 tcp dport ${port} accept`);
+    }
+    if (v6(cidrs).length) {
+      sets.push(addressSet(`${name}_v6`, "ipv6_addr", v6(cidrs)));
+      rules.push(`    ip6 saddr @${name}_v6 tcp dport ${port} accept`);
+    }
+  };
+  if (input.web) rules.push("    tcp dport { 80, 443 } accept");
+  allow("admin", 22, input.adminCidrs);
+  allow("postgres_clients", 5432, input.postgresClients);
+  // Our own table only (no `flush ruleset`): reloading it leaves Docker's and fail2ban's tables alone.
+  return `#!/usr/sbin/nft -f
+# studyhost host firewall: what the cloud firewall allows, and nothing else.
+table inet studyhost
+delete table inet studyhost
+
+table inet studyhost {
+${sets.join("")}
+  chain input {
+    type filter hook input priority filter; policy drop;
+    iif "lo" accept
+    ct state established,related accept
+    ct state invalid drop
+    meta l4proto { icmp, ipv6-icmp } accept
+${rules.join("\n")}
+  }
+
+  chain output {
+    type filter hook output priority filter; policy accept;
+    # User data (with the generated secrets) is readable at the metadata service: root only.
+    ip daddr ${METADATA_V4} meta skuid != 0 reject
+  }
+}
+`;
+}
+
+export function hostFirewallPart(input: HostFirewallInput): HostPart {
+  return {
+    packages: ["nftables"],
+    files: [configFile("/etc/nftables.conf", renderNftables(input))],
+    steps: [{ name: "host-firewall", script: "nft -c -f /etc/nftables.conf\nsystemctl enable nftables.service\nsystemctl restart nftables.service" }],
+  };
+}

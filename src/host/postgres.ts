@@ -1,0 +1,177 @@
+// PostgreSQL from the distribution, its data on the data volume. Seed 004 (backscope): the database is
+// created UTF8 from template0. Seed 001 (CamCOPS): an app role that owns only its database, and a
+// read-only role for analysts. Memory from pgtune's "web" formulas (../shared/notes/server-practice.md).
+import { configFile, HostPart, PATHS, script, secretFile } from "./part";
+import { bashScript } from "./shell";
+import { envFile } from "./env";
+
+export interface PostgresRoles {
+  readonly database: string;
+  readonly appUser: string;
+  readonly appPassword: string;
+  readonly analystUser: string;
+  readonly analystPassword: string;
+}
+
+export interface PostgresInput {
+  readonly roles: PostgresRoles;
+  /** RAM meant for PostgreSQL, in MB: all of a database host's, half of a shared host's. */
+  readonly memoryMb: number;
+  /** The private network the app host connects from (database hosts); undefined: local only. */
+  readonly clientCidr?: string;
+}
+
+export interface PostgresMemory {
+  readonly sharedBuffersMb: number;
+  readonly effectiveCacheSizeMb: number;
+  readonly maintenanceWorkMemMb: number;
+  readonly workMemKb: number;
+  readonly walBuffersKb: number;
+}
+
+const MAX_CONNECTIONS = 100;
+const MAX_WORKER_PROCESSES = 8;
+
+/** pgtune's "web" profile for `memoryMb` of RAM. */
+export function postgresMemory(memoryMb: number): PostgresMemory {
+  const sharedBuffersMb = Math.floor(memoryMb / 4);
+  const workMemKb = Math.max(4096, Math.floor(((memoryMb - sharedBuffersMb) * 1024) / ((MAX_CONNECTIONS + MAX_WORKER_PROCESSES) * 3)));
+  return {
+    sharedBuffersMb,
+    effectiveCacheSizeMb: Math.floor((memoryMb * 3) / 4),
+    maintenanceWorkMemMb: Math.min(8192, Math.floor(memoryMb / 16)),
+    workMemKb,
+    walBuffersKb: Math.min(16384, Math.floor(sharedBuffersMb * 1024 * 0.03)),
+  };
+}
+
+export const POSTGRES_ETC = `${PATHS.etc}/postgresql`;
+export const ROLES_FILE = `${PATHS.etc}/postgres-roles.env`;
+
+function settings(input: PostgresInput): string {
+  const m = postgresMemory(input.memoryMb);
+  return `# studyhost: connections, TLS and memory (pgtune "web" for ${input.memoryMb} MB).
+listen_addresses = 'localhost'   # the provisioning step adds the private address on database hosts
+max_connections = ${MAX_CONNECTIONS}
+password_encryption = scram-sha-256
+ssl = on
+shared_buffers = ${m.sharedBuffersMb}MB
+effective_cache_size = ${m.effectiveCacheSizeMb}MB
+maintenance_work_mem = ${m.maintenanceWorkMemMb}MB
+work_mem = ${m.workMemKb}kB
+wal_buffers = ${m.walBuffersKb}kB
+checkpoint_completion_target = 0.9
+random_page_cost = 1.1
+effective_io_concurrency = 200
+log_connections = on
+log_disconnections = on
+`;
+}
+
+/** Only the study's roles, only to the study's database; the app host over TLS when it is remote. */
+export function renderPgHba(input: PostgresInput): string {
+  const { database: db, appUser, analystUser } = input.roles;
+  const lines = [
+    "# studyhost: who may connect, and how. Everything not listed is refused.",
+    "# TYPE  DATABASE  USER  ADDRESS  METHOD",
+    "local   all       postgres                      peer",
+    `local   ${db}     ${appUser},${analystUser}     scram-sha-256`,
+    `host    ${db}     ${appUser},${analystUser}     127.0.0.1/32  scram-sha-256`,
+    `host    ${db}     ${appUser},${analystUser}     ::1/128       scram-sha-256`,
+  ];
+  if (input.clientCidr) lines.push(`hostssl ${db}     ${appUser}     ${input.clientCidr}  scram-sha-256`);
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Roles and database, idempotent (safe on every provisioning). Run by psql as postgres with the
+ * variables db, app_role, app_password, analyst_role, analyst_password: psql quotes them (:'x', :"x"),
+ * so no value is ever pasted into SQL.
+ */
+export const SETUP_SQL = `\\set ON_ERROR_STOP on
+SELECT format('CREATE ROLE %I', :'app_role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_role') \\gexec
+SELECT format('CREATE ROLE %I', :'analyst_role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'analyst_role') \\gexec
+ALTER ROLE :"app_role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD :'app_password';
+ALTER ROLE :"analyst_role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD :'analyst_password';
+ALTER ROLE :"analyst_role" SET default_transaction_read_only = on;
+-- Seed 004: UTF8 from template0, whatever the server's default encoding.
+SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L LC_COLLATE %L LC_CTYPE %L TEMPLATE template0', :'db', :'app_role', 'UTF8', 'C.UTF-8', 'C.UTF-8')
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec
+REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
+GRANT CONNECT ON DATABASE :"db" TO :"analyst_role";
+-- The study's roles reach no other database.
+REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
+\\connect :"db"
+ALTER SCHEMA public OWNER TO :"app_role";
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO :"analyst_role";
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO :"analyst_role";
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO :"analyst_role";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"app_role" IN SCHEMA public GRANT SELECT ON TABLES TO :"analyst_role";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"app_role" IN SCHEMA public GRANT SELECT ON SEQUENCES TO :"analyst_role";
+`;
+
+/**
+ * Create the cluster on the data volume, or adopt the one a previous machine left there (a replaced
+ * VM): postgresql-common keeps a cluster's configuration in /etc, so a new machine recreates that
+ * configuration around the existing data instead of creating an empty cluster.
+ */
+const CLUSTER_SCRIPT = bashScript(
+  "studyhost-postgres-cluster: the PostgreSQL cluster on the data volume, created or adopted; configured.",
+  `
+version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\\n' | sort -V | tail -n 1)
+data="${PATHS.data}/postgresql/$version/main"
+conf="/etc/postgresql/$version/main"
+mountpoint -q ${PATHS.data} || { echo "the data volume is not mounted on ${PATHS.data}: refusing to create PostgreSQL's data on the boot disk" >&2; exit 1; }
+if [ ! -d "$conf" ]; then
+  install -d -o postgres -g postgres "${PATHS.data}/postgresql/$version"
+  if [ -f "$data/PG_VERSION" ]; then
+    echo "adopting the existing cluster in $data"
+    mv "$data" "$data.adopting"
+    pg_createcluster --datadir "$data" "$version" main >/dev/null
+    rm -rf "$data"
+    mv "$data.adopting" "$data"
+  else
+    pg_createcluster --datadir "$data" --encoding UTF8 --locale C.UTF-8 "$version" main >/dev/null
+  fi
+fi
+install -o postgres -g postgres -m 0644 ${POSTGRES_ETC}/studyhost.conf "$conf/conf.d/50-studyhost.conf"
+install -o postgres -g postgres -m 0640 ${POSTGRES_ETC}/pg_hba.conf "$conf/pg_hba.conf"
+if [ -f ${POSTGRES_ETC}/listen-cidr ]; then
+  # A database host listens on its address inside the private network too, found at boot.
+  cidr=$(cat ${POSTGRES_ETC}/listen-cidr)
+  private=$(ip -4 -o addr show | awk '{print $4}' | cut -d/ -f1 | python3 -c 'import ipaddress, sys
+net = ipaddress.ip_network(sys.argv[1])
+print(next((a for a in sys.stdin.read().split() if ipaddress.ip_address(a) in net), ""))' "$cidr")
+  [ -n "$private" ] || { echo "no address in $cidr on this host" >&2; exit 1; }
+  echo "listen_addresses = 'localhost,$private'" > "$conf/conf.d/60-studyhost-listen.conf"
+fi
+systemctl enable postgresql.service
+systemctl restart "postgresql@$version-main.service"
+set -a
+# shellcheck source=/dev/null
+. ${ROLES_FILE}
+set +a
+runuser -u postgres -- psql --no-psqlrc --quiet -v db="$DATABASE" -v app_role="$APP_ROLE" -v app_password="$APP_PASSWORD" \\
+  -v analyst_role="$ANALYST_ROLE" -v analyst_password="$ANALYST_PASSWORD" -f ${POSTGRES_ETC}/setup.sql
+`,
+);
+
+export function postgresPart(input: PostgresInput): HostPart {
+  const r = input.roles;
+  return {
+    packages: ["postgresql", "postgresql-contrib"],
+    files: [
+      // Read before the package is installed: no cluster is created on the boot disk.
+      configFile("/etc/postgresql-common/createcluster.d/50-studyhost.conf", "# studyhost creates the cluster on the data volume itself.\ncreate_main_cluster = false\n"),
+      configFile(`${POSTGRES_ETC}/studyhost.conf`, settings(input)),
+      configFile(`${POSTGRES_ETC}/pg_hba.conf`, renderPgHba(input)),
+      configFile(`${POSTGRES_ETC}/setup.sql`, SETUP_SQL),
+      ...(input.clientCidr ? [configFile(`${POSTGRES_ETC}/listen-cidr`, `${input.clientCidr}\n`)] : []),
+      secretFile(ROLES_FILE, envFile({ DATABASE: r.database, APP_ROLE: r.appUser, APP_PASSWORD: r.appPassword, ANALYST_ROLE: r.analystUser, ANALYST_PASSWORD: r.analystPassword })),
+      script(`${PATHS.sbin}/studyhost-postgres-cluster`, CLUSTER_SCRIPT),
+    ],
+    steps: [{ name: "postgresql", script: `${PATHS.sbin}/studyhost-postgres-cluster` }],
+  };
+}

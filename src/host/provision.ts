@@ -1,0 +1,84 @@
+// The one provisioning script a host runs at the end of its first boot (cloud-init's runcmd) and at
+// every re-provisioning: the parts' steps in order, each logged, the whole run failing on the first
+// error. It is idempotent: running it again converges the host to what was rendered.
+import { HostPart, PATHS, ProvisionStep, script } from "./part";
+import { bashScript } from "./shell";
+import type { HostFile } from "./cloudConfig";
+
+export const PROVISION_SCRIPT = `${PATHS.sbin}/studyhost-provision`;
+export const PROVISION_LOG = "/var/log/studyhost-provision.log";
+export const MANIFEST_RENDERED = `${PATHS.etc}/manifest.rendered.json`;
+export const MANIFEST = `${PATHS.etc}/manifest.json`;
+
+// Step bodies are not indented: a here-document or a Python snippet inside a step must stay intact.
+function stepFunction(step: ProvisionStep): string {
+  return `step_${step.name.replace(/[^a-z0-9]/g, "_")}() {\n${step.script.trim()}\n}`;
+}
+
+/** Merges the versions of what was installed into the manifest, for operators and tests. */
+export const MANIFEST_PY = `#!/usr/bin/python3
+"""studyhost: the rendered manifest plus what provisioning installed (versions, time)."""
+import datetime
+import json
+import shutil
+import subprocess
+import sys
+
+
+def version(*cmd):
+    if not shutil.which(cmd[0]):
+        return None
+    run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    text = (run.stdout or run.stderr).strip()
+    return text.splitlines()[0] if text else None
+
+
+def os_name():
+    for line in open("/etc/os-release", encoding="utf-8"):
+        if line.startswith("PRETTY_NAME="):
+            return line.split("=", 1)[1].strip().strip('"')
+    return None
+
+
+manifest = json.load(open(sys.argv[1], encoding="utf-8"))
+manifest["provisionedAt"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
+found = {"os": os_name(), "nginx": version("nginx", "-v"), "certbot": version("certbot", "--version"),
+         "postgresql": version("psql", "--version"), "python": version("python3", "--version"),
+         "docker": version("docker", "--version")}
+manifest["versions"] = {name: value for name, value in found.items() if value}
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    json.dump(manifest, out, indent=2)
+`;
+
+const MANIFEST_SCRIPT = `${PATHS.lib}/write_manifest.py`;
+const MANIFEST_STEP: ProvisionStep = {
+  name: "manifest",
+  script: `${MANIFEST_SCRIPT} ${MANIFEST_RENDERED} ${MANIFEST}\nchmod 0644 ${MANIFEST}`,
+};
+
+export function provisionScript(steps: readonly ProvisionStep[]): string {
+  const all = [...steps, MANIFEST_STEP];
+  return bashScript(
+    "studyhost-provision: make this host what studyhost rendered for it (safe to run again).",
+    `
+exec > >(tee -a ${PROVISION_LOG}) 2>&1
+echo "== studyhost-provision started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+trap 'echo "== studyhost-provision FAILED in step $current (line $LINENO)"' ERR
+current=start
+
+${all.map(stepFunction).join("\n\n")}
+
+for current in ${all.map((s) => s.name).join(" ")}; do
+  echo "== step $current"
+  "step_\${current//[^a-z0-9]/_}"
+done
+echo "== studyhost-provision finished $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+`,
+  );
+}
+
+/** The provisioning script and the rendered manifest, as the host's last part. */
+export function provisionFiles(parts: readonly HostPart[], manifest: object): HostFile[] {
+  const steps = parts.flatMap((p) => p.steps ?? []);
+  return [script(PROVISION_SCRIPT, provisionScript(steps)), script(MANIFEST_SCRIPT, MANIFEST_PY), { path: MANIFEST_RENDERED, content: JSON.stringify(manifest, null, 2) + "\n", permissions: "0644" }];
+}
