@@ -1,6 +1,6 @@
 // `plan --out DIR`: each host's user data exactly as the VM would receive it, and every file its
 // #cloud-config writes, under DIR/<host>/. Secrets in it are the plan's placeholders, never real ones.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import type { PlanResult } from "../plan";
@@ -24,11 +24,12 @@ export function writeHostFiles(plan: PlanResult, outDir: string): WrittenHost[] 
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "user-data"), userData);
     const files = ["user-data"];
-    const doc = parse(userData) as { write_files?: { path: string; content: string }[] };
+    const doc = parse(userData) as { write_files?: { path: string; content: string; permissions?: string }[] };
     for (const f of doc.write_files ?? []) {
       const target = join(dir, "files", f.path);
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, f.content);
+      if (f.permissions) chmodSync(target, parseInt(f.permissions, 8));
       files.push(join("files", f.path));
     }
     written.push({ host, dir, files });

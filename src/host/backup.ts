@@ -26,6 +26,7 @@ export interface BackupInput {
   readonly appUnit?: string;
 }
 
+/** The backup settings; STUDYHOST_BACKUP_ENV (and STUDYHOST_PRUNE) point the scripts elsewhere, for tests. */
 export const BACKUP_ENV = `${PATHS.etc}/backup.env`;
 export const OFFSITE_ENV = `${PATHS.etc}/offsite.env`;
 export const PRUNE_SCRIPT = `${PATHS.lib}/prune_backups.py`;
@@ -87,11 +88,12 @@ if __name__ == "__main__":
     sys.exit(main())
 `;
 
-const BACKUP_SH = bashScript(
+export const BACKUP_SH = bashScript(
   "studyhost-backup: dump the study's database, check the dump, keep it, prune old ones, copy it offsite.",
   `
 # shellcheck source=/dev/null
-. ${BACKUP_ENV}
+. "\${STUDYHOST_BACKUP_ENV:-${BACKUP_ENV}}"
+prune="\${STUDYHOST_PRUNE:-${PRUNE_SCRIPT}}"
 umask 077
 install -d -m 0700 "$BACKUP_DIR"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -112,7 +114,7 @@ case "$ENGINE" in
 esac
 mv "$partial" "$final"
 echo "backup written: $final ($(stat -c %s "$final") bytes)"
-${PRUNE_SCRIPT} "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
+"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
 if [ -f ${OFFSITE_ENV} ]; then
   # rclone reads its remote from RCLONE_CONFIG_OFFSITE_* in this root-only file.
   set -a
@@ -125,11 +127,11 @@ fi
 `,
 );
 
-const RESTORE_SH = bashScript(
+export const RESTORE_SH = bashScript(
   "studyhost-restore [--yes] [BACKUP]: put a backup back (the newest if none is named).",
   `
 # shellcheck source=/dev/null
-. ${BACKUP_ENV}
+. "\${STUDYHOST_BACKUP_ENV:-${BACKUP_ENV}}"
 yes=no
 if [ "\${1:-}" = --yes ]; then yes=yes; shift; fi
 file="\${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "$NAME-*" -printf '%f\\n' | sort | tail -n 1)}"

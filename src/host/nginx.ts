@@ -218,10 +218,13 @@ OnUnitInactiveSec=15min
 WantedBy=timers.target
 `;
 
-const RELOAD_HOOK = `#!/bin/sh
-# studyhost: certbot renewed a certificate; nginx must load it.
+// A post hook, not a deploy hook: certbot runs post hooks after every renewal attempt, `renew --dry-run`
+// included, so the dry run proves the reload too (deploy hooks are skipped in dry runs).
+export const RELOAD_HOOK = `#!/bin/sh
+# studyhost: certbot tried to renew certificates; nginx must load whatever it now has.
 exec systemctl reload nginx.service
 `;
+export const RELOAD_HOOK_PATH = `${PATHS.letsencrypt}/renewal-hooks/post/studyhost-reload-nginx`;
 
 export function nginxPart(sites: readonly Site[], tls: TlsSettings): HostPart {
   const p = NGINX_PATHS;
@@ -242,7 +245,7 @@ export function nginxPart(sites: readonly Site[], tls: TlsSettings): HostPart {
       ...siteFiles,
       configFile(`${p.holding}/holding.html`, HOLDING_PAGE),
       script(`${PATHS.sbin}/studyhost-certificate`, certificateScript(sites, tls)),
-      script(`${p.letsencrypt}/renewal-hooks/deploy/studyhost-reload-nginx`, RELOAD_HOOK),
+      script(RELOAD_HOOK_PATH, RELOAD_HOOK),
       configFile(`${PATHS.units}/studyhost-certificate.service`, CERTIFICATE_SERVICE),
       configFile(`${PATHS.units}/studyhost-certificate.timer`, CERTIFICATE_TIMER),
       ...(tls.caBundle
