@@ -1,0 +1,200 @@
+// Every rendered host, for every tier, cloud and app kind, checked with the real programs from
+// Debian's packages: cloud-init's schema, shellcheck, systemd-analyze verify (no output at all: it
+// exits 0 on typos), nginx -t, nft -c, sshd -t, fail2ban's config test, python's compiler.
+// What the programs need that a host's packages would bring (systemd's own units, the app's
+// gunicorn in its venv, docker) is stood in for inside a scratch root, and named below.
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { DATA_VOLUME_SCRIPT } from "../src/host";
+import { studyConfig } from "./helpers";
+import { renderHosts, RenderedHost } from "./support/render";
+
+const container = { kind: "container", name: "dashboard", image: "ghcr.io/example/dashboard:2.3.1", port: 3000, volumes: [{ name: "uploads", containerPath: "/app/uploads" }], env: { LOG_LEVEL: "info" } };
+const pip = { kind: "python", name: "experiment", source: { pip: "bride-of-frankensystem==1.2" }, start: "BOFS production.toml", port: 5000 };
+const git = {
+  kind: "python", name: "study", source: { git: "https://git.example.org/lab/study.git", ref: "v1.0.0" }, packages: ["gunicorn", "psycopg2-binary"],
+  start: "gunicorn --bind 127.0.0.1:${PORT} wsgi:app", static: { urlPath: "/static", dir: "app/static" }, setup: ["flask init-db"], migrate: ["flask db upgrade"], healthPath: "/healthz",
+};
+const offsite = { backups: { offsite: { bucket: "study-backups", endpoint: "https://fra1.digitaloceanspaces.com", accessKeyId: "KEYID" } }, offsiteSecretAccessKey: "secret" };
+
+const CONFIGS: Record<string, Record<string, unknown>> = {};
+for (const cloud of ["digitalocean", "aws"] as const) {
+  CONFIGS[`${cloud}-small-sqlite-pip`] = studyConfig(cloud, "small", { database: { engine: "sqlite" }, app: pip });
+  CONFIGS[`${cloud}-small-postgres-container`] = studyConfig(cloud, "small", { app: container });
+  CONFIGS[`${cloud}-large-git-offsite`] = studyConfig(cloud, "large", { app: git, ...offsite });
+  CONFIGS[`${cloud}-two-server-container`] = studyConfig(cloud, "two-server", { app: container });
+  CONFIGS[`${cloud}-two-server-git`] = studyConfig(cloud, "two-server", { app: git });
+}
+
+let hosts: RenderedHost[];
+beforeAll(async () => {
+  hosts = await renderHosts(CONFIGS);
+}, 60000);
+
+afterAll(() => {
+  for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+});
+
+/** Every file under `dir`, as paths relative to it. */
+function walk(dir: string, prefix = ""): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? walk(full, `${prefix}/${name}`) : [`${prefix}/${name}`];
+  });
+}
+
+const run = (cmd: string, args: string[], input?: string) => {
+  const r = spawnSync(cmd, args, { encoding: "utf8", input });
+  return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
+};
+
+test("the matrix covers every tier, both clouds, both app kinds and both host roles", () => {
+  expect(hosts.length).toBe(14);
+  expect(new Set(hosts.map((h) => h.host))).toEqual(new Set(["study-app", "study-db"]));
+});
+
+test("every user-data passes cloud-init's schema", () => {
+  for (const h of hosts) {
+    const r = run("cloud-init", ["schema", "--config-file", join(h.dir, "user-data")]);
+    expect([h.label, r.status, r.output]).toEqual([h.label, 0, `Valid cloud-config: ${join(h.dir, "user-data")}`]);
+  }
+});
+
+test("every script passes shellcheck, and every Python helper compiles", () => {
+  const volume = run("shellcheck", ["-s", "sh", "-"], DATA_VOLUME_SCRIPT);
+  expect(volume).toEqual({ status: 0, output: "" });
+  let scripts = 0;
+  for (const h of hosts) {
+    for (const rel of walk(h.root)) {
+      const file = join(h.root, rel);
+      const first = readFileSync(file, "utf8").split("\n")[0];
+      if (/^#!\/bin\/(ba)?sh/.test(first)) {
+        expect([h.label, rel, run("shellcheck", [file])]).toEqual([h.label, rel, { status: 0, output: "" }]);
+        expect(statSync(file).mode & 0o111).not.toBe(0);
+        scripts++;
+      } else if (first.startsWith("#!/usr/bin/python3")) {
+        expect([h.label, rel, run("python3", ["-m", "py_compile", file])]).toEqual([h.label, rel, { status: 0, output: "" }]);
+      }
+    }
+  }
+  expect(scripts).toBeGreaterThan(hosts.length * 4);
+});
+
+test("every systemd unit passes systemd-analyze verify with no output", () => {
+  let units = 0;
+  for (const h of hosts) {
+    const root = `${h.dir}-verify-root`;
+    cpSync(h.root, root, { recursive: true });
+    // Stand-ins for what packages and the deploy step install on a real host.
+    cpSync("/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
+    const stub = (path: string, content = "#!/bin/sh\n", mode = 0o755) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), content);
+      chmodSync(join(root, path), mode);
+    };
+    stub("/usr/bin/docker");
+    stub("/usr/lib/systemd/system/docker.service", "[Unit]\nDescription=stand-in for docker.io's unit\n[Service]\nExecStart=/usr/bin/docker\n", 0o644);
+    for (const app of ["study", "experiment"]) {
+      stub(`/srv/${app}/venv/bin/gunicorn`);
+      stub(`/srv/${app}/venv/bin/BOFS`);
+    }
+    const unitDir = join(root, "etc/systemd/system");
+    const unitFiles = readdirSync(unitDir).filter((u) => /\.(service|timer)$/.test(u));
+    // Commands the units run that the distribution provides (/bin/sh, /sbin/swapoff): stubbed in the
+    // scratch root only if this Debian machine really has them at that path, so a wrong path still fails.
+    for (const unit of unitFiles) {
+      for (const m of readFileSync(join(unitDir, unit), "utf8").matchAll(/^Exec\w*=[-@:+!]*(\/\S+)/gm)) {
+        if (!existsSync(join(root, m[1])) && existsSync(m[1])) stub(m[1]);
+      }
+    }
+    for (const unit of unitFiles) {
+      const r = run("systemd-analyze", ["verify", `--root=${root}`, `/etc/systemd/system/${unit.replace("@.service", "@check.service")}`]);
+      expect([h.label, unit, r.output]).toEqual([h.label, unit, ""]);
+      units++;
+    }
+    rmSync(root, { recursive: true, force: true });
+  }
+  expect(units).toBeGreaterThan(hosts.length * 3);
+});
+
+test("every nginx site passes nginx -t (paths moved under a scratch root, certificates self-signed)", () => {
+  let sites = 0;
+  for (const h of hosts.filter((x) => x.host === "study-app")) {
+    const root = `${h.dir}-nginx-root`;
+    cpSync(h.root, root, { recursive: true });
+    const available = join(root, "etc/nginx/sites-available");
+    const relocate = (text: string) => text.replace(/(?<=[\s'"])\/(etc\/nginx|etc\/letsencrypt|var\/www|var\/log\/nginx)\//g, `${root}/$1/`);
+    for (const f of readdirSync(available)) writeFileSync(join(available, f), relocate(readFileSync(join(available, f), "utf8")));
+    mkdirSync(join(root, "var/log/nginx"), { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(root, "etc/studyhost/manifest.rendered.json"), "utf8"));
+    const live = join(root, "etc/letsencrypt/live", manifest.tls.domains[0]);
+    mkdirSync(live, { recursive: true });
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${manifest.tls.domains[0]}`, "-days", "1", "-keyout", join(live, "privkey.pem"), "-out", join(live, "fullchain.pem")], { stdio: "ignore" });
+    for (const site of readdirSync(available).filter((f) => f !== "studyhost-default.conf")) {
+      const conf = join(root, `nginx-${site}`);
+      writeFileSync(conf, `pid ${root}/nginx.pid;\nerror_log ${root}/error.log;\nevents {}\nhttp {\n  include /etc/nginx/mime.types;\n  include ${available}/studyhost-default.conf;\n  include ${available}/${site};\n}\n`);
+      const r = run("nginx", ["-t", "-q", "-c", conf]);
+      expect([h.label, site, r]).toEqual([h.label, site, { status: 0, output: "" }]);
+      sites++;
+    }
+    rmSync(root, { recursive: true, force: true });
+  }
+  expect(sites).toBe(2 * hosts.filter((x) => x.host === "study-app").length);
+});
+
+test("every host firewall passes nft -c and opens only what the host serves", () => {
+  for (const h of hosts) {
+    const file = join(h.root, "etc/nftables.conf");
+    expect([h.label, run("nft", ["-c", "-f", file])]).toEqual([h.label, { status: 0, output: "" }]);
+    const text = readFileSync(file, "utf8");
+    expect(text.includes("tcp dport { 80, 443 } accept")).toBe(h.host === "study-app");
+    expect(text.includes("tcp dport 5432 accept")).toBe(h.host === "study-db");
+    expect(text).toContain("ip saddr @admin_v4 tcp dport 22 accept");
+  }
+});
+
+test("sshd accepts the drop-in, and fail2ban's test passes with the sshd jail on the journal", () => {
+  const h = hosts[0];
+  const dir = `${h.dir}-sshd`;
+  mkdirSync(dir, { recursive: true });
+  mkdirSync("/run/sshd", { recursive: true });
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "hostkey")]);
+  writeFileSync(join(dir, "sshd_config"), `Include ${join(h.root, "etc/ssh/sshd_config.d/10-studyhost.conf")}\nHostKey ${join(dir, "hostkey")}\n`);
+  expect(run("/usr/sbin/sshd", ["-t", "-f", join(dir, "sshd_config")])).toEqual({ status: 0, output: "" });
+  const effective = run("/usr/sbin/sshd", ["-T", "-f", join(dir, "sshd_config")]).output;
+  for (const line of ["permitrootlogin no", "passwordauthentication no", "maxauthtries 2", "allowtcpforwarding no", "x11forwarding no", "authenticationmethods publickey"]) {
+    expect(effective.split("\n")).toContain(line);
+  }
+
+  cpSync("/etc/fail2ban", join(dir, "fail2ban"), { recursive: true });
+  cpSync(join(h.root, "etc/fail2ban/jail.d/studyhost.conf"), join(dir, "fail2ban/jail.d/studyhost.conf"));
+  const f2b = run("fail2ban-client", ["-c", join(dir, "fail2ban"), "-t"]);
+  expect(f2b.status).toBe(0);
+  expect(f2b.output).toContain("OK: configuration test is successful");
+  const dump = run("fail2ban-client", ["-c", join(dir, "fail2ban"), "-d"]).output;
+  expect(dump).toContain("['add', 'sshd', 'systemd']");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("logrotate accepts the app's rotation", () => {
+  for (const h of hosts.filter((x) => x.host === "study-app")) {
+    const dir = join(h.root, "etc/logrotate.d");
+    for (const f of readdirSync(dir)) {
+      const r = run("logrotate", ["--debug", "--state", `${h.dir}-logrotate.state`, join(dir, f)]);
+      expect([h.label, f, r.status]).toEqual([h.label, f, 0]);
+      expect(r.output).not.toMatch(/error/i);
+    }
+  }
+});
+
+test("nothing a host runs is left out of its provisioning script", () => {
+  for (const h of hosts) {
+    const provision = readFileSync(join(h.root, "usr/local/sbin/studyhost-provision"), "utf8");
+    expect(provision).toContain("step_base");
+    expect(provision).toContain("step_host_firewall");
+    expect(provision).toContain("step_manifest");
+    if (h.host === "study-db" || existsSync(join(h.root, "etc/studyhost/postgres-roles.env"))) expect(provision).toContain("step_postgresql");
+    if (existsSync(join(h.root, "etc/studyhost/backup.env"))) expect(provision).toContain("step_backups");
+  }
+});
