@@ -1,6 +1,7 @@
 // Every tier on AWS, planned under the mock engine: VPC, security groups, instances on the pinned
 // Ubuntu image, encrypted EBS data volumes, elastic IP, Route 53 records, options and cost.
 import { parse } from "yaml";
+import { unpackUserData } from "../src/clouds/userData";
 import { mockImageId, mockVolumeId, PlanResult } from "../src/plan";
 import { ubuntuImageName } from "../src/clouds/aws";
 import { one, ofType, planOf, studyConfig, typeCounts } from "./helpers";
@@ -48,11 +49,20 @@ describe("resources per tier", () => {
     for (const r of regional) expect([r.name, r.inputs.region]).toEqual([r.name, "eu-west-1"]);
   });
 
+  test("user data goes gzipped (AWS takes 16 KB at most) and unpacks to #cloud-config", () => {
+    for (const i of ofType(plans.large, T.instance)) {
+      expect(i.inputs.userData).toBeUndefined();
+      const packed = Buffer.from(String(plans.large.rawInputs.get(i.urn)?.userDataBase64), "base64");
+      expect(packed.length).toBeLessThanOrEqual(16 * 1024);
+      expect(unpackUserData(plans.large.rawInputs.get(i.urn)!)!.startsWith("#cloud-config\n")).toBe(true);
+    }
+  });
+
   test("the data volume's NVMe device path in user data is the attached volume's", () => {
     for (const host of ["study-app", "study-db"]) {
       const instance = one(plans.twoServer, T.instance, `${host}-server`);
       const volumeId = mockVolumeId(`${host}-data`);
-      const bootcmd = (parse(String(plans.twoServer.rawInputs.get(instance.urn)?.userData)) as { bootcmd: string[][] }).bootcmd[0];
+      const bootcmd = (parse(unpackUserData(plans.twoServer.rawInputs.get(instance.urn)!)!) as { bootcmd: string[][] }).bootcmd[0];
       expect(bootcmd[bootcmd.length - 2]).toBe(`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`);
     }
   });

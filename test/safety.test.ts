@@ -5,6 +5,7 @@ import { one, PLACEHOLDER_KEY, planOf, studyConfig } from "./helpers";
 const machineType = { digitalocean: "digitalocean:index/droplet:Droplet", aws: "aws:ec2/instance:Instance" };
 import { planProgram, PlanResult } from "../src/plan";
 import { parseStudyConfig } from "../src/config";
+import { unpackUserData } from "../src/clouds/userData";
 import { Study } from "../stacks/study";
 
 const dataBearing = (plan: PlanResult) => plan.resources.filter((r) => r.options.protect);
@@ -32,7 +33,7 @@ describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => 
     }
     expect(dataBearing(after)).toHaveLength(old.size);
     // The change is real: the app host's user data differs (and the machine ignores it).
-    const appUserData = (plan: PlanResult) => plan.rawInputs.get(one(plan, machineType[cloud], "study-app-server").urn)?.userData;
+    const appUserData = (plan: PlanResult) => unpackUserData(plan.rawInputs.get(one(plan, machineType[cloud], "study-app-server").urn)!);
     expect(appUserData(after)).not.toEqual(appUserData(before));
     expect(String(appUserData(after))).toContain("v2.0.0");
   });
@@ -49,7 +50,7 @@ describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => 
       changedSomewhere.push(...changed.map((k) => `${r.name}.${k}`));
     }
     // The database host's user data carries the keys: the change is there, and ignored.
-    expect(changedSomewhere).toEqual(["study-db-server.userData"]);
+    expect(changedSomewhere).toEqual([`study-db-server.${cloud === "aws" ? "userDataBase64" : "userData"}`]);
   });
 });
 

@@ -3,6 +3,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
+import { unpackUserData } from "../clouds/userData";
 import type { PlanResult } from "../plan";
 
 /** Types of the resources that boot a host from user data. */
@@ -17,8 +18,8 @@ export interface WrittenHost {
 export function writeHostFiles(plan: PlanResult, outDir: string): WrittenHost[] {
   const written: WrittenHost[] = [];
   for (const r of plan.resources.filter((x) => MACHINE_TYPES.has(x.type))) {
-    const userData = plan.rawInputs.get(r.urn)?.userData;
-    if (typeof userData !== "string") continue;
+    const userData = unpackUserData(plan.rawInputs.get(r.urn) ?? {});
+    if (userData === undefined) continue;
     const host = r.name.replace(/-server$/, "");
     const dir = join(outDir, host);
     mkdirSync(dir, { recursive: true });

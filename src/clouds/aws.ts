@@ -5,6 +5,7 @@ import * as aws from "@pulumi/aws";
 import { attachment, holdsData, MACHINE_IGNORE_CHANGES } from "./options";
 import type { CloudProvider, DnsSpec, FirewallHandle, InboundRule, NetworkHandle, ServerHandle, ServerSpec } from "./types";
 import { CATALOG } from "../tiers";
+import { packUserData } from "./userData";
 
 /** Canonical's AWS account, the publisher of Ubuntu's official images. */
 export const CANONICAL_OWNER = "099720109477";
@@ -101,7 +102,8 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
       subnetId: spec.network.subnetId!,
       availabilityZone: spec.network.zone!,
       vpcSecurityGroupIds: [spec.firewall.memberRef],
-      userData,
+      // Gzipped: a full host's #cloud-config is over AWS's 16 KB limit as text.
+      userDataBase64: userData.apply((text) => packUserData("aws", text, name)),
       rootBlockDevice: { volumeSize: CATALOG.aws.bootDiskGb, volumeType: "gp3", encrypted: true },
       // IMDSv2 only: a request forged through the app cannot read the instance's metadata.
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },

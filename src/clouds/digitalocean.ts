@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import { attachment, holdsData, MACHINE_IGNORE_CHANGES } from "./options";
+import { packUserData } from "./userData";
 import type { CloudProvider, DnsSpec, FirewallHandle, InboundRule, NetworkHandle, ServerHandle, ServerSpec } from "./types";
 
 /**
@@ -64,7 +65,7 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
       tags: [spec.firewall.memberRef],
       // SSH keys reach the admin user through cloud-init (users.ssh_authorized_keys), not the
       // account's key list: registering a key that the account already holds fails.
-      userData,
+      userData: userData.apply((text) => packUserData("digitalocean", text, name)),
     },
     {
       ...(spec.machineHoldsData ? holdsData(parent) : { parent }),
