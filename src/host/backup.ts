@@ -107,6 +107,8 @@ case "$ENGINE" in
     ;;
   sqlite)
     final="$BACKUP_DIR/$NAME-$stamp.sqlite3"
+    # sqlite3 would create an empty database (and "back it up") if the file were missing.
+    [ -f "$SQLITE_PATH" ] || { echo "no SQLite database at $SQLITE_PATH" >&2; exit 1; }
     sqlite3 "$SQLITE_PATH" ".backup '$partial'"
     [ "$(sqlite3 "$partial" 'PRAGMA integrity_check;')" = ok ]
     ;;
@@ -151,7 +153,7 @@ case "$ENGINE" in
   sqlite)
     [ "$(sqlite3 "$file" 'PRAGMA integrity_check;')" = ok ]
     if [ -f "$SQLITE_PATH" ]; then cp -a "$SQLITE_PATH" "$SQLITE_PATH.before-restore"; fi
-    install -o "$SQLITE_OWNER" -g "$SQLITE_OWNER" -m 0640 "$file" "$SQLITE_PATH"
+    install -o "$SQLITE_OWNER" -g "$(id -gn "$SQLITE_OWNER")" -m 0640 "$file" "$SQLITE_PATH"
     rm -f "$SQLITE_PATH-wal" "$SQLITE_PATH-shm"
     ;;
 esac

@@ -84,11 +84,16 @@ export function renderPgHba(input: PostgresInput): string {
 }
 
 /**
- * Roles and database, idempotent (safe on every provisioning). Run by psql as postgres with the
- * variables db, app_role, app_password, analyst_role, analyst_password: psql quotes them (:'x', :"x"),
- * so no value is ever pasted into SQL.
+ * Roles and database, idempotent (safe on every provisioning). Run by psql as postgres with the roles
+ * file's values in its environment; \\getenv (psql 15+) reads them into variables that psql quotes
+ * itself (:'x' as a literal, :"x" as an identifier), so no value is ever pasted into SQL.
  */
 export const SETUP_SQL = `\\set ON_ERROR_STOP on
+\\getenv db DATABASE
+\\getenv app_role APP_ROLE
+\\getenv app_password APP_PASSWORD
+\\getenv analyst_role ANALYST_ROLE
+\\getenv analyst_password ANALYST_PASSWORD
 SELECT format('CREATE ROLE %I', :'app_role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_role') \\gexec
 SELECT format('CREATE ROLE %I', :'analyst_role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'analyst_role') \\gexec
 ALTER ROLE :"app_role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD :'app_password';
@@ -153,8 +158,9 @@ set -a
 # shellcheck source=/dev/null
 . ${ROLES_FILE}
 set +a
-runuser -u postgres -- psql --no-psqlrc --quiet -v db="$DATABASE" -v app_role="$APP_ROLE" -v app_password="$APP_PASSWORD" \\
-  -v analyst_role="$ANALYST_ROLE" -v analyst_password="$ANALYST_PASSWORD" -f ${POSTGRES_ETC}/setup.sql
+# The values travel in the environment (read by setup.sql's \\getenv), never on a command line that
+# any local user could read in /proc while psql runs.
+runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
 `,
 );
 
