@@ -219,7 +219,9 @@ WantedBy=timers.target
 `;
 
 // A post hook, not a deploy hook: certbot runs post hooks after every renewal attempt, `renew --dry-run`
-// included, so the dry run proves the reload too (deploy hooks are skipped in dry runs).
+// included, so the dry run proves the reload too (deploy hooks are skipped in dry runs). A dry run goes
+// to Let's Encrypt's staging server unless given `--server` (certbot/certbot#9081): with another ACME
+// server, run `certbot renew --dry-run --server <acmeDirectory>`.
 export const RELOAD_HOOK = `#!/bin/sh
 # studyhost: certbot tried to renew certificates; nginx must load whatever it now has.
 exec systemctl reload nginx.service
