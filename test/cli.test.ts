@@ -22,7 +22,7 @@ test.each(["small", "large", "two-server"])("plan of Pulumi.%s.yaml: every resou
   expect(r.stdout).toContain("options: protect, retainOnDelete");
   expect(r.stdout).toContain("options: deleteBeforeReplace");
   expect(r.stdout).toMatch(/options: ignoreChanges \[userData, /);
-  expect(r.stdout).toMatch(/userData: "\[secret [0-9a-f]{12}\]"/);
+  expect(r.stdout).toMatch(/userData(Base64)?: "\[secret [0-9a-f]{12}\]"/);
   expect(r.stdout).toMatch(/url: https:\/\/[a-z.-]+\.example\.org\//);
   expect(r.stdout).toMatch(/\n  total +\$\d+\.\d\d\n$/);
   expect(r.stdout).not.toContain("plan-placeholder");
