@@ -79,6 +79,14 @@ export const PythonAppSchema = z
     ...appCommon,
     source: pythonSource.describe("{ git: URL, ref: tag } or { pip: requirement }"),
     packages: z.array(z.string().min(1)).default([]).describe("extra pip requirements, e.g. gunicorn, psycopg2-binary"),
+    aptPackages: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9.+-]+$/, "expected a Debian/Ubuntu package name such as python3-psycopg2"))
+      .default([])
+      .describe("distribution packages the app needs (libraries, or gunicorn itself), installed with the host's packages"),
+    systemSitePackages: z
+      .boolean()
+      .default(false)
+      .describe("let the venv see the distribution's Python packages (from aptPackages); default false"),
     start: z.string().min(1).describe("the start command, run in the app's venv, e.g. 'gunicorn -b 127.0.0.1:${PORT} app:app'"),
     static: z
       .object({ urlPath: urlPath.default("/static"), dir: z.string().min(1).describe("the folder, relative to the code") })

@@ -145,7 +145,7 @@ if [ -f ${p.code}/src/requirements.txt ]; then ${as} ${p.venv}/bin/pip install -
   return bashScript(
     `studyhost-deploy-${app.name}: install ${app.name} at its configured version, run its setup and migrations, (re)start it.`,
     `
-[ -x ${p.venv}/bin/python ] || ${as} python3 -m venv ${p.venv}
+[ -x ${p.venv}/bin/python ] || ${as} python3 -m venv${app.systemSitePackages ? " --system-site-packages" : ""} ${p.venv}
 ${code}
 ${packages}
 set -a
@@ -201,7 +201,7 @@ ${p.deploy}`;
   ];
   if (app.kind === "python") {
     return {
-      packages: ["python3-venv", "python3-pip", "git"],
+      packages: ["python3-venv", "python3-pip", "git", ...app.aptPackages],
       files: [...files, configFile(`${PATHS.units}/${p.unit}`, pythonUnit(app, p, input)), script(p.deploy, pythonDeploy(app, p))],
       steps: [{ name: "app", script: layout }],
     };
