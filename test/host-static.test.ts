@@ -188,13 +188,24 @@ test("logrotate accepts the app's rotation", () => {
   }
 });
 
-test("nothing a host runs is left out of its provisioning script", () => {
+test("the provisioning script runs every step it defines, and enables every timer and unit it is given", () => {
   for (const h of hosts) {
     const provision = readFileSync(join(h.root, "usr/local/sbin/studyhost-provision"), "utf8");
-    expect(provision).toContain("step_base");
-    expect(provision).toContain("step_host_firewall");
-    expect(provision).toContain("step_manifest");
-    if (h.host === "study-db" || existsSync(join(h.root, "etc/studyhost/postgres-roles.env"))) expect(provision).toContain("step_postgresql");
-    if (existsSync(join(h.root, "etc/studyhost/backup.env"))) expect(provision).toContain("step_backups");
+    const defined = [...provision.matchAll(/^step_([a-z0-9_]+)\(\) \{$/gm)].map((m) => m[1]);
+    const loop = /^for current in ([a-z0-9 -]+); do$/m.exec(provision);
+    expect(loop).not.toBeNull();
+    const run = loop![1].split(" ").map((n) => n.replace(/[^a-z0-9]/g, "_"));
+    expect([h.label, run]).toEqual([h.label, defined]);
+    expect(run.slice(0, 2)).toEqual(["base", "host_firewall"]);
+    expect(run[run.length - 1]).toBe("manifest");
+    if (existsSync(join(h.root, "etc/studyhost/postgres-roles.env"))) expect(run).toContain("postgresql");
+    if (existsSync(join(h.root, "etc/studyhost/backup.env"))) expect(run.indexOf("backups")).toBeLessThan(run.indexOf(h.host === "study-db" ? "manifest" : "app"));
+    // Every timer and every non-template service studyhost writes is enabled (or started) somewhere.
+    const unitDir = join(h.root, "etc/systemd/system");
+    for (const unit of readdirSync(unitDir).filter((u) => /\.(timer|service)$/.test(u) && !u.includes("@"))) {
+      const scripts = walk(join(h.root, "usr/local/sbin")).map((f) => readFileSync(join(h.root, "usr/local/sbin", f), "utf8")).join("\n");
+      const triggered = unit.endsWith(".service") && existsSync(join(unitDir, unit.replace(".service", ".timer")));
+      if (!triggered) expect([h.label, unit, new RegExp(`systemctl (enable|start)( --now)? ${unit.replace(".", "\\.")}`).test(scripts)]).toEqual([h.label, unit, true]);
+    }
   }
 });

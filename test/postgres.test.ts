@@ -359,12 +359,14 @@ describe("backup and restore with the rendered scripts", () => {
   test("SQLite: backup, change the data, restore --yes: identical rows, the app user's file, an intact backup", () => {
     const s = writeScripts();
     const dir = join(scratch, "backups-sqlite");
+    // As on a host: the app's state folder and its database belong to the app's user (app.ts).
     const state = join(scratch, "state");
     mkdirSync(state, { mode: 0o750 });
+    chownSync(state, uid(SQLITE_OWNER), gid(SQLITE_OWNER));
     const db = join(state, "study.sqlite3");
     const envPath = join(files, "backup-sqlite.env");
-    backupEnv(envPath, { engine: "sqlite", path: db, owner: SQLITE_OWNER }, dir);
-    must(run("sqlite3", [db], { input: `
+    backupEnv(envPath, { engine: "sqlite", name: "study", path: db, owner: SQLITE_OWNER }, dir);
+    must(run("runuser", ["-u", SQLITE_OWNER, "--", "sqlite3", db], { input: `
       CREATE TABLE participants (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT);
       INSERT INTO participants (name, note) VALUES ('Zoë, 東京', 'line one' || char(10) || 'line two'), ('O''Brien "quoted" \\ back', '🙂'), ('third', NULL);` }), "sqlite3 create");
     const rows = () => must(run("sqlite3", ["-json", db, "SELECT id, name, note FROM participants ORDER BY id"]), "sqlite3 select");
@@ -409,7 +411,7 @@ describe("backup and restore with the rendered scripts", () => {
     const missing = join(scratch, "no-state", "study.sqlite3");
     mkdirSync(join(scratch, "no-state"));
     const envPath = join(files, "backup-sqlite-missing.env");
-    backupEnv(envPath, { engine: "sqlite", path: missing, owner: SQLITE_OWNER }, dir);
+    backupEnv(envPath, { engine: "sqlite", name: "study", path: missing, owner: SQLITE_OWNER }, dir);
     const r = run(s.backup, [], { env: scriptEnv(envPath, s.prune) });
     expect(r.status).not.toBe(0);
     expect(readdirSync(dir)).toEqual([]);

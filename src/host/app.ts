@@ -55,7 +55,8 @@ function workingDirectory(app: PythonAppConfig, p: AppPaths): string {
 export function execStart(start: string, venv: string): string {
   const [program, ...rest] = start.trim().split(/\s+/);
   const resolved = program.startsWith("/") ? program : `${venv}/bin/${program}`;
-  return [resolved, ...rest].join(" ");
+  // systemd expands %-specifiers in ExecStart: a literal % must be written %%.
+  return [resolved, ...rest].join(" ").replace(/%/g, "%%");
 }
 
 const SANDBOX = (p: AppPaths) => `NoNewPrivileges=yes
@@ -106,6 +107,11 @@ function containerUnit(app: ContainerAppConfig, p: AppPaths): string {
     // The host's network (as seed 003 runs ViewBovis): the app reaches PostgreSQL on localhost, and
     // Docker publishes no port past the host firewall (a top complaint of Docker users).
     "--network host",
+    // As the app's own user, never root: root in a host-network container could read the metadata
+    // service (and the secrets in user data) past the host firewall's root-only rule.
+    "--user ${APP_UID}:${APP_GID}",
+    "--cap-drop ALL",
+    "--security-opt no-new-privileges",
     `--env-file ${p.etc}/docker.env`,
     ...volumes,
     `-v ${p.logs}:/var/log/${app.name}`,
@@ -120,6 +126,7 @@ RequiresMountsFor=${PATHS.data}
 
 [Service]
 Type=exec
+EnvironmentFile=${p.etc}/docker-user.env
 ExecStartPre=-/usr/bin/docker rm --force ${app.name}
 ExecStart=${run.join(" ")}
 ExecStop=/usr/bin/docker stop --time 20 ${app.name}
@@ -169,6 +176,7 @@ function containerDeploy(app: ContainerAppConfig, p: AppPaths): string {
     `studyhost-deploy-${app.name}: pull ${app.name}'s image and (re)start it.`,
     `
 ${app.volumes.map((v) => `install -d -o ${app.name} -g ${app.name} ${p.state}/${v.name}`).join("\n") || ": # no volumes"}
+printf 'APP_UID=%s\\nAPP_GID=%s\\n' "$(id -u ${app.name})" "$(id -g ${app.name})" > ${p.etc}/docker-user.env
 docker pull --quiet ${q(app.image)}
 systemctl daemon-reload
 systemctl enable ${p.unit}
@@ -193,6 +201,8 @@ export function appPart(input: AppInput): HostPart {
 install -d -o root -g ${app.name} -m 0750 ${p.etc}
 install -d -o ${app.name} -g ${app.name} -m 0755 ${p.code}
 install -d -o ${app.name} -g ${app.name} -m 0750 ${p.state} ${p.logs}
+# A volume from a replaced machine: its files carry the old machine's uid for this user.
+if [ -n "$(find ${p.state} ! -user ${app.name} -print -quit)" ]; then chown -R ${app.name}:${app.name} ${p.state}; fi
 ${p.deploy}`;
   const files = [
     // systemd reads EnvironmentFile as root before it drops to the app's user: root-only is enough.

@@ -7,7 +7,7 @@ import { envFile } from "./env";
 
 export type BackupSource =
   | { readonly engine: "postgres"; readonly database: string; readonly appRole: string }
-  | { readonly engine: "sqlite"; readonly path: string; readonly owner: string };
+  | { readonly engine: "sqlite"; readonly name: string; readonly path: string; readonly owner: string };
 
 export interface BackupInput {
   readonly source: BackupSource;
@@ -109,7 +109,11 @@ case "$ENGINE" in
     final="$BACKUP_DIR/$NAME-$stamp.sqlite3"
     # sqlite3 would create an empty database (and "back it up") if the file were missing.
     [ -f "$SQLITE_PATH" ] || { echo "no SQLite database at $SQLITE_PATH" >&2; exit 1; }
-    sqlite3 "$SQLITE_PATH" ".backup '$partial'"
+    # As the app's user, next to the database: run as root, sqlite3 could leave root-owned -wal and
+    # -shm files that the app could then not open.
+    staged="$(dirname "$SQLITE_PATH")/.studyhost-backup-$stamp"
+    runuser -u "$SQLITE_OWNER" -- sqlite3 "$SQLITE_PATH" ".backup '$staged'"
+    mv "$staged" "$partial"
     [ "$(sqlite3 "$partial" 'PRAGMA integrity_check;')" = ok ]
     ;;
   *) echo "unknown engine $ENGINE" >&2; exit 1 ;;
@@ -208,7 +212,7 @@ export function backupPart(input: BackupInput): HostPart {
   const env: Record<string, string> = {
     ENGINE: s.engine,
     BACKUP_DIR: PATHS.backups,
-    NAME: s.engine === "postgres" ? s.database : s.path.replace(/^.*\//, "").replace(/\.[^.]*$/, ""),
+    NAME: s.engine === "postgres" ? s.database : s.name,
     KEEP_DAILY: String(input.keepDaily),
     KEEP_WEEKLY: String(input.keepWeekly),
     KEEP_MONTHLY: String(input.keepMonthly),

@@ -114,6 +114,8 @@ export function basePart(input: BaseInput): HostPart {
         script: `
 systemctl daemon-reload
 ${swapMb > 0 ? "systemctl enable --now studyhost-swap.service" : "# no swap: more than 2 GB of RAM"}
+# Ubuntu 24.04 starts sshd from a socket: its privilege-separation folder exists only after a login.
+install -d -m 0755 /run/sshd
 sshd -t
 systemctl reload-or-restart ssh.service
 systemctl restart systemd-journald.service

@@ -11,8 +11,6 @@ export interface HostFile {
   /** Octal mode, e.g. "0600". */
   readonly permissions: string;
   readonly owner?: string;
-  /** Written after users and packages exist (cloud-init's `defer`), for files owned by a service user. */
-  readonly defer?: boolean;
 }
 
 /** Everything a host's first boot does, before it is turned into #cloud-config. */
@@ -57,7 +55,6 @@ export function renderCloudConfig(doc: HostDocument): string {
       content: f.content,
       permissions: f.permissions,
       owner: f.owner ?? "root:root",
-      ...(f.defer ? { defer: true } : {}),
     })),
     runcmd: doc.commands.map((c) => [...c]),
   };

@@ -66,6 +66,13 @@ export function hostFirewallPart(input: HostFirewallInput): HostPart {
   return {
     packages: ["nftables"],
     files: [configFile("/etc/nftables.conf", renderNftables(input))],
-    steps: [{ name: "host-firewall", script: "nft -c -f /etc/nftables.conf\nsystemctl enable nftables.service\nsystemctl restart nftables.service" }],
+    // Reload, never restart: Debian's nftables.service flushes the whole ruleset when it stops, which
+    // would drop Docker's and fail2ban's tables too. Our file only replaces its own table.
+    steps: [
+      {
+        name: "host-firewall",
+        script: "nft -c -f /etc/nftables.conf\nsystemctl enable nftables.service\nif systemctl is-active --quiet nftables.service; then systemctl reload nftables.service; else systemctl start nftables.service; fi",
+      },
+    ],
   };
 }

@@ -178,19 +178,26 @@ export const ACME_CA_FILE = `${PATHS.etc}/acme-ca.pem`;
 function certificateScript(sites: readonly Site[], tls: TlsSettings): string {
   const perSite = sites.map((site) => {
     const args = certbotArgs(site, tls).map(q).join(" ");
-    return `if [ ! -f ${PATHS.letsencrypt}/live/${site.serverNames[0]}/fullchain.pem ]; then
-  certbot ${args}
-fi
-ln -sfn ../sites-available/studyhost-${site.name}.conf /etc/nginx/sites-enabled/studyhost-${site.name}.conf
-rm -f /etc/nginx/sites-enabled/studyhost-${site.name}-holding.conf`;
+    return `if [ ! -e /etc/nginx/sites-enabled/studyhost-${site.name}.conf ]; then
+  if [ ! -f ${PATHS.letsencrypt}/live/${site.serverNames[0]}/fullchain.pem ]; then
+    certbot ${args}
+  fi
+  ln -sfn ../sites-available/studyhost-${site.name}.conf /etc/nginx/sites-enabled/studyhost-${site.name}.conf
+  rm -f /etc/nginx/sites-enabled/studyhost-${site.name}-holding.conf
+  changed=yes
+fi`;
   });
   return bashScript(
     "studyhost-certificate: get each site's certificate from the ACME server, then serve the site over https.",
     `
 ${tls.caBundle ? `export REQUESTS_CA_BUNDLE=${ACME_CA_FILE}` : "# the ACME server's certificate is checked against the system's CAs"}
+changed=no
 ${perSite.join("\n")}
-nginx -t -q
-systemctl reload nginx.service
+# Once every site serves https this is a no-op: renewals are certbot's own timer's job.
+if [ "$changed" = yes ]; then
+  nginx -t -q
+  systemctl reload nginx.service
+fi
 `,
   );
 }
@@ -206,7 +213,7 @@ Type=oneshot
 ExecStart=${PATHS.sbin}/studyhost-certificate
 `;
 
-// Retries until the certificate exists; once it does the script is a no-op and renewals are certbot's.
+// Retries until every site has its certificate; after that each run changes nothing (see the script).
 const CERTIFICATE_TIMER = `[Unit]
 Description=studyhost: retry obtaining TLS certificates
 

@@ -129,14 +129,27 @@ version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\\n' | sor
 data="${PATHS.data}/postgresql/$version/main"
 conf="/etc/postgresql/$version/main"
 mountpoint -q ${PATHS.data} || { echo "the data volume is not mounted on ${PATHS.data}: refusing to create PostgreSQL's data on the boot disk" >&2; exit 1; }
+# Never start an empty cluster beside data this machine cannot use: a half-finished adoption, or a
+# cluster of another PostgreSQL major version (the image changed), needs an operator (pg_upgradecluster).
+if [ -d "$data.adopting" ]; then echo "$data.adopting exists: a previous adoption did not finish; move it back to $data first" >&2; exit 1; fi
+for other in "${PATHS.data}"/postgresql/*/main/PG_VERSION; do
+  if [ -f "$other" ] && [ "$other" != "$data/PG_VERSION" ] && [ ! -f "$data/PG_VERSION" ]; then
+    echo "the data volume holds a PostgreSQL $(cat "$other") cluster but this machine runs $version: upgrade it with pg_upgradecluster; not creating an empty one" >&2
+    exit 1
+  fi
+done
 if [ ! -d "$conf" ]; then
   install -d -o postgres -g postgres "${PATHS.data}/postgresql/$version"
   if [ -f "$data/PG_VERSION" ]; then
     echo "adopting the existing cluster in $data"
     mv "$data" "$data.adopting"
+    trap 'if [ -d "$data.adopting" ]; then rm -rf "$data"; mv "$data.adopting" "$data"; fi' EXIT
     pg_createcluster --datadir "$data" "$version" main >/dev/null
     rm -rf "$data"
     mv "$data.adopting" "$data"
+    trap - EXIT
+    # A new machine's postgres user may have another uid than the one that wrote the data.
+    chown -R postgres:postgres "$data"
   else
     pg_createcluster --datadir "$data" --encoding UTF8 --locale C.UTF-8 "$version" main >/dev/null
   fi
@@ -172,6 +185,12 @@ export function postgresPart(input: PostgresInput): HostPart {
       // Read before the package is installed: no cluster is created on the boot disk.
       configFile("/etc/postgresql-common/createcluster.d/50-studyhost.conf", "# studyhost creates the cluster on the data volume itself.\ncreate_main_cluster = false\n"),
       configFile(`${POSTGRES_ETC}/studyhost.conf`, settings(input)),
+      // The distribution's unit waits only for /var/lib/postgresql and network.target: wait for the
+      // data volume, and for the private address a database host listens on.
+      configFile(
+        `${PATHS.units}/postgresql@.service.d/studyhost.conf`,
+        `[Unit]\nRequiresMountsFor=${PATHS.data}\nWants=network-online.target\nAfter=network-online.target\n`,
+      ),
       configFile(`${POSTGRES_ETC}/pg_hba.conf`, renderPgHba(input)),
       configFile(`${POSTGRES_ETC}/setup.sql`, SETUP_SQL),
       ...(input.clientCidr ? [configFile(`${POSTGRES_ETC}/listen-cidr`, `${input.clientCidr}\n`)] : []),

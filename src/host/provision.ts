@@ -1,7 +1,7 @@
 // The one provisioning script a host runs at the end of its first boot (cloud-init's runcmd) and at
 // every re-provisioning: the parts' steps in order, each logged, the whole run failing on the first
 // error. It is idempotent: running it again converges the host to what was rendered.
-import { HostPart, PATHS, ProvisionStep, script } from "./part";
+import { PATHS, ProvisionStep, script } from "./part";
 import { bashScript } from "./shell";
 import type { HostFile } from "./cloudConfig";
 
@@ -63,22 +63,31 @@ export function provisionScript(steps: readonly ProvisionStep[]): string {
     `
 exec > >(tee -a ${PROVISION_LOG}) 2>&1
 echo "== studyhost-provision started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-trap 'echo "== studyhost-provision FAILED in step $current (line $LINENO)"' ERR
-current=start
 
 ${all.map(stepFunction).join("\n\n")}
 
+# Each step runs in its own subshell with errexit: a failed step is reported and recorded, and the
+# steps after it still run (a broken app must not leave the host without its firewall or backups).
+# The run fails at the end if any step did.
+failed=()
 for current in ${all.map((s) => s.name).join(" ")}; do
   echo "== step $current"
-  "step_\${current//[^a-z0-9]/_}"
+  set +e
+  (set -Eeuo pipefail; trap 'echo "== step $current FAILED at line $LINENO: $BASH_COMMAND"' ERR; "step_\${current//[^a-z0-9]/_}")
+  status=$?
+  set -e
+  if [ "$status" -ne 0 ]; then failed+=("$current"); fi
 done
+if [ "\${#failed[@]}" -gt 0 ]; then
+  echo "== studyhost-provision FAILED steps: \${failed[*]}"
+  exit 1
+fi
 echo "== studyhost-provision finished $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 `,
   );
 }
 
 /** The provisioning script and the rendered manifest, as the host's last part. */
-export function provisionFiles(parts: readonly HostPart[], manifest: object): HostFile[] {
-  const steps = parts.flatMap((p) => p.steps ?? []);
+export function provisionFiles(steps: readonly ProvisionStep[], manifest: object): HostFile[] {
   return [script(PROVISION_SCRIPT, provisionScript(steps)), script(MANIFEST_SCRIPT, MANIFEST_PY), { path: MANIFEST_RENDERED, content: JSON.stringify(manifest, null, 2) + "\n", permissions: "0644" }];
 }

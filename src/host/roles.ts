@@ -74,7 +74,7 @@ function document(config: StudyConfig, hostname: string, dataDevice: string, par
     adminUser: config.adminUser,
     sshKeys: config.sshKeys,
     packages: merged.packages,
-    files: [...merged.files, ...provisionFiles(parts, manifest)],
+    files: [...merged.files, ...provisionFiles(merged.steps, manifest)],
     dataVolume: { device: dataDevice, mountPoint: DATA_MOUNT },
     commands: [[PROVISION_SCRIPT]],
   };
@@ -84,6 +84,20 @@ function backups(config: StudyConfig, source: BackupSource, appUnit?: string): H
   const b = config.backups;
   const offsite = b.offsite && config.offsiteSecretAccessKey ? { ...b.offsite, secretAccessKey: config.offsiteSecretAccessKey } : undefined;
   return backupPart({ source, schedule: b.schedule, keepDaily: b.keepDaily, keepWeekly: b.keepWeekly, keepMonthly: b.keepMonthly, offsite, appUnit });
+}
+
+/** On the two-server tier the database host may still be provisioning: wait for it (up to 15 minutes). */
+function waitForDatabase(link: Extract<DatabaseLink, { engine: "postgres" }>): HostPart {
+  return {
+    packages: ["postgresql-client"],
+    steps: [
+      {
+        name: "database-wait",
+        script: `for _ in $(seq 1 180); do pg_isready --quiet --host=${link.host} --port=${link.port} && break; sleep 5; done
+pg_isready --host=${link.host} --port=${link.port}`,
+      },
+    ],
+  };
 }
 
 function healthCheck(config: StudyConfig): HostPart {
@@ -121,7 +135,8 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     name: app.name,
     serverNames: input.tls.domains,
     port: app.port,
-    static: app.kind === "python" && app.static ? { urlPath: app.static.urlPath, dir: `${paths.code}/src/${app.static.dir}` } : undefined,
+    // Relative to where the app runs from: its git checkout, or its state folder for a pip install.
+    static: app.kind === "python" && app.static ? { urlPath: app.static.urlPath, dir: `${"git" in app.source ? `${paths.code}/src` : paths.state}/${app.static.dir}` } : undefined,
     adminPaths: app.adminPaths,
     adminCidrs: config.adminCidrs,
     maxBodyMb: app.maxBodyMb,
@@ -131,14 +146,17 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     hostFirewallPart({ web: true, adminCidrs: config.adminCidrs, postgresClients: [] }),
   ];
   // PostgreSQL on this host gets half its memory; the app the rest.
+  // Order: what protects the host and its data first, the app (which may fail on a bad ref) after.
   if (input.localPostgres) parts.push(postgresPart({ roles: input.localPostgres, memoryMb: Math.round((size.memoryGb * 1024) / 2) }));
-  parts.push(appPart({ app, env, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres) }));
-  parts.push(nginxPart([site], input.tls));
   if (input.database.engine === "sqlite") {
-    parts.push(backups(config, { engine: "sqlite", path: input.database.path, owner: app.name }, paths.unit));
+    parts.push(backups(config, { engine: "sqlite", name: config.database.name, path: input.database.path, owner: app.name }, paths.unit));
   } else if (input.localPostgres) {
     parts.push(backups(config, { engine: "postgres", database: input.localPostgres.database, appRole: input.localPostgres.appUser }, paths.unit));
+  } else {
+    parts.push(waitForDatabase(input.database));
   }
+  parts.push(appPart({ app, env, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres) }));
+  parts.push(nginxPart([site], input.tls));
   parts.push(healthCheck(config));
   const manifest = {
     studyhost: 1,

@@ -11,7 +11,7 @@ export function bashScript(purpose: string, body: string): string {
   return `#!/bin/bash
 # ${purpose}
 # Written by studyhost; edits are overwritten at the next provisioning.
-set -euo pipefail
+set -Eeuo pipefail
 ${body.trim()}
 `;
 }
