@@ -18,8 +18,8 @@
 // python3 and shellcheck, as CI has them.
 import { spawnSync, SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
+import { freePort } from "./support/processes";
 import { join } from "node:path";
 import { BACKUP_SH, backupPart, BackupSource, envFile, OFFSITE_ENV, PATHS, POSTGRES_ETC, postgresPart, PRUNE_PY, renderPgHba, RESTORE_SH, ROLES_FILE } from "../src/host";
 
@@ -55,17 +55,6 @@ let port = 0;
 let started = false;
 let createdUser = false;
 
-/** A TCP port nobody listens on right now (the kernel picks it; the cluster takes it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 /**
  * A clean environment: nothing of the caller's PG* settings leaks in. SHLVL because Node's stdio pipes
