@@ -30,6 +30,8 @@ export interface HostDocument {
 export function renderCloudConfig(doc: HostDocument): string {
   const config = {
     hostname: doc.hostname,
+    // Some images do not map their own hostname: sudo then warns "unable to resolve host".
+    manage_etc_hosts: true,
     ...(doc.fqdn ? { fqdn: doc.fqdn } : {}),
     locale: "C.UTF-8",
     timezone: "Etc/UTC",

@@ -103,11 +103,14 @@ pg_isready --host=${link.host} --port=${link.port}`,
 function healthCheck(config: StudyConfig): HostPart {
   const { port, healthPath } = config.app;
   const url = `http://127.0.0.1:${port}${healthPath}`;
+  const unit = appPaths(config.app.name).unit;
   return {
     steps: [
       {
         name: "health",
-        script: `for _ in $(seq 1 60); do curl -fsS -o /dev/null ${url} && break; sleep 2; done
+        // Waiting makes sense only for an app that was deployed: fail at once otherwise.
+        script: `systemctl is-enabled --quiet ${unit} || { echo "${unit} was never deployed (see the app step)"; exit 1; }
+for _ in $(seq 1 60); do curl -fsS -o /dev/null ${url} && break; sleep 2; done
 curl -fsS -o /dev/null ${url}
 echo "app answers at ${url}"
 if [ -f ${PATHS.letsencrypt}/live/${config.domain}/fullchain.pem ]; then
