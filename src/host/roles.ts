@@ -114,6 +114,8 @@ for _ in $(seq 1 60); do curl -fsS -o /dev/null ${url} && break; sleep 2; done
 curl -fsS -o /dev/null ${url}
 echo "app answers at ${url}"
 if [ -f ${PATHS.letsencrypt}/live/${config.domain}/fullchain.pem ]; then
+  # nginx applies a reload asynchronously: give the https site a moment to come up.
+  for _ in $(seq 1 15); do curl -fsS -o /dev/null --insecure --resolve ${config.domain}:443:127.0.0.1 https://${config.domain}${healthPath} && break; sleep 2; done
   curl -fsS -o /dev/null --insecure --resolve ${config.domain}:443:127.0.0.1 https://${config.domain}${healthPath}
   echo "and through nginx at https://${config.domain}${healthPath}"
 fi`,
