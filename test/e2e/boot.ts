@@ -376,13 +376,21 @@ export async function waitForBoot(b: BootedHost, timeoutMs = 10 * 60_000): Promi
   const deadline = b.startedAt + timeoutMs;
   for (;;) {
     if (!alive(b.nspawnPid)) throw new Error(`${b.host.name} stopped before cloud-init finished:\n${tail(b.console, 60)}`);
-    if (exec(b, ["test", "-e", "/var/lib/cloud/instance/boot-finished"]).status === 0) break;
+    // cloud-init rewrites boot-finished at the end of every boot: on a second boot of the same root the
+    // old file is already there, so only one written since this boot started counts.
+    const mtime = Number(exec(b, ["stat", "-c", "%Y", "/var/lib/cloud/instance/boot-finished"]).stdout.trim() || 0);
+    if (mtime * 1000 >= b.startedAt - 1000) break;
     if (Date.now() > deadline) throw new Error(`${b.host.name}: no boot-finished after ${timeoutMs / 1000} s:\n${tail(b.console, 60)}`);
     await sleep(500);
   }
   const bootFinishedMs = Date.now() - b.startedAt;
   const left = Math.max(10_000, deadline - Date.now());
-  const r = exec(b, ["timeout", String(Math.ceil(left / 1000)), "systemctl", "is-system-running", "--wait"], { timeoutMs: left + 5_000 });
+  let r = exec(b, ["timeout", String(Math.ceil(left / 1000)), "systemctl", "is-system-running", "--wait"], { timeoutMs: left + 5_000 });
+  // Early in a boot systemd's bus may not exist yet: ask again until it answers.
+  while (!r.stdout.trim() && /Failed to connect to bus/.test(r.stderr) && Date.now() < deadline) {
+    await sleep(500);
+    r = exec(b, ["timeout", String(Math.ceil((deadline - Date.now()) / 1000)), "systemctl", "is-system-running", "--wait"], { timeoutMs: deadline - Date.now() + 5_000 });
+  }
   return { bootFinishedMs, systemState: r.stdout.trim() || `(no answer: ${r.stderr.trim()})`, settledMs: Date.now() - b.startedAt };
 }
 
