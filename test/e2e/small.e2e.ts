@@ -7,17 +7,13 @@
 // PyPI cannot be reached here. Everything else is what a user's small stack renders.
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/small.e2e.ts
-import { spawn, spawnSync, ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { stringify } from "yaml";
+import { spawnSync, ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { boot, BootedHost, collect, E2E_DIR, exec, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot, missingPrerequisites } from "./boot";
+import { ADMIN, appAnswers as appAnswersOf, DOMAIN, fromInternet as fromInternetOf, https as httpsOf, PLACEHOLDER_KEY, recordFigures, renderStack, serveApp, standInApp } from "./lab";
 
-const REPO = resolve(E2E_DIR, "../..");
 const LAB = 1;
-const DOMAIN = "study.example.org";
-const ADMIN = "203.0.113.10";
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA placeholder-replace-with-your-own-public-key";
 
 jest.setTimeout(25 * 60_000);
 
@@ -29,48 +25,12 @@ let gitServer: ChildProcess | undefined;
 const timings: Record<string, number> = {};
 let bootStartedAt = 0;
 
-/** Run a command in the internet namespace: what a participant's browser (or an attacker) sees. */
-function fromInternet(cmd: string[], timeoutMs = 30_000) {
-  return spawnSync("ip", ["netns", "exec", net.internet.netns, ...cmd], { encoding: "utf8", timeout: timeoutMs });
-}
-
-function https(path: string, extra: string[] = []) {
-  const addr = net.hosts[0].address;
-  return fromInternet(["curl", "-sS", "--max-time", "10", "--cacert", net.acme!.root, "--resolve", `${DOMAIN}:443:${addr}`, ...extra, `https://${DOMAIN}${path}`]);
-}
-
-/** Until the app answers through nginx again (after a restart, a restore, a reboot), at most `ms`. */
-async function appAnswers(ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (https("/health").stdout === "studyhost e2e app: ok\n") return Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`the app did not answer through nginx within ${ms} ms`);
-}
+const fromInternet = (cmd: string[]) => fromInternetOf(net, cmd);
+const https = (path: string, extra: string[] = []) => httpsOf(net, net.hosts[0].address, path, extra);
+const appAnswers = (ms: number) => appAnswersOf(net, net.hosts[0].address, ms);
 
 function inside(cmd: string) {
   return exec(booted!, ["bash", "-c", cmd], { timeoutMs: 120_000 });
-}
-
-/** A bare git repository of the stand-in app, tagged v1, served over dumb HTTP from the internet side. */
-function serveApp(): string {
-  const src = join(work, "app-src");
-  cpSync(join(E2E_DIR, "app"), src, { recursive: true });
-  const git = (args: string[], cwd: string) => {
-    const r = spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "studyhost", GIT_AUTHOR_EMAIL: "e2e@example.org", GIT_COMMITTER_NAME: "studyhost", GIT_COMMITTER_EMAIL: "e2e@example.org" } });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-  };
-  git(["init", "-q", "-b", "main"], src);
-  git(["add", "."], src);
-  git(["commit", "-q", "-m", "stand-in study app"], src);
-  git(["tag", "v1"], src);
-  const served = join(work, "git");
-  mkdirSync(served);
-  git(["clone", "-q", "--bare", src, join(served, "app.git")], work);
-  git(["update-server-info"], join(served, "app.git"));
-  gitServer = spawn("ip", ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, "8080", "--directory", served], { stdio: "ignore", detached: true });
-  return `http://${net.internet.address}:8080/app.git`;
 }
 
 beforeAll(async () => {
@@ -83,34 +43,21 @@ beforeAll(async () => {
   timings.imageMs = Date.now() - t0;
 
   net = netUp({ lab: LAB, acme: true, admin: ADMIN, hosts: [{ name: "study-app" }] });
-  const stack = {
-    config: {
-      "studyhost:cloud": "digitalocean",
-      "studyhost:tier": "small",
-      "studyhost:domain": DOMAIN,
-      "studyhost:adminEmail": "research-it@example.org",
-      "studyhost:adminCidrs": [`${ADMIN}/32`],
-      "studyhost:sshKeys": [KEY],
-      "studyhost:database": { engine: "sqlite" },
-      "studyhost:app": {
-        kind: "python",
-        name: "study",
-        source: { git: serveApp(), ref: "v1" },
-        aptPackages: ["gunicorn"],
-        systemSitePackages: true,
-        start: "python3 -m gunicorn --bind 127.0.0.1:${PORT} app:application",
-        port: 8000,
-        healthPath: "/health",
-      },
-      "studyhost:tls": { acmeDirectory: net.acme!.directory, caBundle: readFileSync(net.acme!.endpointCa, "utf8") },
-    },
-  };
-  const stackFile = join(work, "Pulumi.e2e-small.yaml");
-  writeFileSync(stackFile, stringify(stack));
-  const plan = spawnSync("node", [join(REPO, "bin/studyhost.js"), "plan", "--config", stackFile, "--out", join(work, "plan")], { encoding: "utf8" });
-  if (plan.status !== 0) throw new Error(`studyhost plan failed:\n${plan.stdout}${plan.stderr}`);
+  const served = serveApp(work, net);
+  gitServer = served.server;
+  const { outDir } = renderStack(work, "e2e-small", {
+    cloud: "digitalocean",
+    tier: "small",
+    domain: DOMAIN,
+    adminEmail: "research-it@example.org",
+    adminCidrs: [`${ADMIN}/32`],
+    sshKeys: [PLACEHOLDER_KEY],
+    database: { engine: "sqlite" },
+    app: standInApp(served.url),
+    tls: { acmeDirectory: net.acme!.directory, caBundle: readFileSync(net.acme!.endpointCa, "utf8") },
+  });
 
-  host = prepareHost({ name: "study-app", userData: join(work, "plan", "study-app", "user-data"), dir: join(work, "study-app") });
+  host = prepareHost({ name: "study-app", userData: join(outDir, "study-app", "user-data"), dir: join(work, "study-app") });
   const t1 = Date.now();
   bootStartedAt = t1;
   booted = await boot(host, { netnsPath: net.hosts[0].netnsPath });
@@ -125,8 +72,7 @@ afterAll(async () => {
   if (net) netDown(LAB);
   console.log(`small stack end to end: ${JSON.stringify(timings)} (work folder ${work})`);
   // Figures, not assertions: boot to a provisioned host answering over https, and the faults' recovery.
-  mkdirSync(join(REPO, "bench", "results"), { recursive: true });
-  writeFileSync(join(REPO, "bench", "results", "e2e-small.json"), JSON.stringify({ measuredAt: new Date().toISOString(), note: "packages pre-installed in the test image; a cloud VM also downloads them", ...timings }, null, 2) + "\n");
+  recordFigures("e2e-small", timings);
 });
 
 test("cloud-init finished, every provisioning step passed, no unit failed", () => {

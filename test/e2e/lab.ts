@@ -1,0 +1,86 @@
+// What the end-to-end tests share on top of boot.ts: the stand-in app served from the internet side,
+// a stack file rendered for the lab, requests from the internet namespace, waiting for the app.
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { E2E_DIR, Net } from "./boot";
+
+export const REPO = resolve(E2E_DIR, "../..");
+export const DOMAIN = "study.example.org";
+/** An address on the internet side that the stacks list in adminCidrs (as a /32: see net.sh). */
+export const ADMIN = "203.0.113.10";
+export const PLACEHOLDER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA placeholder-replace-with-your-own-public-key";
+
+/** A bare git repository of the stand-in app, tagged v1, served over dumb HTTP from the internet side. */
+export function serveApp(work: string, net: Net): { url: string; server: ChildProcess } {
+  const src = join(work, "app-src");
+  cpSync(join(E2E_DIR, "app"), src, { recursive: true });
+  const env = { ...process.env, GIT_AUTHOR_NAME: "studyhost", GIT_AUTHOR_EMAIL: "e2e@example.org", GIT_COMMITTER_NAME: "studyhost", GIT_COMMITTER_EMAIL: "e2e@example.org" };
+  const git = (args: string[], cwd: string) => {
+    const r = spawnSync("git", args, { cwd, encoding: "utf8", env });
+    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+  };
+  git(["init", "-q", "-b", "main"], src);
+  git(["add", "."], src);
+  git(["commit", "-q", "-m", "stand-in study app"], src);
+  git(["tag", "v1"], src);
+  const served = join(work, "git");
+  mkdirSync(served);
+  git(["clone", "-q", "--bare", src, join(served, "app.git")], work);
+  git(["update-server-info"], join(served, "app.git"));
+  const server = spawn("ip", ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, "8080", "--directory", served], { stdio: "ignore", detached: true });
+  return { url: `http://${net.internet.address}:8080/app.git`, server };
+}
+
+/** The stand-in app as a study's `app` key: the distribution's gunicorn, no PyPI. */
+export function standInApp(gitUrl: string) {
+  return {
+    kind: "python",
+    name: "study",
+    source: { git: gitUrl, ref: "v1" },
+    aptPackages: ["gunicorn", "python3-psycopg2"],
+    systemSitePackages: true,
+    start: "python3 -m gunicorn --bind 127.0.0.1:${PORT} app:application",
+    port: 8000,
+    healthPath: "/health",
+  };
+}
+
+/** Write a stack file for the lab and render it with `studyhost plan --out`; returns the plan's JSON. */
+export function renderStack(work: string, name: string, config: Record<string, unknown>): { outDir: string; plan: { outputs: Record<string, unknown> } } {
+  mkdirSync(work, { recursive: true });
+  const stackFile = join(work, `Pulumi.${name}.yaml`);
+  writeFileSync(stackFile, stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`studyhost:${k}`, v])) }));
+  const outDir = join(work, "plan");
+  const r = spawnSync("node", [join(REPO, "bin/studyhost.js"), "plan", "--config", stackFile, "--json", "--out", outDir], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`studyhost plan failed:\n${r.stdout}${r.stderr}`);
+  return { outDir, plan: JSON.parse(r.stdout) };
+}
+
+/** Run a command in the internet namespace: what a participant's browser (or an attacker) sees. */
+export function fromInternet(net: Net, cmd: string[], timeoutMs = 30_000) {
+  return spawnSync("ip", ["netns", "exec", net.internet.netns, ...cmd], { encoding: "utf8", timeout: timeoutMs });
+}
+
+/** An https request to the study from the internet, the chain checked against Pebble's root. */
+export function https(net: Net, address: string, path: string, extra: string[] = []) {
+  return fromInternet(net, ["curl", "-sS", "--max-time", "10", "--cacert", net.acme!.root, "--resolve", `${DOMAIN}:443:${address}`, ...extra, `https://${DOMAIN}${path}`]);
+}
+
+/** Until the app answers through nginx (after a restart, a restore, a reboot), at most `ms`; how long it took. */
+export async function appAnswers(net: Net, address: string, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (https(net, address, "/health").stdout === "studyhost e2e app: ok\n") return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the app did not answer through nginx within ${ms} ms`);
+}
+
+/** Record figures (not assertions) under bench/results/. */
+export function recordFigures(name: string, figures: Record<string, number>): void {
+  mkdirSync(join(REPO, "bench", "results"), { recursive: true });
+  const note = "packages pre-installed in the test image; a cloud VM also downloads them";
+  writeFileSync(join(REPO, "bench", "results", `${name}.json`), JSON.stringify({ measuredAt: new Date().toISOString(), note, ...figures }, null, 2) + "\n");
+}
