@@ -1,6 +1,5 @@
-// The end-to-end tests: real hosts booted under systemd-nspawn (root, Linux, minutes). Kept apart from
-// the default `npm test` (whose testMatch is test/**/*.test.ts). Run them with
-//   npm run build && npx jest -c test/e2e/jest.config.js
+// The end-to-end tests: real hosts booted under systemd-nspawn (root, Linux, minutes). A jest config of
+// their own (one host boot at a time, long timeouts); `npm test` runs them last, `npm run test:e2e` alone.
 const base = require("../../jest.config.js");
 module.exports = {
   ...base,
