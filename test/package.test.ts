@@ -17,6 +17,16 @@ import { parse as parseYaml } from "yaml";
 
 const REPO = path.resolve(__dirname, "..");
 const SLOW = 240_000;
+/** The study both scratch programs pass (as JavaScript text; the key arrives as argv[2]). */
+const STUDY_INPUT_JS = `{
+  cloud: "digitalocean",
+  domain: "study.example.org",
+  adminEmail: "it@example.org",
+  adminCidrs: ["203.0.113.0/24"],
+  sshKeys: [process.argv[2]],
+  database: { engine: "sqlite" },
+  app: { kind: "python", source: { pip: "x==1" }, start: "gunicorn app:app" },
+}`;
 
 /** The version installed in the repo's node_modules, so the scratch program uses what we test with. */
 function installedVersion(pkg: string): string {
@@ -232,15 +242,7 @@ pulumi.runtime.setMocks(
   false,
 );
 const { smallStudy } = require("studyhost");
-const study = smallStudy("study", {
-  cloud: "digitalocean",
-  domain: "study.example.org",
-  adminEmail: "it@example.org",
-  adminCidrs: ["203.0.113.0/24"],
-  sshKeys: [process.argv[2]],
-  database: { engine: "sqlite" },
-  app: { kind: "python", source: { pip: "x==1" }, start: "gunicorn app:app" },
-});
+const study = smallStudy("study", ${STUDY_INPUT_JS});
 new Promise((resolve) => study.app.publicIpv4.apply(resolve)).then((publicIpv4) => {
   const awsLoaded = Object.keys(require.cache).some((k) => k.includes("@pulumi/aws"));
   console.log(JSON.stringify({ publicIpv4, awsLoaded }));
@@ -266,15 +268,7 @@ new Promise((resolve) => study.app.publicIpv4.apply(resolve)).then((publicIpv4) 
         path.join(scratch, "bad.js"),
         `const { largeStudy } = require("studyhost");
 try {
-  largeStudy("study", {
-    cloud: "digitalocean",
-    domain: "study.example.org",
-    adminEmail: "it@example.org",
-    adminCidrs: ["203.0.113.0/24"],
-    sshKeys: [process.argv[2]],
-    database: { engine: "sqlite" },
-    app: { kind: "python", source: { pip: "x==1" }, start: "gunicorn app:app" },
-  });
+  largeStudy("study", ${STUDY_INPUT_JS});
   console.log(JSON.stringify({ threw: false }));
 } catch (err) {
   console.log(JSON.stringify({ threw: true, name: err.name, message: err.message }));

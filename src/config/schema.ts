@@ -141,7 +141,6 @@ const BackupsSchema = z
 
 /** Let's Encrypt's production ACME directory: the default certificate authority. */
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
-const LETS_ENCRYPT = LETS_ENCRYPT_DIRECTORY;
 
 export const StudyConfigObject = z
   .object({
@@ -183,11 +182,11 @@ export const StudyConfigObject = z
       .describe("data volume sizes in GB (default: the tier's storage floor)"),
     tls: z
       .object({
-        acmeDirectory: z.url().default(LETS_ENCRYPT).describe(`the ACME directory URL (default Let's Encrypt: ${LETS_ENCRYPT})`),
+        acmeDirectory: z.url().default(LETS_ENCRYPT_DIRECTORY).describe(`the ACME directory URL (default Let's Encrypt: ${LETS_ENCRYPT_DIRECTORY})`),
         caBundle: z.string().includes("BEGIN CERTIFICATE", { message: "expected a PEM certificate bundle" }).optional().describe("an extra CA bundle (PEM) that certbot trusts"),
       })
       .strict()
-      .default({ acmeDirectory: LETS_ENCRYPT }),
+      .default({ acmeDirectory: LETS_ENCRYPT_DIRECTORY }),
   })
   .strict();
 
