@@ -1,36 +1,33 @@
 // What the end-to-end tests share on top of boot.ts: the stand-in app served from the internet side,
 // a stack file rendered for the lab, requests from the internet namespace, waiting for the app.
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { E2E_DIR, Net } from "./boot";
+import type { Net } from "../../src/local/boot";
+import { serveGitRepo, ServedRepo } from "../../src/local/gitServe";
 
-export const REPO = resolve(E2E_DIR, "../..");
+export const REPO = resolve(__dirname, "../..");
 export const DOMAIN = "study.example.org";
 /** An address on the internet side that the stacks list in adminCidrs (as a /32: see net.sh). */
 export const ADMIN = "203.0.113.10";
 export const PLACEHOLDER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA placeholder-replace-with-your-own-public-key";
 
-/** A bare git repository of the stand-in app, tagged v1, served over dumb HTTP from the internet side. */
-export function serveApp(work: string, net: Net): { url: string; server: ChildProcess } {
+/** A git repository of the stand-in app (test/e2e/app), committed and tagged v1, in WORK/app-src. */
+export function standInRepo(work: string): string {
   const src = join(work, "app-src");
-  cpSync(join(E2E_DIR, "app"), src, { recursive: true });
+  cpSync(join(__dirname, "app"), src, { recursive: true });
   const env = { ...process.env, GIT_AUTHOR_NAME: "studyhost", GIT_AUTHOR_EMAIL: "e2e@example.org", GIT_COMMITTER_NAME: "studyhost", GIT_COMMITTER_EMAIL: "e2e@example.org" };
-  const git = (args: string[], cwd: string) => {
-    const r = spawnSync("git", args, { cwd, encoding: "utf8", env });
+  for (const args of [["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "stand-in study app"], ["tag", "v1"]]) {
+    const r = spawnSync("git", args, { cwd: src, encoding: "utf8", env });
     if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-  };
-  git(["init", "-q", "-b", "main"], src);
-  git(["add", "."], src);
-  git(["commit", "-q", "-m", "stand-in study app"], src);
-  git(["tag", "v1"], src);
-  const served = join(work, "git");
-  mkdirSync(served);
-  git(["clone", "-q", "--bare", src, join(served, "app.git")], work);
-  git(["update-server-info"], join(served, "app.git"));
-  const server = spawn("ip", ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, "8080", "--directory", served], { stdio: "ignore", detached: true });
-  return { url: `http://${net.internet.address}:8080/app.git`, server };
+  }
+  return src;
+}
+
+/** The stand-in app, served by git over dumb HTTP from the internet side. */
+export function serveApp(work: string, net: Net): ServedRepo {
+  return serveGitRepo(standInRepo(work), net, work);
 }
 
 /** The stand-in app as a study's `app` key: the distribution's gunicorn, no PyPI. */

@@ -7,10 +7,10 @@
 // PyPI cannot be reached here. Everything else is what a user's small stack renders.
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/small.e2e.ts
-import { spawnSync, ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { boot, BootedHost, collect, E2E_DIR, exec, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot, missingPrerequisites } from "./boot";
+import { boot, BootedHost, collect, exec, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot, missingPrerequisites, ensureImage } from "../../src/local/boot";
+import { ServedRepo, stopServer } from "../../src/local/gitServe";
 import { ADMIN, appAnswers as appAnswersOf, DOMAIN, fromInternet as fromInternetOf, https as httpsOf, PLACEHOLDER_KEY, recordFigures, renderStack, serveApp, standInApp } from "./lab";
 
 const LAB = 1;
@@ -21,7 +21,7 @@ let work: string;
 let net: Net;
 let host: PreparedHost;
 let booted: BootedHost | undefined;
-let gitServer: ChildProcess | undefined;
+let gitServer: ServedRepo | undefined;
 const timings: Record<string, number> = {};
 let bootStartedAt = 0;
 
@@ -37,14 +37,11 @@ beforeAll(async () => {
   const missing = missingPrerequisites();
   if (missing.length) throw new Error(`the end-to-end tests need: ${missing.join(", ")}`);
   work = mkdtempSync("/var/tmp/studyhost-e2e-small-");
-  const t0 = Date.now();
-  const image = spawnSync(join(E2E_DIR, "rootfs.sh"), ["base"], { encoding: "utf8" });
-  if (image.status !== 0) throw new Error(`rootfs.sh base failed:\n${image.stderr}`);
-  timings.imageMs = Date.now() - t0;
+  timings.imageMs = ensureImage();
 
   net = netUp({ lab: LAB, acme: true, admin: ADMIN, hosts: [{ name: "study-app" }] });
   const served = serveApp(work, net);
-  gitServer = served.server;
+  gitServer = served;
   const { outDir } = renderStack(work, "e2e-small", {
     cloud: "digitalocean",
     tier: "small",
@@ -68,7 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (booted) await powerOff(booted);
   if (host) removeHost(host, { data: true });
-  if (gitServer?.pid) spawnSync("kill", ["--", `-${gitServer.pid}`]);
+  if (gitServer) stopServer(gitServer.pid);
   if (net) netDown(LAB);
   console.log(`small stack end to end: ${JSON.stringify(timings)} (work folder ${work})`);
   // Figures, not assertions: boot to a provisioned host answering over https, and the faults' recovery.

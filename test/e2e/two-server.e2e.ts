@@ -4,10 +4,10 @@
 // PostgreSQL on the database host through the distribution's psycopg2, over TLS.
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/two-server.e2e.ts
-import { ChildProcess, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { boot, BootedHost, collect, E2E_DIR, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "./boot";
+import { boot, BootedHost, collect, exec, missingPrerequisites, ensureImage, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
+import { ServedRepo, stopServer } from "../../src/local/gitServe";
 import { ADMIN, appAnswers, DOMAIN, https, PLACEHOLDER_KEY, recordFigures, renderStack, serveApp, standInApp } from "./lab";
 
 const LAB = 2;
@@ -17,7 +17,7 @@ let work: string;
 let net: Net;
 const hosts: Record<string, PreparedHost> = {};
 const booted: Record<string, BootedHost> = {};
-let gitServer: ChildProcess | undefined;
+let gitServer: ServedRepo | undefined;
 let appAddress: string;
 let dbPrivate: string;
 const figures: Record<string, number> = {};
@@ -26,8 +26,7 @@ beforeAll(async () => {
   const missing = missingPrerequisites();
   if (missing.length) throw new Error(`the end-to-end tests need: ${missing.join(", ")}`);
   work = mkdtempSync("/var/tmp/studyhost-e2e-two-server-");
-  const image = spawnSync(join(E2E_DIR, "rootfs.sh"), ["base"], { encoding: "utf8" });
-  if (image.status !== 0) throw new Error(`rootfs.sh base failed:\n${image.stderr}`);
+  ensureImage();
 
   // The plan decides the database host's private address (it is in the app's DATABASE_URL, and the
   // mock engine derives it from the host's name): read it from a first render, then build the lab's
@@ -46,7 +45,7 @@ beforeAll(async () => {
   dbPrivate = String(probe.plan.outputs.databaseHost);
   net = netUp({ lab: LAB, acme: true, admin: ADMIN, hosts: [{ name: "study-app", privateAddress: "10.116.0.2/20" }, { name: "study-db", privateAddress: `${dbPrivate}/20` }] });
   const served = serveApp(work, net);
-  gitServer = served.server;
+  gitServer = served;
   const rendered = renderStack(work, "e2e-two-server", stack(standInApp(served.url), { acmeDirectory: net.acme!.directory, caBundle: readFileSync(net.acme!.endpointCa, "utf8") }));
   expect(String(rendered.plan.outputs.databaseHost)).toBe(dbPrivate);
   appAddress = net.hosts[0].address;
@@ -63,7 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const b of Object.values(booted)) await powerOff(b);
   for (const h of Object.values(hosts)) removeHost(h, { data: true });
-  if (gitServer?.pid) spawnSync("kill", ["--", `-${gitServer.pid}`]);
+  if (gitServer) stopServer(gitServer.pid);
   if (net) netDown(LAB);
   console.log(`two-server stack end to end: ${JSON.stringify(figures)} (work folder ${work})`);
   recordFigures("e2e-two-server", figures);

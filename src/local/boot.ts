@@ -1,16 +1,16 @@
 // Boots a host from exactly the user data `studyhost plan --out` renders: a fresh copy of the cached
 // cloud-image-like root (rootfs.sh), seeded for cloud-init's NoCloud datasource, under systemd-nspawn
 // in a network namespace that net.sh made (../shared/notes/local-boot.md gives the why of each flag).
-// Used by the end-to-end tests and, later, by `studyhost local`. Linux, root.
+// Used by `studyhost local` and the end-to-end tests. Linux, root.
 import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, lstatSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 
-export const E2E_DIR = __dirname;
-const ROOTFS_SH = join(E2E_DIR, "rootfs.sh");
-const NET_SH = join(E2E_DIR, "net.sh");
+// The shell scripts sit beside this file: in src/local/ in a checkout, copied to dist/src/local/ by the build.
+const ROOTFS_SH = join(__dirname, "rootfs.sh");
+const NET_SH = join(__dirname, "net.sh");
 /** Where the image records which units a pre-installed package enabled (see rootfs.sh). */
 const UNITS_TSV = "usr/local/share/studyhost-e2e/units.tsv";
 const PREINSTALLED = "usr/local/share/studyhost-e2e/preinstalled";
@@ -34,12 +34,20 @@ function runOk(cmd: string, args: readonly string[], opts: { input?: string; tim
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Makes sure the cached image exists (building it the first time, minutes) and returns how long that took. */
+export function ensureImage(): number {
+  const t = Date.now();
+  const r = run(ROOTFS_SH, ["base"]);
+  if (r.status !== 0) throw new Error(`rootfs.sh base exited ${r.status}:\n${r.stderr}`);
+  return Date.now() - t;
+}
+
 /** What a program says it is missing, before anything is started: root, systemd-nspawn, nsenter, zstd. */
-export function missingPrerequisites(): string[] {
+export function missingPrerequisites(opts: { acme?: boolean } = {}): string[] {
   const missing: string[] = [];
   if (process.platform !== "linux") missing.push("Linux");
   if (typeof process.getuid === "function" && process.getuid() !== 0) missing.push("root (run as root)");
-  for (const [tool, pkg] of [["systemd-nspawn", "systemd-container"], ["debootstrap", "debootstrap"], ["nsenter", "util-linux"], ["zstd", "zstd"], ["ip", "iproute2"], ["nft", "nftables"]] as const) {
+  for (const [tool, pkg] of [["systemd-nspawn", "systemd-container"], ["debootstrap", "debootstrap"], ["nsenter", "util-linux"], ["zstd", "zstd"], ["ip", "iproute2"], ["nft", "nftables"], ...(opts.acme ? ([["pebble", "pebble"], ["pebble-challtestsrv", "pebble"]] as const) : [])] as const) {
     if (run("sh", ["-c", `command -v ${tool}`]).status !== 0) missing.push(`${tool} (apt-get install -y ${pkg})`);
   }
   return missing;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/e2e/rootfs.sh: a Debian 12 root filesystem like a cloud image, for booting rendered hosts under
+# src/local/rootfs.sh: a Debian 12 root filesystem like a cloud image, for booting rendered hosts under
 # systemd-nspawn (../shared/notes/local-boot.md). Built once, packed with tar + zstd into a cache folder
 # and keyed on the sha256 of this script: a second run only unpacks.
 #
@@ -25,7 +25,8 @@
 set -euo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
-REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
+# The studyhost package this script belongs to: src/local/ in a checkout, dist/src/local/ when installed.
+REPO=$(d=$(dirname "$SELF"); while [ "$d" != / ] && [ ! -f "$d/package.json" ]; do d=$(dirname "$d"); done; echo "$d")
 CACHE=${STUDYHOST_E2E_CACHE:-/var/cache/studyhost-e2e}
 SUITE=bookworm
 # Installed in the root after debootstrap, as a Debian cloud image has them.
@@ -39,7 +40,8 @@ now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 say() { echo "rootfs: $*" >&2; }
 
-key() { sha256sum "$SELF" | cut -c1-16; }
+# The image holds what the example stacks install, so their files are part of the key with this script.
+key() { cat "$SELF" "$REPO"/Pulumi.*.yaml 2>/dev/null | sha256sum | cut -c1-16; }
 
 # "SUITE URI" for every enabled deb source of the machine (deb822 files first, then one-line lists).
 machine_sources() {
@@ -67,6 +69,8 @@ rendered_packages() {
   local out stack
   [ -f "$REPO/dist/src/cli/main.js" ] || die "studyhost is not built: run \`npm run build\` in $REPO first"
   out=$(mktemp -d)
+  # An installed package has no example stacks: then only the fixed list above is pre-installed.
+  shopt -s nullglob
   for stack in "$REPO"/Pulumi.*.yaml; do
     node "$REPO/bin/studyhost.js" plan --config "$stack" --out "$out/$(basename "$stack" .yaml)" >"$out/plan.log" 2>&1 ||
       { cat "$out/plan.log" >&2; die "studyhost plan --config $stack failed"; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/e2e/net.sh: the network the end-to-end hosts boot into (../shared/notes/local-boot.md).
+# src/local/net.sh: the network the end-to-end hosts boot into (../shared/notes/local-boot.md).
 #
 #   net.sh up [--lab K] [--acme] [--admin ADDR] HOST[@PRIVATE_ADDR/PREFIX][+forward] ...
 #   net.sh down [--lab K]
