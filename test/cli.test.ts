@@ -91,3 +91,35 @@ test("usage errors exit 2", () => {
   expect(run("deploy").status).toBe(2);
   expect(run("plan").stderr).toContain("--config");
 });
+
+describe("studyhost local says what it is missing, and starts nothing", () => {
+  const localDir = mkdtempSync(join(tmpdir(), "studyhost-local-"));
+  afterAll(() => rmSync(localDir, { recursive: true, force: true }));
+  const env = { ...process.env, STUDYHOST_LOCAL_DIR: join(localDir, "state") };
+
+  test("without root", () => {
+    // setpriv (util-linux) runs the same command as the unprivileged user nobody.
+    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bin, "local", "--config", "Pulumi.small.yaml"], { cwd: root, encoding: "utf8", env });
+    expect([r.status, r.stderr.trim()]).toEqual([1, "studyhost local needs root (run as root); nothing was started"]);
+    expect(existsSync(join(localDir, "state"))).toBe(false);
+  });
+
+  test("without systemd-nspawn", () => {
+    // A PATH holding every tool it looks for except systemd-nspawn.
+    const bin2 = join(localDir, "bin");
+    spawnSync("mkdir", ["-p", bin2]);
+    for (const tool of ["sh", "debootstrap", "nsenter", "zstd", "ip", "nft", "pebble", "pebble-challtestsrv"]) {
+      const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+      if (found) spawnSync("ln", ["-sf", found, join(bin2, tool)]);
+    }
+    const r = spawnSync(process.execPath, [bin, "local", "--config", "Pulumi.small.yaml"], { cwd: root, encoding: "utf8", env: { ...env, PATH: bin2 } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^studyhost local needs systemd-nspawn \(apt-get install -y systemd-container\)/);
+    expect(r.stderr).not.toMatch(/debootstrap|zstd|root/);
+  });
+
+  test("a bad flag or no --config", () => {
+    expect(run("local").status).toBe(2);
+    expect(run("local", "--lab", "300", "--stop").stderr).toContain("--lab takes a number from 0 to 255");
+  });
+});

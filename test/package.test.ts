@@ -104,6 +104,9 @@ test(
       .filter(Boolean)
       .map((f) => f.replace(/^package\//, ""));
     expect(files).toEqual(expect.arrayContaining(["package.json", "dist/index.js", "dist/index.d.ts", "bin/studyhost.js"]));
+    // `studyhost local` runs these from the installed package, so they must ship, executable.
+    const modes = execFileSync("tar", ["-tvzf", tarball], { encoding: "utf8" });
+    for (const sh of ["net.sh", "rootfs.sh"]) expect(modes).toMatch(new RegExp(`^-rwx\\S* .* package/dist/src/local/${sh.replace(".", "\\.")}$`, "m"));
     expect(files.filter((f) => f.startsWith("test/"))).toEqual([]);
     expect(files.filter((f) => f.startsWith("src/") || f.startsWith("components/") || f.startsWith("stacks/"))).toEqual([]);
     // TypeScript only as declarations: no index.ts, no bench/, no tsconfig.

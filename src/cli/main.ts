@@ -1,15 +1,18 @@
 // The `studyhost` command: what needs no cloud account.
 //   studyhost plan --config Pulumi.small.yaml [--json] [--out DIR]
 //   studyhost diff --base BASE.json --head HEAD.json [--stack NAME]
+//   studyhost local --config Pulumi.small.yaml | --stop
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config";
 import { planProgram, readStackFile } from "../plan";
 import { diffPlans, formatDiffMarkdown, PlanFileError, readPlanFile, stackOfPlan } from "./diff";
 import { formatPlan, planJson } from "./format";
+import { local, LOCAL_HELP, LOCAL_USAGE } from "./local";
 import { writeHostFiles } from "./hostFiles";
 
 const USAGE = `usage: studyhost plan --config Pulumi.<stack>.yaml [--json] [--out DIR]
        studyhost diff --base BASE.json --head HEAD.json [--stack NAME]
+${LOCAL_USAGE}
 
   plan   run the stack under Pulumi's mock engine (no cloud account, no Pulumi CLI) and print every
          resource with its inputs and options, the stack outputs and the monthly cost.
@@ -18,14 +21,18 @@ const USAGE = `usage: studyhost plan --config Pulumi.<stack>.yaml [--json] [--ou
 
   diff   compare two files written by \`plan --json\` (say, a pull request's base and head) and print, as
          Markdown, the resources added, removed and changed and the change in monthly cost.
-         --stack NAME  the stack named in the heading (default: the one in the plans' URNs)`;
+         --stack NAME  the stack named in the heading (default: the one in the plans' URNs)
+
+${LOCAL_HELP}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "diff") return diff(rest);
+  if (command === "local") return local(rest);
   if (command !== "plan") {
-    process.stderr.write(`${command ? `unknown command: ${command}\n` : ""}${USAGE}\n`);
-    return command === "--help" || command === "-h" ? 0 : 2;
+    const help = command === "--help" || command === "-h";
+    process.stderr.write(`${command && !help ? `unknown command: ${command}\n` : ""}${USAGE}\n`);
+    return help ? 0 : 2;
   }
   let values: { config?: string; json?: boolean; out?: string };
   try {

@@ -97,10 +97,11 @@ export async function startLocalStack(opts: { configFile: string; appSource?: st
   const running = readState(lab);
   if (running) {
     const alive = running.hosts.some((h) => existsSync(join(h.dir, "host.json")) && attach(loadHost(h.dir)));
+    const stop = `\`studyhost local --stop${lab === DEFAULT_LAB ? "" : ` --lab ${lab}`}\``;
     throw new LocalError(
       alive
-        ? `a local stack (${running.stack}) is already running in lab ${lab}: stop it with \`studyhost local --stop\`${lab === DEFAULT_LAB ? "" : ` --lab ${lab}`}`
-        : `a stopped local stack (${running.stack}) left its files in ${running.dir}: remove them with \`studyhost local --stop\`${lab === DEFAULT_LAB ? "" : ` --lab ${lab}`}`,
+        ? `a local stack (${running.stack}) is already running in lab ${lab}: stop it with ${stop}`
+        : `a stopped local stack (${running.stack}) left its files in ${running.dir}: remove them with ${stop}`,
     );
   }
 
