@@ -118,7 +118,7 @@ export class AppServer extends pulumi.ComponentResource {
       userData: (device) =>
         pulumi
           .all([device, this.secretKey, this.adminPassword, link, localRoles, extraInputs, localExtraRoles])
-          .apply(([dataDevice, secretKey, adminPassword, db, roles, extraApps, extraRoles]) =>
+          .apply(([dataDevice, secretKey, adminPassword, db, roles, others, extraRoles]) =>
             renderCloudConfig(
               renderAppHost({
                 config,
@@ -128,7 +128,7 @@ export class AppServer extends pulumi.ComponentResource {
                 database: db,
                 localPostgres: roles,
                 tls: args.tls.settings,
-                ...(extras.length ? { extraApps, localPostgresExtra: extraRoles } : {}),
+                ...(extras.length ? { extraApps: others, localPostgresExtra: extraRoles } : {}),
               }),
             ),
           ),

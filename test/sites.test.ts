@@ -103,8 +103,8 @@ describe("the plan", () => {
       const changed = Object.keys({ ...r.inputs, ...now!.inputs }).filter((k) => JSON.stringify(r.inputs[k]) !== JSON.stringify(now!.inputs[k]));
       for (const key of changed) expect([r.name, key, now!.options.ignoreChanges ?? []]).toEqual([r.name, key, expect.arrayContaining([key])]);
       // Dependencies may grow (the server's user data now waits for the new apps' secrets too); no other option changes.
-      const { dependsOn: was = [], ...options } = r.options as { dependsOn?: string[] };
-      const { dependsOn: is = [], ...nowOptions } = now!.options as { dependsOn?: string[] };
+      const { dependsOn: was = [], ...options } = r.options as { dependsOn?: readonly string[] };
+      const { dependsOn: is = [], ...nowOptions } = now!.options as { dependsOn?: readonly string[] };
       expect(nowOptions).toEqual(options);
       expect(is).toEqual(expect.arrayContaining(was));
       for (const added of is.filter((d) => !was.includes(d))) expect([r.name, added]).toEqual([r.name, expect.stringMatching(/RandomPassword::study-(app|db)-(study_staging|nextstrain|dashboard)-/)]);
