@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadCloud, ServerHandle } from "../src/clouds";
-import type { StudyConfig } from "../src/config";
-import { DatabaseLink, renderAppHost, renderCloudConfig, sqlitePath } from "../src/host";
+import { extraApps, type StudyConfig } from "../src/config";
+import { AppSecrets, appSqlitePath, DatabaseLink, renderAppHost, renderCloudConfig, sqlitePath } from "../src/host";
 import { CostItem, hostCost } from "../src/tiers/cost";
 import type { Firewall } from "./firewall";
 import type { Network } from "./network";
@@ -62,6 +62,11 @@ export class AppServer extends pulumi.ComponentResource {
   readonly ipv6?: pulumi.Output<string>;
   readonly secretKey: pulumi.Output<string>;
   readonly adminPassword: pulumi.Output<string>;
+  /**
+   * The other apps' generated secrets (a staging copy, sites), by app name: RandomPasswords named
+   * `<this>-<app>-secret-key` and `<this>-<app>-admin-password`, created only for those apps.
+   */
+  readonly extraSecrets: Readonly<Record<string, { readonly secretKey: pulumi.Output<string>; readonly adminPassword: pulumi.Output<string> }>>;
   /** The rendered #cloud-config (a secret, since it holds the env file's generated secrets). */
   readonly userData: pulumi.Output<string>;
   readonly costItems: readonly CostItem[];
@@ -81,6 +86,26 @@ export class AppServer extends pulumi.ComponentResource {
         : database.link();
     const localRoles = database?.placement === "same-host" ? database.roles() : pulumi.output(undefined);
 
+    // The other apps on this host: their own secrets, and their own database (never the study's).
+    const extras = extraApps(config);
+    this.extraSecrets = Object.fromEntries(
+      extras.map((a) => [a.app.name, { secretKey: generatedSecret(this, `${name}-${a.app.name}-secret-key`), adminPassword: generatedSecret(this, `${name}-${a.app.name}-admin-password`) }]),
+    );
+    const extraInputs = pulumi.all(
+      Object.fromEntries(
+        extras.map((a) => {
+          const link: pulumi.Output<DatabaseLink | undefined> = !a.database
+            ? pulumi.output(undefined)
+            : config.database.engine === "sqlite" || !database
+              ? pulumi.output({ engine: "sqlite" as const, path: appSqlitePath(a.app.name, a.database) })
+              : database.linkFor(a.database);
+          const s = this.extraSecrets[a.app.name];
+          return [a.app.name, pulumi.all([s.secretKey, s.adminPassword, link]).apply(([secretKey, adminPassword, db]) => ({ secrets: { secretKey, adminPassword } as AppSecrets, database: db }))];
+        }),
+      ),
+    );
+    const localExtraRoles = database?.placement === "same-host" ? database.extraRoles() : pulumi.output([]);
+
     const plan = config.hosts.app;
     this.server = loadCloud(config.cloud).createServer(this, name, {
       region: config.region,
@@ -92,10 +117,19 @@ export class AppServer extends pulumi.ComponentResource {
       staticIp: true,
       userData: (device) =>
         pulumi
-          .all([device, this.secretKey, this.adminPassword, link, localRoles])
-          .apply(([dataDevice, secretKey, adminPassword, db, roles]) =>
+          .all([device, this.secretKey, this.adminPassword, link, localRoles, extraInputs, localExtraRoles])
+          .apply(([dataDevice, secretKey, adminPassword, db, roles, others, extraRoles]) =>
             renderCloudConfig(
-              renderAppHost({ config, hostname: name, dataDevice, secrets: { secretKey, adminPassword }, database: db, localPostgres: roles, tls: args.tls.settings }),
+              renderAppHost({
+                config,
+                hostname: name,
+                dataDevice,
+                secrets: { secretKey, adminPassword },
+                database: db,
+                localPostgres: roles,
+                tls: args.tls.settings,
+                ...(extras.length ? { extraApps: others, localPostgresExtra: extraRoles } : {}),
+              }),
             ),
           ),
     });

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadCloud, ServerHandle } from "../src/clouds";
-import type { StudyConfig } from "../src/config";
+import { extraApps, type StudyConfig } from "../src/config";
 import { DatabaseLink, PostgresRoles, renderCloudConfig, renderDatabaseHost } from "../src/host";
 import { CostItem, hostCost } from "../src/tiers/cost";
 import type { Firewall } from "./firewall";
@@ -47,6 +47,12 @@ export class PostgresHost extends pulumi.ComponentResource {
   readonly analystUser: string;
   readonly appPassword: pulumi.Output<string>;
   readonly analystPassword: pulumi.Output<string>;
+  /**
+   * The other apps' databases on this server (a staging copy's, sites' with `database: true`), by
+   * database name: each its own owner role (named like the database) and `<name>_analyst` role, with
+   * passwords generated as `<this>-<database>-app-password` / `-analyst-password`. Empty without them.
+   */
+  readonly extraDatabases: Readonly<Record<string, { readonly appPassword: pulumi.Output<string>; readonly analystPassword: pulumi.Output<string> }>>;
   /** Where the app connects: "localhost", or the database host's private address. */
   readonly host: pulumi.Output<string>;
   /** The database VM, for own-host placement. */
@@ -62,6 +68,12 @@ export class PostgresHost extends pulumi.ComponentResource {
     this.analystUser = `${config.database.name}_analyst`;
     this.appPassword = generatedSecret(this, `${name}-app-password`);
     this.analystPassword = generatedSecret(this, `${name}-analyst-password`);
+    // Created only for a staging copy or sites with databases: a study without them keeps exactly its children.
+    this.extraDatabases = Object.fromEntries(
+      extraApps(config)
+        .flatMap((a) => (a.database ? [a.database] : []))
+        .map((db) => [db, { appPassword: generatedSecret(this, `${name}-${db}-app-password`), analystPassword: generatedSecret(this, `${name}-${db}-analyst-password`) }]),
+    );
 
     if (this.placement === "same-host") {
       this.host = pulumi.output("localhost");
@@ -70,6 +82,7 @@ export class PostgresHost extends pulumi.ComponentResource {
       const plan = config.hosts.database;
       if (!plan || !args.firewall) throw new Error(`PostgresHost ${name}: own-host placement needs the tier's database host and a firewall`);
       const roles = this.roles();
+      const extraRoles = this.extraRoles();
       this.server = loadCloud(config.cloud).createServer(this, name, {
         region: config.region,
         size: plan.size,
@@ -79,8 +92,8 @@ export class PostgresHost extends pulumi.ComponentResource {
         machineHoldsData: true,
         staticIp: false,
         userData: (device) =>
-          pulumi.all([device, roles, args.network.cidr]).apply(([dataDevice, r, clientCidr]) =>
-            renderCloudConfig(renderDatabaseHost({ config, hostname: name, dataDevice, roles: r, clientCidr })),
+          pulumi.all([device, roles, args.network.cidr, extraRoles]).apply(([dataDevice, r, clientCidr, extra]) =>
+            renderCloudConfig(renderDatabaseHost({ config, hostname: name, dataDevice, roles: r, clientCidr, ...(extra.length ? { extraRoles: extra } : {}) })),
           ),
       });
       this.host = this.server.privateIpv4;
@@ -102,12 +115,34 @@ export class PostgresHost extends pulumi.ComponentResource {
 
   /** How the app connects: over the local socket's TCP twin, or over the private network with TLS. */
   link(): pulumi.Output<DatabaseLink> {
-    return pulumi.all([this.host, this.appPassword]).apply(([host, password]) => ({
+    return this.linkAs(this.databaseName, this.appUser, this.appPassword);
+  }
+
+  /** The other apps' databases' roles and passwords (see `extraDatabases`), for the host that runs PostgreSQL. */
+  extraRoles(): pulumi.Output<PostgresRoles[]> {
+    const entries = Object.entries(this.extraDatabases);
+    return pulumi.all(entries.map(([, p]) => pulumi.all([p.appPassword, p.analystPassword]))).apply((passwords) =>
+      entries.map(([database], i) => ({ database, appUser: database, appPassword: passwords[i][0], analystUser: `${database}_analyst`, analystPassword: passwords[i][1] })),
+    );
+  }
+
+  /**
+   * How another app connects to its own database on this server.
+   * @param database one of `extraDatabases`' names, e.g. "study_staging"
+   */
+  linkFor(database: string): pulumi.Output<DatabaseLink> {
+    const passwords = this.extraDatabases[database];
+    if (!passwords) throw new Error(`PostgresHost: no database ${database} for another app on this server`);
+    return this.linkAs(database, database, passwords.appPassword);
+  }
+
+  private linkAs(name: string, user: string, appPassword: pulumi.Output<string>): pulumi.Output<DatabaseLink> {
+    return pulumi.all([this.host, appPassword]).apply(([host, password]) => ({
       engine: "postgres" as const,
       host,
       port: 5432,
-      name: this.databaseName,
-      user: this.appUser,
+      name,
+      user,
       password,
       tls: this.placement === "own-host",
     }));

@@ -10,6 +10,8 @@ export function studyProgram() {
   const study = new Study("study", config);
   return {
     url: study.url,
+    // With a staging copy or sites: every app's URL by name (absent otherwise, so plans stay as they were).
+    ...(Object.keys(study.urls).length > 1 ? { urls: study.urls } : {}),
     tier: config.tier,
     cloud: config.cloud,
     region: config.region,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppServer, Dns, Firewall, Network, PostgresHost, Tls, databaseRules, webRules } from "../components";
-import type { StudyConfig } from "../src/config";
+import { extraApps, type StudyConfig } from "../src/config";
 import { CostSummary, summarize } from "../src/tiers/cost";
 
 /**
@@ -10,6 +10,11 @@ import { CostSummary, summarize } from "../src/tiers/cost";
  */
 export class Study extends pulumi.ComponentResource {
   readonly url: string;
+  /**
+   * Every app's URL by app name: the study's app, its staging copy (`<app>_staging`) and each site.
+   * Only `url` for a study without staging or sites.
+   */
+  readonly urls: Readonly<Record<string, string>>;
   readonly app: AppServer;
   readonly database?: PostgresHost;
   readonly dns: Dns;
@@ -39,15 +44,19 @@ export class Study extends pulumi.ComponentResource {
     }
 
     const domains = [config.domain, ...config.extraDomains];
+    // The certificate of the study's own names; each site and the staging copy gets a certificate of
+    // its own on the host (see src/host/nginx.ts), so Tls holds only these, and DNS all of them.
+    const extras = extraApps(config);
     const tls = new Tls(`${name}-tls`, { domains, email: config.adminEmail, acmeDirectory: config.tls.acmeDirectory, caBundle: config.tls.caBundle }, parent);
     this.app = new AppServer(`${name}-app`, { config, network, firewall: appFirewall, tls, database: this.database }, parent);
     this.dns = new Dns(
       `${name}-dns`,
-      { cloud, zone: config.dnsZone, names: domains, ipv4: this.app.publicIpv4, ipv6: this.app.ipv6, caaIssuers: tls.caaIssuers, manage: config.manageDns },
+      { cloud, zone: config.dnsZone, names: [...domains, ...extras.flatMap((a) => a.domains)], ipv4: this.app.publicIpv4, ipv6: this.app.ipv6, caaIssuers: tls.caaIssuers, manage: config.manageDns },
       parent,
     );
 
     this.url = `https://${config.domain}/`;
+    this.urls = Object.fromEntries([[config.app.name, this.url], ...extras.map((a) => [a.app.name, `https://${a.domains[0]}/`])]);
     this.sshCommand = pulumi.interpolate`ssh ${config.adminUser}@${this.app.publicIpv4}`;
     this.cost = summarize(cloud, [...this.app.costItems, ...(this.database?.costItems ?? [])]);
     this.registerOutputs({ url: this.url, sshCommand: this.sshCommand, monthlyUsd: this.cost.monthlyUsd });

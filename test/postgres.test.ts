@@ -427,3 +427,50 @@ test("the backup and restore scripts pass shellcheck", () => {
     expect(r.status).toBe(0);
   }
 });
+
+// A staging copy and a site with `database: true` (studyhost:staging / sites): the same server gets a
+// database and roles per app, set up by the cluster script's loop over their roles files, and each
+// app's role reaches only its own database.
+describe("other apps' databases on the same server", () => {
+  const staging = { database: "study_db_staging", appUser: "study_db_staging", appPassword: "staging 'pw' $x", analystUser: "study_db_staging_analyst", analystPassword: "staging-analyst" };
+  const site = { database: "dashboard", appUser: "dashboard", appPassword: "dash\\pw", analystUser: "dashboard_analyst", analystPassword: "dash-analyst" };
+  const multi = postgresPart({ ...input, extraRoles: [staging, site] });
+  const multiFile = (path: string) => multi.files!.find((f) => f.path === path)!.content;
+
+  beforeAll(() => {
+    // The rendered pg_hba.conf for all three databases, loaded by the running server.
+    writeFileSync(join(data, "pg_hba.conf"), renderPgHba({ ...input, extraRoles: [staging, site] }));
+    must(asPostgres(join(PG_BIN, "pg_ctl"), ["-D", data, "reload"]), "pg_ctl reload");
+    const script = multiFile(`${PATHS.sbin}/studyhost-postgres-cluster`);
+    // The script's set-up lines (the study's roles file, then the loop over the others'), pointed at scratch.
+    let tail = "set -euo pipefail\n" + script.slice(script.indexOf("set -a\n"));
+    expect(tail).toContain("for roles in /etc/studyhost/postgres-roles.d/study_db_staging.env /etc/studyhost/postgres-roles.d/dashboard.env; do");
+    for (const db of [staging.database, site.database]) {
+      const path = `${PATHS.etc}/postgres-roles.d/${db}.env`;
+      writeFileSync(join(files, `${db}.env`), multiFile(path), { mode: 0o600 });
+      tail = tail.split(path).join(join(files, `${db}.env`));
+    }
+    writeFileSync(join(files, "postgres-roles.env"), multiFile(ROLES_FILE), { mode: 0o600 });
+    tail = tail.split(ROLES_FILE).join(join(files, "postgres-roles.env")).split(`${POSTGRES_ETC}/setup.sql`).join(join(files, "setup.sql"));
+    const r = run("bash", ["-c", tail]);
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: "", stderr: "" });
+  });
+
+  test("each app's role owns its own UTF8 database and writes there", () => {
+    for (const r of [staging, site]) {
+      expect(superSql(`SELECT pg_get_userbyid(datdba) || ' ' || pg_encoding_to_char(encoding) FROM pg_database WHERE datname = '${r.database}'`)).toBe(`${r.appUser} UTF8`);
+      expect(ok(tcp(r.appUser, r.appPassword, "CREATE TABLE t (x int); INSERT INTO t VALUES (1); SELECT count(*) FROM t;", r.database))).toBe("1");
+      expect(ok(tcp(r.analystUser, r.analystPassword, "SELECT count(*) FROM t;", r.database))).toBe("1");
+    }
+  });
+
+  test("no app's role reaches another app's database: not staging production's, not the study's app the site's", () => {
+    refused(tcp(staging.appUser, staging.appPassword, "SELECT 1", roles.database), /no pg_hba.conf entry for host "127\.0\.0\.1", user "study_db_staging", database "study_db"/);
+    refused(tcp(site.appUser, site.appPassword, "SELECT 1", staging.database), /no pg_hba.conf entry for host "127\.0\.0\.1", user "dashboard", database "study_db_staging"/);
+    refused(asApp("SELECT 1", site.database), /no pg_hba.conf entry for host "127\.0\.0\.1", user "study_app", database "dashboard"/);
+    // Even past pg_hba (as if it listed everyone), the databases themselves admit only their own roles.
+    const connect = (role: string, db: string) => superSql(`SELECT has_database_privilege('${role}', '${db}', 'CONNECT')`);
+    expect([connect(staging.appUser, roles.database), connect(site.appUser, roles.database), connect(roles.appUser, staging.database), connect(site.analystUser, staging.database)]).toEqual(["f", "f", "f", "f"]);
+    expect([connect(staging.appUser, staging.database), connect(site.analystUser, site.database)]).toEqual(["t", "t"]);
+  });
+});

@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
-import { unpackUserData } from "../clouds/userData";
+import { fileContent, unpackUserData } from "../clouds/userData";
 import type { PlanResult } from "../plan";
 
 /** Types of the resources that boot a host from user data. */
@@ -25,11 +25,11 @@ export function writeHostFiles(plan: PlanResult, outDir: string): WrittenHost[] 
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "user-data"), userData);
     const files = ["user-data"];
-    const doc = parse(userData) as { write_files?: { path: string; content: string; permissions?: string }[] };
+    const doc = parse(userData) as { write_files?: { path: string; content: string; encoding?: string; permissions?: string }[] };
     for (const f of doc.write_files ?? []) {
       const target = join(dir, "files", f.path);
       mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, f.content);
+      writeFileSync(target, fileContent(f));
       if (f.permissions) chmodSync(target, parseInt(f.permissions, 8));
       files.push(join("files", f.path));
     }

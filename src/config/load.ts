@@ -101,6 +101,8 @@ function describeIssue(key: string, issue: z.core.$ZodIssue, raw: unknown): stri
     return `${where}${issue.keys[0]}: unknown key; valid keys here are ${known.join(", ")}`;
   }
   if (given === undefined) {
+    // A rule that tied keys together rejected a default (say, a second app on the default port).
+    if (issue.code === "custom" && !issue.message.startsWith("expected ")) return `${key}: not set, so its default applies; ${issue.message}`;
     return `${key}: missing; expected ${expectation(issue)}`;
   }
   return `${key}: got ${show(given, issue.path)}; ${issue.message}`;

@@ -4,6 +4,7 @@
 // messages offer as the valid alternative, and what the README's configuration reference repeats.
 import { z } from "zod";
 import { CATALOG, CLOUDS, CloudName, findSize, sizesMeeting, describeFloor, TIER_TABLE, TIERS, Floor } from "../tiers";
+import { checkApps } from "./apps";
 import { domainProblem, hostBitsProblem, isWholeInternet, parseCidr, sshPublicKeyProblem } from "./validators";
 
 /** A string checked by a function that explains what is wrong. */
@@ -42,7 +43,7 @@ const commands = z.array(z.string().min(1)).default([]).describe("shell commands
 
 /** Ports that the host's own services hold; an app listening there would fail or take their place. */
 const RESERVED_PORTS: Record<number, string> = { 22: "SSH", 80: "nginx (http)", 443: "nginx (https)", 5432: "PostgreSQL" };
-const appPort = z
+const appPortNumber = z
   .number({ error: "expected a port number from 1024 to 65535" })
   .int()
   .superRefine((port, ctx) => {
@@ -51,9 +52,8 @@ const appPort = z
     } else if (port < 1024 || port > 65535) {
       ctx.addIssue({ code: "custom", message: "expected a port from 1024 to 65535 (the app runs without root), such as 8000" });
     }
-  })
-  .default(8000)
-  .describe("the port the app listens on, on 127.0.0.1 (default 8000)");
+  });
+const appPort = appPortNumber.default(8000).describe("the port the app listens on, on 127.0.0.1 (default 8000)");
 
 const appCommon = {
   /** A short name: the service user, /srv/<name>, /etc/<name>, the systemd unit. */
@@ -115,6 +115,41 @@ export const AppSchema = z.discriminatedUnion("kind", [PythonAppSchema, Containe
   error: "expected an app with kind: python or kind: container",
 });
 
+// --- More apps on the host: extra sites by server name, and a staging copy of the primary app. ---
+// (One block, with its cross-key checks in ./apps.ts: `studyApps` lists every app the host runs.)
+
+export const SiteSchema = z
+  .object({
+    domain: domainName.describe("the DNS name this site's app is served at, e.g. nextstrain.study.example.org"),
+    extraDomains: z.array(domainName).default([]).describe("more DNS names served by this site's app"),
+    app: AppSchema.describe("the site's app, with the same keys as studyhost:app (its own name and port)"),
+    database: z
+      .boolean({ error: "expected true or false" })
+      .default(false)
+      .describe("give this app a database of its own (PostgreSQL: its own database and roles on the study's server; SQLite: its own file); default false"),
+  })
+  .strict();
+
+export const StagingSchema = z
+  .object({
+    domain: domainName.describe("the DNS name of the staging copy, e.g. test.study.example.org"),
+    source: pythonSource.optional().describe("the version to stage of a Python app: { git: URL, ref: tag } or { pip: requirement } (default: production's)"),
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "expected an image reference such as ghcr.io/org/app:1.1")
+      .optional()
+      .describe("the image to stage of a container app (default: production's)"),
+    port: appPortNumber.optional().describe("the staging copy's port on 127.0.0.1 (default: the app's port + 1)"),
+    env: env.describe("environment variables that replace production's in the staging copy, as NAME: value"),
+  })
+  .strict();
+
+const moreApps = {
+  sites: z.array(SiteSchema).default([]).describe("more apps on the same host, each served at its own DNS names"),
+  staging: StagingSchema.optional().describe("a staging copy of the app, deployed and checked before production"),
+};
+// --- end of sites and staging ---
+
 const BackupsSchema = z
   .object({
     schedule: z
@@ -157,6 +192,7 @@ export const StudyConfigObject = z
     adminUser: slug.default("studyadmin").describe("the sudo user that the SSH keys log in as (default studyadmin)"),
     sshKeys: z.array(sshKey).min(1, "expected at least one OpenSSH public key").describe("OpenSSH public keys"),
     app: AppSchema,
+    ...moreApps,
     database: z
       .object({
         engine: z.enum(["postgres", "sqlite"], { error: "expected postgres or sqlite" }).default("postgres"),
@@ -212,6 +248,7 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
     });
   }
   checkNames(c, ctx);
+  checkApps(c, ctx, c.dnsZone ?? defaultZone(c.domain));
   if (c.backups.offsite && !c.offsiteSecretAccessKey) {
     ctx.addIssue({ code: "custom", path: ["offsiteSecretAccessKey"], message: "expected the offsite bucket's secret access key (backups.offsite is set): pulumi config set --secret studyhost:offsiteSecretAccessKey" });
   }
@@ -271,3 +308,5 @@ export type ParsedStudyConfig = z.output<typeof StudyConfigSchema>;
 export type AppConfig = z.output<typeof AppSchema>;
 export type PythonAppConfig = z.output<typeof PythonAppSchema>;
 export type ContainerAppConfig = z.output<typeof ContainerAppSchema>;
+export type SiteConfig = z.output<typeof SiteSchema>;
+export type StagingConfig = z.output<typeof StagingSchema>;

@@ -24,7 +24,18 @@ export interface BackupInput {
   };
   /** The app's systemd unit on this host, stopped during a restore; undefined on a database host. */
   readonly appUnit?: string;
+  /**
+   * The databases of the host's other apps (sites with `database: true`), backed up by the same timer
+   * after the study's, each into its own folder (`backups/<name>`, pruned on its own) with its own
+   * settings file: `sudo env STUDYHOST_BACKUP_ENV=/etc/studyhost/backup.d/<name>.env studyhost-restore`.
+   * @default [] (the study's database only)
+   */
+  readonly extra?: readonly { readonly source: BackupSource; readonly appUnit?: string }[];
 }
+
+/** The settings file of another app's database backup (`extra`). */
+export const extraBackupEnv = (name: string) => `${PATHS.etc}/backup.d/${name}.env`;
+const sourceName = (s: BackupSource) => (s.engine === "postgres" ? s.database : s.name);
 
 /** The backup settings; STUDYHOST_BACKUP_ENV (and STUDYHOST_PRUNE) point the scripts elsewhere, for tests. */
 export const BACKUP_ENV = `${PATHS.etc}/backup.env`;
@@ -165,7 +176,7 @@ echo "restored $NAME from $file"
 `,
 );
 
-const BACKUP_SERVICE = `[Unit]
+const backupService = (extraEnvFiles: readonly string[]) => `[Unit]
 Description=studyhost backup of the study's database
 Documentation=file://${PATHS.sbin}/studyhost-backup
 RequiresMountsFor=${PATHS.data}
@@ -174,7 +185,7 @@ OnFailure=studyhost-alert@%n.service
 [Service]
 Type=oneshot
 ExecStart=${PATHS.sbin}/studyhost-backup
-Nice=10
+${extraEnvFiles.map((f) => `ExecStart=/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup\n`).join("")}Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7
 `;
@@ -207,26 +218,34 @@ function offsiteEnv(offsite: NonNullable<BackupInput["offsite"]>): string {
   });
 }
 
-export function backupPart(input: BackupInput): HostPart {
-  const s = input.source;
-  const env: Record<string, string> = {
+/** The settings one run of the backup (and restore) script reads. */
+function backupEnv(input: BackupInput, s: BackupSource, dir: string, appUnit: string | undefined): string {
+  return envFile({
     ENGINE: s.engine,
-    BACKUP_DIR: PATHS.backups,
-    NAME: s.engine === "postgres" ? s.database : s.name,
+    BACKUP_DIR: dir,
+    NAME: sourceName(s),
     KEEP_DAILY: String(input.keepDaily),
     KEEP_WEEKLY: String(input.keepWeekly),
     KEEP_MONTHLY: String(input.keepMonthly),
-    APP_UNIT: input.appUnit ?? "",
+    APP_UNIT: appUnit ?? "",
     ...(s.engine === "postgres" ? { APP_ROLE: s.appRole } : { SQLITE_PATH: s.path, SQLITE_OWNER: s.owner }),
-  };
+  });
+}
+
+export function backupPart(input: BackupInput): HostPart {
+  const s = input.source;
+  const extra = input.extra ?? [];
+  const engines = [...new Set([s, ...extra.map((x) => x.source)].map((x) => (x.engine === "sqlite" ? "sqlite3" : "postgresql-client")))];
   return {
-    packages: [s.engine === "sqlite" ? "sqlite3" : "postgresql-client", ...(input.offsite ? ["rclone"] : [])],
+    packages: [...engines, ...(input.offsite ? ["rclone"] : [])],
     files: [
-      configFile(BACKUP_ENV, envFile(env)),
+      configFile(BACKUP_ENV, backupEnv(input, s, PATHS.backups, input.appUnit)),
+      // Each in a folder of its own: the pruning keeps the newest backups of a folder, whatever their name.
+      ...extra.map((x) => configFile(extraBackupEnv(sourceName(x.source)), backupEnv(input, x.source, `${PATHS.backups}/${sourceName(x.source)}`, x.appUnit))),
       script(PRUNE_SCRIPT, PRUNE_PY),
       script(`${PATHS.sbin}/studyhost-backup`, BACKUP_SH),
       script(`${PATHS.sbin}/studyhost-restore`, RESTORE_SH),
-      configFile(`${PATHS.units}/studyhost-backup.service`, BACKUP_SERVICE),
+      configFile(`${PATHS.units}/studyhost-backup.service`, backupService(extra.map((x) => extraBackupEnv(sourceName(x.source))))),
       configFile(`${PATHS.units}/studyhost-backup.timer`, backupTimer(input.schedule)),
       ...(input.offsite ? [secretFile(OFFSITE_ENV, offsiteEnv(input.offsite))] : []),
     ],

@@ -2,6 +2,7 @@
 // #cloud-config document the host needs. No Pulumi: tested with the real programs.
 export * from "./cloudConfig";
 export * from "./roles";
+export * from "./apps";
 export * from "./volume";
 export * from "./part";
 export * from "./env";

@@ -172,6 +172,13 @@ export function certbotArgs(site: Site, tls: TlsSettings, p: NginxPaths = NGINX_
 export const ACME_CA_FILE = `${PATHS.etc}/acme-ca.pem`;
 
 /**
+ * One certificate per site (named after the site's first name, holding all of its names), not one
+ * for every name on the host: a site whose DNS does not point here yet (a new subdomain) then holds
+ * back only its own certificate and stays on its holding page while the others switch to https;
+ * adding or removing a site never reissues production's certificate; and one site's names do not
+ * appear in another site's certificate. Each is a separate HTTP-01 order, well within Let's Encrypt's
+ * limits for a handful of sites.
+ *
  * Obtain the certificate (if missing) and switch the site from holding to full. Idempotent: run by
  * provisioning, and retried by a timer until it succeeds (DNS may not point here yet).
  */

@@ -6,6 +6,12 @@ import type { HostFile } from "./cloudConfig";
 export interface ProvisionStep {
   readonly name: string;
   readonly script: string;
+  /**
+   * Steps that must have succeeded, earlier in the same run, for this one to run; if one failed, this
+   * step is skipped and reported as failed. Production's app step needs staging's health check.
+   * @default [] (runs whatever failed before it)
+   */
+  readonly needs?: readonly string[];
 }
 
 export interface HostPart {

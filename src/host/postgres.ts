@@ -19,6 +19,13 @@ export interface PostgresInput {
   readonly memoryMb: number;
   /** The private network the app host connects from (database hosts); undefined: local only. */
   readonly clientCidr?: string;
+  /**
+   * The databases of the host's other apps (a staging copy, sites with `database: true`): each its own
+   * database, owner role and read-only role on the same server, set up like the study's. Their roles
+   * reach only their own database, never the study's.
+   * @default [] (the study's database only)
+   */
+  readonly extraRoles?: readonly PostgresRoles[];
 }
 
 export interface PostgresMemory {
@@ -47,6 +54,8 @@ export function postgresMemory(memoryMb: number): PostgresMemory {
 
 export const POSTGRES_ETC = `${PATHS.etc}/postgresql`;
 export const ROLES_FILE = `${PATHS.etc}/postgres-roles.env`;
+/** The roles file of another app's database (`extraRoles`). */
+export const extraRolesFile = (database: string) => `${PATHS.etc}/postgres-roles.d/${database}.env`;
 
 function settings(input: PostgresInput): string {
   const m = postgresMemory(input.memoryMb);
@@ -70,16 +79,19 @@ log_disconnections = on
 
 /** Only the study's roles, only to the study's database; the app host over TLS when it is remote. */
 export function renderPgHba(input: PostgresInput): string {
-  const { database: db, appUser, analystUser } = input.roles;
   const lines = [
     "# studyhost: who may connect, and how. Everything not listed is refused.",
     "# TYPE  DATABASE  USER  ADDRESS  METHOD",
     "local   all       postgres                      peer",
-    `local   ${db}     ${appUser},${analystUser}     scram-sha-256`,
-    `host    ${db}     ${appUser},${analystUser}     127.0.0.1/32  scram-sha-256`,
-    `host    ${db}     ${appUser},${analystUser}     ::1/128       scram-sha-256`,
   ];
-  if (input.clientCidr) lines.push(`hostssl ${db}     ${appUser}     ${input.clientCidr}  scram-sha-256`);
+  for (const { database: db, appUser, analystUser } of [input.roles, ...(input.extraRoles ?? [])]) {
+    lines.push(
+      `local   ${db}     ${appUser},${analystUser}     scram-sha-256`,
+      `host    ${db}     ${appUser},${analystUser}     127.0.0.1/32  scram-sha-256`,
+      `host    ${db}     ${appUser},${analystUser}     ::1/128       scram-sha-256`,
+    );
+    if (input.clientCidr) lines.push(`hostssl ${db}     ${appUser}     ${input.clientCidr}  scram-sha-256`);
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -122,7 +134,8 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"app_role" IN SCHEMA public GRANT SELECT ON S
  * VM): postgresql-common keeps a cluster's configuration in /etc, so a new machine recreates that
  * configuration around the existing data instead of creating an empty cluster.
  */
-const CLUSTER_SCRIPT = bashScript(
+function clusterScript(extraRolesFiles: readonly string[]): string {
+  return bashScript(
   "studyhost-postgres-cluster: the PostgreSQL cluster on the data volume, created or adopted; configured.",
   `
 version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\\n' | sort -V | tail -n 1)
@@ -174,11 +187,23 @@ set +a
 # The values travel in the environment (read by setup.sql's \\getenv), never on a command line that
 # any local user could read in /proc while psql runs.
 runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
-`,
-);
+${extraRolesFiles.length ? `# The other apps' databases (staging, sites), each set up the same way from its own roles file.
+for roles in ${extraRolesFiles.join(" ")}; do
+  set -a
+  # shellcheck source=/dev/null
+  . "$roles"
+  set +a
+  runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
+done
+` : ""}`,
+  );
+}
+
+const rolesEnv = (r: PostgresRoles) => envFile({ DATABASE: r.database, APP_ROLE: r.appUser, APP_PASSWORD: r.appPassword, ANALYST_ROLE: r.analystUser, ANALYST_PASSWORD: r.analystPassword });
 
 export function postgresPart(input: PostgresInput): HostPart {
   const r = input.roles;
+  const extra = input.extraRoles ?? [];
   return {
     packages: ["postgresql", "postgresql-contrib"],
     files: [
@@ -194,8 +219,9 @@ export function postgresPart(input: PostgresInput): HostPart {
       configFile(`${POSTGRES_ETC}/pg_hba.conf`, renderPgHba(input)),
       configFile(`${POSTGRES_ETC}/setup.sql`, SETUP_SQL),
       ...(input.clientCidr ? [configFile(`${POSTGRES_ETC}/listen-cidr`, `${input.clientCidr}\n`)] : []),
-      secretFile(ROLES_FILE, envFile({ DATABASE: r.database, APP_ROLE: r.appUser, APP_PASSWORD: r.appPassword, ANALYST_ROLE: r.analystUser, ANALYST_PASSWORD: r.analystPassword })),
-      script(`${PATHS.sbin}/studyhost-postgres-cluster`, CLUSTER_SCRIPT),
+      secretFile(ROLES_FILE, rolesEnv(r)),
+      ...extra.map((x) => secretFile(extraRolesFile(x.database), rolesEnv(x))),
+      script(`${PATHS.sbin}/studyhost-postgres-cluster`, clusterScript(extra.map((x) => extraRolesFile(x.database)))),
     ],
     steps: [{ name: "postgresql", script: `${PATHS.sbin}/studyhost-postgres-cluster` }],
   };

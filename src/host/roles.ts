@@ -1,33 +1,20 @@
 // What each role of host holds: plain values in, a HostDocument out, no Pulumi, so every line can be
 // checked with the real programs. Components resolve their Outputs, then call these.
+import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
-import type { AppConfig } from "../config/schema";
-import { appPart, appPaths } from "./app";
+import { appPaths } from "./app";
+import { AppInstance, AppSecrets, appSite, appsParts, appVersion, DatabaseLink, manifestApps } from "./apps";
 import { backupPart, BackupSource } from "./backup";
 import { basePart } from "./base";
 import type { HostDocument } from "./cloudConfig";
 import { hostFirewallPart } from "./firewall";
-import { nginxPart, Site, TlsSettings } from "./nginx";
+import { nginxPart, TlsSettings } from "./nginx";
 import { HostPart, mergeParts, PATHS } from "./part";
 import { postgresPart, PostgresRoles } from "./postgres";
 import { PROVISION_SCRIPT, provisionFiles } from "./provision";
 
 export const DATA_MOUNT = PATHS.data;
-export type { PostgresRoles, TlsSettings };
-
-/** How the app reaches its database. */
-export type DatabaseLink =
-  | { readonly engine: "sqlite"; readonly path: string }
-  | {
-      readonly engine: "postgres";
-      readonly host: string;
-      readonly port: number;
-      readonly name: string;
-      readonly user: string;
-      readonly password: string;
-      /** True when the connection crosses the private network and must use TLS. */
-      readonly tls: boolean;
-    };
+export type { PostgresRoles, TlsSettings, DatabaseLink };
 
 export interface AppHostInput {
   readonly config: StudyConfig;
@@ -38,6 +25,14 @@ export interface AppHostInput {
   /** PostgreSQL running on this same host, with its roles' passwords. */
   readonly localPostgres?: PostgresRoles;
   readonly tls: TlsSettings;
+  /**
+   * The host's other apps (`studyhost:staging`, `studyhost:sites`) by app name: each one's generated
+   * secrets and, for an app with a database, how it reaches it. Every extra app of the config needs one.
+   * @default {} (a study without staging or sites)
+   */
+  readonly extraApps?: Readonly<Record<string, { readonly secrets: AppSecrets; readonly database?: DatabaseLink }>>;
+  /** The extra apps' databases on this host's PostgreSQL (with `localPostgres`). @default [] */
+  readonly localPostgresExtra?: readonly PostgresRoles[];
 }
 
 export interface DatabaseHostInput {
@@ -45,20 +40,10 @@ export interface DatabaseHostInput {
   readonly hostname: string;
   readonly dataDevice: string;
   readonly roles: PostgresRoles;
+  /** The extra apps' databases (staging, sites with `database: true`) on this server. @default [] */
+  readonly extraRoles?: readonly PostgresRoles[];
   /** The private network the app host connects from. */
   readonly clientCidr: string;
-}
-
-export function databaseUrl(link: DatabaseLink): string {
-  if (link.engine === "sqlite") return `sqlite:///${link.path}`;
-  const auth = `${encodeURIComponent(link.user)}:${encodeURIComponent(link.password)}`;
-  return `postgresql://${auth}@${link.host}:${link.port}/${link.name}${link.tls ? "?sslmode=require" : ""}`;
-}
-
-/** The app's version as the operator reads it: git ref, pip requirement or image reference. */
-export function appVersion(app: AppConfig): string {
-  if (app.kind === "container") return app.image;
-  return "git" in app.source ? `${app.source.git}@${app.source.ref}` : app.source.pip;
 }
 
 /** The SQLite file of a small study: on the data volume, in the app's state folder. */
@@ -80,10 +65,22 @@ function document(config: StudyConfig, hostname: string, dataDevice: string, par
   };
 }
 
-function backups(config: StudyConfig, source: BackupSource, appUnit?: string): HostPart {
+type ExtraBackups = NonNullable<Parameters<typeof backupPart>[0]["extra"]>;
+
+function backups(config: StudyConfig, source: BackupSource, appUnit?: string, extra: ExtraBackups = []): HostPart {
   const b = config.backups;
   const offsite = b.offsite && config.offsiteSecretAccessKey ? { ...b.offsite, secretAccessKey: config.offsiteSecretAccessKey } : undefined;
-  return backupPart({ source, schedule: b.schedule, keepDaily: b.keepDaily, keepWeekly: b.keepWeekly, keepMonthly: b.keepMonthly, offsite, appUnit });
+  return backupPart({ source, schedule: b.schedule, keepDaily: b.keepDaily, keepWeekly: b.keepWeekly, keepMonthly: b.keepMonthly, offsite, appUnit, ...(extra.length ? { extra } : {}) });
+}
+
+/** The extra apps' databases that the nightly backup dumps too (the sites'; not staging's). */
+function extraBackups(apps: readonly AppInstance[], where: "app-host" | "database-host"): ExtraBackups {
+  return apps.flatMap(({ app, database }): ExtraBackups[number][] => {
+    if (!app.backedUp || !database || !app.database) return [];
+    const appUnit = where === "app-host" ? appPaths(app.app.name).unit : undefined;
+    if (database.engine === "sqlite") return where === "app-host" ? [{ source: { engine: "sqlite" as const, name: app.database, path: database.path, owner: app.app.name }, appUnit }] : [];
+    return [{ source: { engine: "postgres" as const, database: app.database, appRole: app.database }, appUnit }];
+  });
 }
 
 /** On the two-server tier the database host may still be provisioning: wait for it (up to 15 minutes). */
@@ -100,28 +97,15 @@ pg_isready --host=${link.host} --port=${link.port}`,
   };
 }
 
-function healthCheck(config: StudyConfig): HostPart {
-  const { port, healthPath } = config.app;
-  const url = `http://127.0.0.1:${port}${healthPath}`;
-  const unit = appPaths(config.app.name).unit;
-  return {
-    steps: [
-      {
-        name: "health",
-        // Waiting makes sense only for an app that was deployed: fail at once otherwise.
-        script: `systemctl is-enabled --quiet ${unit} || { echo "${unit} was never deployed (see the app step)"; exit 1; }
-for _ in $(seq 1 60); do curl -fsS -o /dev/null ${url} && break; sleep 2; done
-curl -fsS -o /dev/null ${url}
-echo "app answers at ${url}"
-if [ -f ${PATHS.letsencrypt}/live/${config.domain}/fullchain.pem ]; then
-  # nginx applies a reload asynchronously: give the https site a moment to come up.
-  for _ in $(seq 1 15); do curl -fsS -o /dev/null --insecure --resolve ${config.domain}:443:127.0.0.1 https://${config.domain}${healthPath} && break; sleep 2; done
-  curl -fsS -o /dev/null --insecure --resolve ${config.domain}:443:127.0.0.1 https://${config.domain}${healthPath}
-  echo "and through nginx at https://${config.domain}${healthPath}"
-fi`,
-      },
-    ],
-  };
+/** Every app of the config with what the input gives it: its secrets and its database. */
+function appInstances(input: AppHostInput): AppInstance[] {
+  return studyApps(input.config).map((app): AppInstance => {
+    if (app.role === "primary") return { app, secrets: input.secrets, database: input.database };
+    const given = input.extraApps?.[app.app.name];
+    if (!given) throw new Error(`renderAppHost: no secrets were given for the app ${app.app.name} (studyhost:${app.key})`);
+    if (app.database && !given.database) throw new Error(`renderAppHost: the app ${app.app.name} has a database but no link to it was given`);
+    return { app, secrets: given.secrets, database: app.database ? given.database : undefined };
+  });
 }
 
 export function renderAppHost(input: AppHostInput): HostDocument {
@@ -129,40 +113,30 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   const app = config.app;
   const size = config.hosts.app.size;
   const paths = appPaths(app.name);
-  const env: Record<string, string> = {
-    ...app.env,
-    PORT: String(app.port),
-    SECRET_KEY: input.secrets.secretKey,
-    ADMIN_PASSWORD: input.secrets.adminPassword,
-    DATABASE_URL: databaseUrl(input.database),
-  };
-  const site: Site = {
-    name: app.name,
-    serverNames: input.tls.domains,
-    port: app.port,
-    // Relative to where the app runs from: its git checkout, or its state folder for a pip install.
-    static: app.kind === "python" && app.static ? { urlPath: app.static.urlPath, dir: `${"git" in app.source ? `${paths.code}/src` : paths.state}/${app.static.dir}` } : undefined,
-    adminPaths: app.adminPaths,
-    adminCidrs: config.adminCidrs,
-    maxBodyMb: app.maxBodyMb,
-  };
+  const instances = appInstances(input);
+  const extra = instances.filter((i) => i.app.role !== "primary");
   const parts: HostPart[] = [
     basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
     hostFirewallPart({ web: true, adminCidrs: config.adminCidrs, postgresClients: [] }),
   ];
   // PostgreSQL on this host gets half its memory; the app the rest.
   // Order: what protects the host and its data first, the app (which may fail on a bad ref) after.
-  if (input.localPostgres) parts.push(postgresPart({ roles: input.localPostgres, memoryMb: Math.round((size.memoryGb * 1024) / 2) }));
+  const extraRoles = input.localPostgresExtra ?? [];
+  if (input.localPostgres) parts.push(postgresPart({ roles: input.localPostgres, memoryMb: Math.round((size.memoryGb * 1024) / 2), ...(extraRoles.length ? { extraRoles } : {}) }));
   if (input.database.engine === "sqlite") {
-    parts.push(backups(config, { engine: "sqlite", name: config.database.name, path: input.database.path, owner: app.name }, paths.unit));
+    parts.push(backups(config, { engine: "sqlite", name: config.database.name, path: input.database.path, owner: app.name }, paths.unit, extraBackups(extra, "app-host")));
   } else if (input.localPostgres) {
-    parts.push(backups(config, { engine: "postgres", database: input.localPostgres.database, appRole: input.localPostgres.appUser }, paths.unit));
+    parts.push(backups(config, { engine: "postgres", database: input.localPostgres.database, appRole: input.localPostgres.appUser }, paths.unit, extraBackups(extra, "app-host")));
   } else {
     parts.push(waitForDatabase(input.database));
   }
-  parts.push(appPart({ app, env, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres) }));
-  parts.push(nginxPart([site], input.tls));
-  parts.push(healthCheck(config));
+  // Staging's install and health check, then production's app (only if staging is healthy), the
+  // sites; nginx with one site per app; then the health checks that can also go through nginx.
+  const apps = appsParts(instances, { adminCidrs: config.adminCidrs, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres) });
+  parts.push(...apps.install);
+  const primary = instances.find((i) => i.app.role === "primary")!;
+  parts.push(nginxPart([{ ...appSite(primary.app, config.adminCidrs), serverNames: input.tls.domains }, ...extra.map((i) => appSite(i.app, config.adminCidrs))], input.tls));
+  parts.push(...apps.health);
   const manifest = {
     studyhost: 1,
     role: "app",
@@ -173,8 +147,17 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     database: input.database.engine === "sqlite" ? { engine: "sqlite", path: input.database.path } : { engine: "postgres", host: input.database.host, name: input.database.name },
     tls: { domains: input.tls.domains, acmeDirectory: input.tls.acmeDirectory },
     paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups },
+    // Only a host with more than one app lists them (a study without staging or sites renders as before).
+    ...(extra.length ? { apps: manifestApps(extra) } : {}),
   };
   return document(config, input.hostname, input.dataDevice, parts, manifest, config.domain);
+}
+
+/** On a database host, the sites' databases are dumped where they live (staging's are not). */
+function databaseHostBackups(config: StudyConfig): ExtraBackups {
+  return studyApps(config)
+    .filter((a) => a.role === "site" && a.backedUp && a.database)
+    .map((a) => ({ source: { engine: "postgres" as const, database: a.database!, appRole: a.database! } }));
 }
 
 export function renderDatabaseHost(input: DatabaseHostInput): HostDocument {
@@ -183,8 +166,8 @@ export function renderDatabaseHost(input: DatabaseHostInput): HostDocument {
   const parts: HostPart[] = [
     basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
     hostFirewallPart({ web: false, adminCidrs: config.adminCidrs, postgresClients: [input.clientCidr] }),
-    postgresPart({ roles, memoryMb: size.memoryGb * 1024, clientCidr: input.clientCidr }),
-    backups(config, { engine: "postgres", database: roles.database, appRole: roles.appUser }),
+    postgresPart({ roles, memoryMb: size.memoryGb * 1024, clientCidr: input.clientCidr, ...(input.extraRoles?.length ? { extraRoles: input.extraRoles } : {}) }),
+    backups(config, { engine: "postgres", database: roles.database, appRole: roles.appUser }, undefined, databaseHostBackups(config)),
   ];
   const manifest = {
     studyhost: 1,
