@@ -1,6 +1,7 @@
 // Backups (seed 001's practice, ../shared/notes/server-practice.md "Backups"): a systemd timer, a dump
 // that is checked before it counts, daily / weekly / monthly retention, an optional offsite copy, a
 // restore command, and a failure that is loud (the unit fails; an alert hook runs).
+import { ALERT_ON_FAILURE } from "./base";
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript } from "./shell";
 import { envFile } from "./env";
@@ -169,7 +170,7 @@ const BACKUP_SERVICE = `[Unit]
 Description=studyhost backup of the study's database
 Documentation=file://${PATHS.sbin}/studyhost-backup
 RequiresMountsFor=${PATHS.data}
-OnFailure=studyhost-alert@%n.service
+${ALERT_ON_FAILURE}
 
 [Service]
 Type=oneshot
