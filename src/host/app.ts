@@ -75,6 +75,19 @@ ProtectControlGroups=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes`;
 
+/**
+ * Who and where a Python app's processes run, the app's own and its scheduled jobs': its user, its
+ * code's folder, its env file, its venv first on PATH, STATE_DIR for its state.
+ */
+export function pythonProcess(app: PythonAppConfig, p: AppPaths): string {
+  return `User=${app.name}
+Group=${app.name}
+WorkingDirectory=${workingDirectory(app, p)}
+EnvironmentFile=${p.envFile}
+Environment=PATH=${p.venv}/bin:/usr/local/bin:/usr/bin:/bin
+Environment=STATE_DIR=${p.state}`;
+}
+
 function pythonUnit(app: PythonAppConfig, p: AppPaths, input: AppInput): string {
   return `[Unit]
 Description=${app.name}: the study's app (studyhost)
@@ -84,13 +97,8 @@ RequiresMountsFor=${PATHS.data}
 
 [Service]
 Type=exec
-User=${app.name}
-Group=${app.name}
-WorkingDirectory=${workingDirectory(app, p)}
-EnvironmentFile=${p.envFile}
-Environment=PATH=${p.venv}/bin:/usr/local/bin:/usr/bin:/bin
+${pythonProcess(app, p)}
 Environment=WEB_CONCURRENCY=${gunicornWorkers(input.vcpus, input.sharesHostWithPostgres)}
-Environment=STATE_DIR=${p.state}
 ExecStart=${execStart(app.start, p.venv)}
 Restart=always
 RestartSec=2

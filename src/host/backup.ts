@@ -5,6 +5,7 @@ import { ALERT_ON_FAILURE } from "./base";
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript } from "./shell";
 import { envFile } from "./env";
+import { rcloneS3Remote } from "./rclone";
 
 export type BackupSource =
   | { readonly engine: "postgres"; readonly database: string; readonly appRole: string }
@@ -196,16 +197,7 @@ WantedBy=timers.target
 }
 
 function offsiteEnv(offsite: NonNullable<BackupInput["offsite"]>): string {
-  return envFile({
-    OFFSITE_BUCKET: offsite.bucket,
-    RCLONE_CONFIG_OFFSITE_TYPE: "s3",
-    RCLONE_CONFIG_OFFSITE_PROVIDER: offsite.endpoint ? "Other" : "AWS",
-    RCLONE_CONFIG_OFFSITE_ENV_AUTH: "false",
-    ...(offsite.endpoint ? { RCLONE_CONFIG_OFFSITE_ENDPOINT: offsite.endpoint } : {}),
-    ...(offsite.region ? { RCLONE_CONFIG_OFFSITE_REGION: offsite.region } : {}),
-    RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID: offsite.accessKeyId,
-    RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY: offsite.secretAccessKey,
-  });
+  return envFile({ OFFSITE_BUCKET: offsite.bucket, ...rcloneS3Remote("OFFSITE", offsite) });
 }
 
 export function backupPart(input: BackupInput): HostPart {

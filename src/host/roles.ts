@@ -5,6 +5,8 @@ import type { AppConfig } from "../config/schema";
 import { appPart, appPaths } from "./app";
 import { backupPart, BackupSource } from "./backup";
 import { basePart } from "./base";
+import { fetchManifest, fetchPart } from "./fetch";
+import { jobsManifest, jobsPart } from "./jobs";
 import type { HostDocument } from "./cloudConfig";
 import { hostFirewallPart } from "./firewall";
 import { nginxPart, Site, TlsSettings } from "./nginx";
@@ -161,6 +163,7 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     parts.push(waitForDatabase(input.database));
   }
   parts.push(appPart({ app, env, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres) }));
+  parts.push(fetchPart(config), jobsPart(config));
   parts.push(nginxPart([site], input.tls));
   parts.push(healthCheck(config));
   const manifest = {
@@ -172,6 +175,8 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     app: { name: app.name, kind: app.kind, version: appVersion(app), port: app.port, healthPath: app.healthPath, unit: paths.unit },
     database: input.database.engine === "sqlite" ? { engine: "sqlite", path: input.database.path } : { engine: "postgres", host: input.database.host, name: input.database.name },
     tls: { domains: input.tls.domains, acmeDirectory: input.tls.acmeDirectory },
+    jobs: jobsManifest(config),
+    fetch: fetchManifest(config),
     paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups },
   };
   return document(config, input.hostname, input.dataDevice, parts, manifest, config.domain);
