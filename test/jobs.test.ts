@@ -8,9 +8,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
-import { ConfigError, parseStudyConfig } from "../src/config";
+import { ConfigError, fromPulumiConfig, parseStudyConfig } from "../src/config";
+import { readStackFile } from "../src/plan";
 import { ALERT_ON_FAILURE, cronToOnCalendar, toOnCalendar } from "../src/host";
-import { studyConfig } from "./helpers";
+import { asPulumiConfig, studyConfig } from "./helpers";
 import { renderHosts, RenderedHost } from "./support/render";
 import { verifyUnits } from "./support/verify";
 
@@ -145,6 +146,17 @@ describe("bad jobs and fetches stop with one line naming the key", () => {
     ["a prefix that climbs out", fetch({ prefix: "exports/../secrets" }), 'studyhost:fetch.0.prefix: got "exports/../secrets"; expected a key prefix inside the bucket such as exports/latest (no leading /, no ..)'],
   ])("%s", (_label, overrides, expected) => {
     expect(errorFor(overrides)).toEqual(expected);
+  });
+
+  test("a secret set with --path in a stack file (encrypted inside the map) reads offline as a placeholder", () => {
+    const dir = mkdtempSync(join(tmpdir(), "studyhost-stack-"));
+    const config = { ...asPulumiConfig(studyConfig("digitalocean", "small", fetch({ accessKeyId: "AKIAEXAMPLE" }))) };
+    const yaml = Object.entries(config).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n");
+    writeFileSync(join(dir, "Pulumi.pilot.yaml"), `config:\n${yaml}\n  studyhost:fetchSecretAccessKeys:\n    data:\n      secure: v1:AAAABBBB\n`);
+    const file = readStackFile(join(dir, "Pulumi.pilot.yaml"));
+    rmSync(dir, { recursive: true, force: true });
+    expect(file.secretKeys).toEqual(["studyhost:fetchSecretAccessKeys"]);
+    expect(parseStudyConfig(fromPulumiConfig(file.config)).fetchSecretAccessKeys).toEqual({ data: "[secret: encrypted in the stack file]" });
   });
 
   test("a valid job and fetch take their defaults: the study's app, 60 and 30 minutes", () => {
