@@ -4,11 +4,12 @@
 // What the programs need that a host's packages would bring (systemd's own units, the app's
 // gunicorn in its venv, docker) is stood in for inside a scratch root, and named below.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DATA_VOLUME_SCRIPT } from "../src/host";
 import { studyConfig } from "./helpers";
 import { renderHosts, RenderedHost } from "./support/render";
+import { verifyUnits } from "./support/verify";
 
 const container = { kind: "container", name: "dashboard", image: "ghcr.io/example/dashboard:2.3.1", port: 3000, volumes: [{ name: "uploads", containerPath: "/app/uploads" }], env: { LOG_LEVEL: "info" } };
 const pip = { kind: "python", name: "experiment", source: { pip: "bride-of-frankensystem==1.2" }, start: "BOFS production.toml", port: 5000 };
@@ -16,13 +17,27 @@ const git = {
   kind: "python", name: "study", source: { git: "https://git.example.org/lab/study.git", ref: "v1.0.0" }, packages: ["gunicorn", "psycopg2-binary"],
   start: "gunicorn --bind 127.0.0.1:${PORT} wsgi:app", static: { urlPath: "/static", dir: "app/static" }, setup: ["flask init-db"], migrate: ["flask db upgrade"], healthPath: "/healthz",
 };
+// Scheduled jobs and boot-time fetches (seeds 002 and 003), so that every check below covers their units and scripts.
+const gitJobs = {
+  jobs: [
+    { name: "intake", schedule: "@daily", command: "python bin/intake_multiprocess.py 3" },
+    { name: "silent_push", schedule: "*/10 * * * *", command: "python bin/push/silent_ios_push.py 600", timeoutMinutes: 5 },
+    { name: "weekly_report", schedule: "Mon *-*-* 06:00:00", command: 'flask report --out "$STATE_DIR/reports"' },
+  ],
+  fetch: [{ name: "exports", bucket: "study-exports", prefix: "latest", endpoint: "https://fra1.digitaloceanspaces.com", accessKeyId: "KEYID", dest: "exports", every: "0 4 * * *" }],
+  fetchSecretAccessKeys: { exports: "fetch-secret" },
+};
+const containerJobs = {
+  jobs: [{ name: "analytics", schedule: "30 22 * * 1-5", command: "python parse_nginx_log.py --out /var/log/dashboard/analytics.json" }],
+  fetch: [{ name: "production", bucket: "open-study-data", region: "eu-west-2", dest: "uploads" }],
+};
 const offsite = { backups: { offsite: { bucket: "study-backups", endpoint: "https://fra1.digitaloceanspaces.com", accessKeyId: "KEYID" } }, offsiteSecretAccessKey: "secret" };
 
 const CONFIGS: Record<string, Record<string, unknown>> = {};
 for (const cloud of ["digitalocean", "aws"] as const) {
   CONFIGS[`${cloud}-small-sqlite-pip`] = studyConfig(cloud, "small", { database: { engine: "sqlite" }, app: pip });
-  CONFIGS[`${cloud}-small-postgres-container`] = studyConfig(cloud, "small", { app: container });
-  CONFIGS[`${cloud}-large-git-offsite`] = studyConfig(cloud, "large", { app: git, ...offsite });
+  CONFIGS[`${cloud}-small-postgres-container`] = studyConfig(cloud, "small", { app: container, ...containerJobs });
+  CONFIGS[`${cloud}-large-git-offsite`] = studyConfig(cloud, "large", { app: git, ...offsite, ...gitJobs });
   CONFIGS[`${cloud}-two-server-container`] = studyConfig(cloud, "two-server", { app: container });
   CONFIGS[`${cloud}-two-server-git`] = studyConfig(cloud, "two-server", { app: git });
 }
@@ -84,36 +99,10 @@ test("every script passes shellcheck, and every Python helper compiles", () => {
 test("every systemd unit passes systemd-analyze verify with no output", () => {
   let units = 0;
   for (const h of hosts) {
-    const root = `${h.dir}-verify-root`;
-    cpSync(h.root, root, { recursive: true });
-    // Stand-ins for what packages and the deploy step install on a real host.
-    cpSync("/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
-    const stub = (path: string, content = "#!/bin/sh\n", mode = 0o755) => {
-      mkdirSync(dirname(join(root, path)), { recursive: true });
-      writeFileSync(join(root, path), content);
-      chmodSync(join(root, path), mode);
-    };
-    stub("/usr/bin/docker");
-    stub("/usr/lib/systemd/system/docker.service", "[Unit]\nDescription=stand-in for docker.io's unit\n[Service]\nExecStart=/usr/bin/docker\n", 0o644);
-    for (const app of ["study", "experiment"]) {
-      stub(`/srv/${app}/venv/bin/gunicorn`);
-      stub(`/srv/${app}/venv/bin/BOFS`);
-    }
-    const unitDir = join(root, "etc/systemd/system");
-    const unitFiles = readdirSync(unitDir).filter((u) => /\.(service|timer)$/.test(u));
-    // Commands the units run that the distribution provides (/bin/sh, /sbin/swapoff): stubbed in the
-    // scratch root only if this Debian machine really has them at that path, so a wrong path still fails.
-    for (const unit of unitFiles) {
-      for (const m of readFileSync(join(unitDir, unit), "utf8").matchAll(/^Exec\w*=[-@:+!]*(\/\S+)/gm)) {
-        if (!existsSync(join(root, m[1])) && existsSync(m[1])) stub(m[1]);
-      }
-    }
-    for (const unit of unitFiles) {
-      const r = run("systemd-analyze", ["verify", `--root=${root}`, `/etc/systemd/system/${unit.replace("@.service", "@check.service")}`]);
-      expect([h.label, unit, r.output]).toEqual([h.label, unit, ""]);
+    for (const { unit, output } of verifyUnits(h)) {
+      expect([h.label, unit, output]).toEqual([h.label, unit, ""]);
       units++;
     }
-    rmSync(root, { recursive: true, force: true });
   }
   expect(units).toBeGreaterThan(hosts.length * 3);
 });

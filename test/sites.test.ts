@@ -114,9 +114,16 @@ describe("the plan", () => {
     expect(changedNames).toEqual(["study-app-server"]);
   });
 
-  test("a stack without sites or staging plans exactly as before these keys existed (every resource, input, option and output)", async () => {
-    const recorded = JSON.parse(readFileSync(join(__dirname, "fixtures/baseline-plans.json"), "utf8"));
-    const now = JSON.parse(JSON.stringify(await baselineSnapshots()));
+  test("a stack without sites or staging plans as before these keys existed (every resource, input but user data, option and output)", async () => {
+    // The machines' user data is left out: what a host runs changes with every release of src/host
+    // (the host tests check it), and machines ignore changes to it. When the keys were added it was
+    // compared too, byte for byte (fixture written from commit 0acacc0).
+    const withoutUserData = (snapshots: Record<string, { resources: { inputs: Record<string, unknown> }[] }>) => {
+      for (const s of Object.values(snapshots)) for (const r of s.resources) for (const k of ["userData", "userDataBase64"]) if (k in r.inputs) r.inputs[k] = "(user data)";
+      return snapshots;
+    };
+    const recorded = withoutUserData(JSON.parse(readFileSync(join(__dirname, "fixtures/baseline-plans.json"), "utf8")));
+    const now = withoutUserData(JSON.parse(JSON.stringify(await baselineSnapshots())));
     expect(Object.keys(now).length).toBe(10);
     expect(now).toEqual(recorded);
   });
@@ -282,7 +289,7 @@ describe("the rendered hosts, checked with the real programs", () => {
       // Each app runs as its own user, on its own port, from its own folders.
       expect(readFileSync(join(unitDir, "study_staging.service"), "utf8")).toMatch(/^User=study_staging$/m);
       expect(readFileSync(join(unitDir, "dashboard.service"), "utf8")).toMatch(/^User=dashboard$/m);
-      expect(readFileSync(join(unitDir, "nextstrain.service"), "utf8")).toContain("--name nextstrain --network host");
+      expect(readFileSync(join(unitDir, "nextstrain.service"), "utf8")).toContain("--name nextstrain --user ${APP_UID}:${APP_GID} --network host");
       rmSync(root, { recursive: true, force: true });
     }
   });

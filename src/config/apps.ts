@@ -7,6 +7,8 @@ import type { z } from "zod";
 import type { AppConfig, StudyConfigObject } from "./schema";
 
 type Parsed = z.output<typeof StudyConfigObject>;
+/** What deciding the apps needs: so a resolved StudyConfig (with its readonly lists) can be passed too. */
+type AppKeys = Pick<Parsed, "app" | "database" | "domain" | "extraDomains" | "staging" | "sites">;
 
 /** One app on the study's host, resolved from the configuration. */
 export interface StudyApp {
@@ -35,7 +37,7 @@ export const stagingName = (appName: string) => `${appName}_staging`;
  * Every app on the host in provisioning order: the staging copy first (it is deployed and checked
  * before production), then the primary app, then the sites in the order given.
  */
-export function studyApps(c: Parsed): StudyApp[] {
+export function studyApps(c: AppKeys): StudyApp[] {
   const primaryDb = c.database.name ?? c.app.name;
   const primary: StudyApp = { role: "primary", key: "app", app: c.app, domains: [c.domain, ...c.extraDomains], database: primaryDb, backedUp: true };
   const apps: StudyApp[] = [];
@@ -53,7 +55,7 @@ export function studyApps(c: Parsed): StudyApp[] {
 }
 
 /** The study's extra apps (staging and sites): everything but the primary app. */
-export const extraApps = (c: Parsed): StudyApp[] => studyApps(c).filter((a) => a.role !== "primary");
+export const extraApps = (c: AppKeys): StudyApp[] => studyApps(c).filter((a) => a.role !== "primary");
 
 interface Issue {
   readonly path: (string | number)[];

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CATALOG, cheapestSize, findSize, MachineSize, Tier, TIER_TABLE } from "../tiers";
-import { defaultZone, ParsedStudyConfig, StudyConfigObject, StudyConfigSchema, StudyConfigInput } from "./schema";
+import { defaultZone, FetchConfig, JobConfig, ParsedStudyConfig, StudyConfigObject, StudyConfigSchema, StudyConfigInput } from "./schema";
 
 /** The Pulumi config namespace (and project name) every key lives under. */
 export const NAMESPACE = "studyhost";
@@ -27,8 +27,11 @@ export interface HostPlan {
 }
 
 /** The configuration after validation, with every default filled in and every size chosen. */
-export type StudyConfig = ParsedStudyConfig & {
+export type StudyConfig = Omit<ParsedStudyConfig, "jobs" | "fetch"> & {
   readonly region: string;
+  /** Each job and fetch with its app named (the study's app unless one was given). */
+  readonly jobs: readonly (JobConfig & { readonly app: string })[];
+  readonly fetch: readonly (FetchConfig & { readonly app: string })[];
   readonly database: ParsedStudyConfig["database"] & { readonly name: string };
   readonly dnsZone: string;
   readonly tierSpec: Tier;
@@ -86,6 +89,8 @@ function resolve(c: ParsedStudyConfig): StudyConfig {
   return {
     ...c,
     region: c.region ?? CATALOG[c.cloud].defaultRegion,
+    jobs: c.jobs.map((job) => ({ ...job, app: job.app ?? c.app.name })),
+    fetch: c.fetch.map((fetch) => ({ ...fetch, app: fetch.app ?? c.app.name })),
     database: { ...c.database, name: c.database.name ?? c.app.name },
     dnsZone: c.dnsZone ?? defaultZone(c.domain),
     tierSpec,
@@ -116,7 +121,7 @@ function expectation(issue: z.core.$ZodIssue): string {
 }
 
 /** Keys whose values may be secrets: an error names them but never prints them. */
-const UNPRINTABLE = new Set(["env", "caBundle"]);
+const UNPRINTABLE = new Set(["env", "caBundle", "offsiteSecretAccessKey", "fetchSecretAccessKeys"]);
 
 function show(value: unknown, path: readonly PropertyKey[]): string {
   // Never echo key material, environment values (API keys) or URL credentials into logs or CI output.

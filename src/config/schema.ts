@@ -4,8 +4,9 @@
 // messages offer as the valid alternative, and what the README's configuration reference repeats.
 import { z } from "zod";
 import { CATALOG, CLOUDS, CloudName, findSize, sizesMeeting, describeFloor, TIER_TABLE, TIERS, Floor } from "../tiers";
-import { checkApps } from "./apps";
-import { domainProblem, hostBitsProblem, isWholeInternet, parseCidr, sshPublicKeyProblem } from "./validators";
+import { checkApps, studyApps } from "./apps";
+import { bucketName, checkScheduled, fetchSecretAccessKeys, FetchSchema, JobSchema } from "./scheduled";
+import { domainProblem, hostBitsProblem, isWholeInternet, parseCidr, slug, sshPublicKeyProblem } from "./validators";
 
 /** A string checked by a function that explains what is wrong. */
 const checked = (problem: (v: string) => string | undefined, description: string) =>
@@ -26,10 +27,6 @@ const cidr = checked(
   "a CIDR block such as 203.0.113.0/24",
 ).transform((v) => parseCidr(v)?.text ?? v);
 const sshKey = checked(sshPublicKeyProblem, "an OpenSSH public key line such as 'ssh-ed25519 AAAA... you@laptop'");
-const slug = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,30}$/, "expected a lower-case name of letters, digits and _ (at most 31), starting with a letter")
-  .describe("a lower-case name such as study");
 const urlPath = z
   .string()
   .regex(/^\/[A-Za-z0-9._~\/-]*$/, "expected a URL path starting with /, such as /admin")
@@ -162,7 +159,7 @@ const BackupsSchema = z
     keepMonthly: z.number().int().min(0).max(1200).default(6),
     offsite: z
       .object({
-        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name"),
+        bucket: bucketName,
         endpoint: z.url().optional().describe("an S3-compatible endpoint, e.g. https://fra1.digitaloceanspaces.com"),
         region: z.string().optional(),
         accessKeyId: z.string().min(1).describe("the bucket's access key id (its secret goes in studyhost:offsiteSecretAccessKey)"),
@@ -206,6 +203,15 @@ export const StudyConfigObject = z
       .min(1)
       .optional()
       .describe("the offsite bucket's secret access key: set it with `pulumi config set --secret`"),
+    jobs: z
+      .array(JobSchema)
+      .default([])
+      .describe("commands run on a schedule as an app (a daily analysis, a periodic push): each { name, schedule, command, app?, timeoutMinutes? }"),
+    fetch: z
+      .array(FetchSchema)
+      .default([])
+      .describe("buckets mirrored into the app's state at every boot, before the app starts: each { name, bucket, dest, prefix?, endpoint?, region?, accessKeyId?, app?, every? }"),
+    fetchSecretAccessKeys,
     sizes: z
       .object({ app: z.string().optional(), database: z.string().optional() })
       .strict()
@@ -252,6 +258,7 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
   if (c.backups.offsite && !c.offsiteSecretAccessKey) {
     ctx.addIssue({ code: "custom", path: ["offsiteSecretAccessKey"], message: "expected the offsite bucket's secret access key (backups.offsite is set): pulumi config set --secret studyhost:offsiteSecretAccessKey" });
   }
+  checkScheduled({ ...c, appNames: studyApps(c).map((a) => a.app.name) }, ctx);
   checkSize(c.cloud, c.sizes.app, tier.app, ["sizes", "app"], c.tier, ctx);
   checkVolume(c.volumes.appGb, tier.app, ["volumes", "appGb"], c.tier, ctx);
   if (tier.database) {
@@ -310,3 +317,5 @@ export type PythonAppConfig = z.output<typeof PythonAppSchema>;
 export type ContainerAppConfig = z.output<typeof ContainerAppSchema>;
 export type SiteConfig = z.output<typeof SiteSchema>;
 export type StagingConfig = z.output<typeof StagingSchema>;
+export type JobConfig = z.output<typeof JobSchema>;
+export type FetchConfig = z.output<typeof FetchSchema>;

@@ -2,6 +2,13 @@
 // blocks and SSH public keys. Each returns an explanation of what is wrong, or undefined when valid,
 // so the schema can put the reason into its one-line error.
 import { isIP } from "node:net";
+import { z } from "zod";
+
+/** A name that becomes a user, a folder and part of unit names: lower-case letters, digits and _. */
+export const slug = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,30}$/, "expected a lower-case name of letters, digits and _ (at most 31), starting with a letter")
+  .describe("a lower-case name such as study");
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 

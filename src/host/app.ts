@@ -47,7 +47,7 @@ export function gunicornWorkers(vcpus: number, sharesHostWithPostgres: boolean):
 }
 
 /** Where the code runs from: the git checkout, or the state folder for a pip-installed app. */
-function workingDirectory(app: PythonAppConfig, p: AppPaths): string {
+export function workingDirectory(app: PythonAppConfig, p: AppPaths): string {
   return "git" in app.source ? `${p.code}/src` : p.state;
 }
 
@@ -59,9 +59,13 @@ export function execStart(start: string, venv: string): string {
   return [resolved, ...rest].join(" ").replace(/%/g, "%%");
 }
 
-const SANDBOX = (p: AppPaths) => `NoNewPrivileges=yes
+/**
+ * The [Service] settings that confine the app's processes (and its scheduled jobs and fetches, which
+ * run as the same user): a read-only system where only `writable` may change.
+ */
+export const sandbox = (writable: readonly string[]) => `NoNewPrivileges=yes
 ProtectSystem=strict
-ReadWritePaths=${p.state} ${p.logs}
+ReadWritePaths=${writable.join(" ")}
 ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes
@@ -70,6 +74,19 @@ ProtectKernelModules=yes
 ProtectControlGroups=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes`;
+
+/**
+ * Who and where a Python app's processes run, the app's own and its scheduled jobs': its user, its
+ * code's folder, its env file, its venv first on PATH, STATE_DIR for its state.
+ */
+export function pythonProcess(app: PythonAppConfig, p: AppPaths): string {
+  return `User=${app.name}
+Group=${app.name}
+WorkingDirectory=${workingDirectory(app, p)}
+EnvironmentFile=${p.envFile}
+Environment=PATH=${p.venv}/bin:/usr/local/bin:/usr/bin:/bin
+Environment=STATE_DIR=${p.state}`;
+}
 
 function pythonUnit(app: PythonAppConfig, p: AppPaths, input: AppInput): string {
   return `[Unit]
@@ -80,41 +97,49 @@ RequiresMountsFor=${PATHS.data}
 
 [Service]
 Type=exec
-User=${app.name}
-Group=${app.name}
-WorkingDirectory=${workingDirectory(app, p)}
-EnvironmentFile=${p.envFile}
-Environment=PATH=${p.venv}/bin:/usr/local/bin:/usr/bin:/bin
+${pythonProcess(app, p)}
 Environment=WEB_CONCURRENCY=${gunicornWorkers(input.vcpus, input.sharesHostWithPostgres)}
-Environment=STATE_DIR=${p.state}
 ExecStart=${execStart(app.start, p.venv)}
 Restart=always
 RestartSec=2
 StandardOutput=append:${p.logs}/${app.name}.log
 StandardError=append:${p.logs}/${app.name}.log
-${SANDBOX(p)}
+${sandbox([p.state, p.logs])}
 
 [Install]
 WantedBy=multi-user.target
 `;
 }
 
-function containerUnit(app: ContainerAppConfig, p: AppPaths): string {
-  const volumes = app.volumes.map((v) => `-v ${p.state}/${v.name}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
-  const run = [
-    "/usr/bin/docker run --rm",
-    `--name ${app.name}`,
+/** docker-user.env: APP_UID and APP_GID, written at deploy (the uid exists only once the user does). */
+export const dockerUserEnv = (p: AppPaths) => `${p.etc}/docker-user.env`;
+
+/**
+ * How every container of the app runs, the app's own and its scheduled jobs': options for `docker run`
+ * after the user option (which the caller writes: systemd and bash quote it differently), each a
+ * separate word with nothing to quote.
+ */
+export function containerRunOptions(app: ContainerAppConfig, p: AppPaths): string[] {
+  return [
     // The host's network (as seed 003 runs ViewBovis): the app reaches PostgreSQL on localhost, and
     // Docker publishes no port past the host firewall (a top complaint of Docker users).
     "--network host",
-    // As the app's own user, never root: root in a host-network container could read the metadata
-    // service (and the secrets in user data) past the host firewall's root-only rule.
-    "--user ${APP_UID}:${APP_GID}",
     "--cap-drop ALL",
     "--security-opt no-new-privileges",
     `--env-file ${p.etc}/docker.env`,
-    ...volumes,
+    ...app.volumes.map((v) => `-v ${p.state}/${v.name}:${v.containerPath}${v.readOnly ? ":ro" : ""}`),
     `-v ${p.logs}:/var/log/${app.name}`,
+  ];
+}
+
+function containerUnit(app: ContainerAppConfig, p: AppPaths): string {
+  const run = [
+    "/usr/bin/docker run --rm",
+    `--name ${app.name}`,
+    // As the app's own user, never root: root in a host-network container could read the metadata
+    // service (and the secrets in user data) past the host firewall's root-only rule.
+    "--user ${APP_UID}:${APP_GID}",
+    ...containerRunOptions(app, p),
     app.image,
     ...(app.command ?? []).map((c) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(c) ? c : `"${c.replace(/(["\\])/g, "\\$1")}"`)),
   ];
@@ -126,7 +151,7 @@ RequiresMountsFor=${PATHS.data}
 
 [Service]
 Type=exec
-EnvironmentFile=${p.etc}/docker-user.env
+EnvironmentFile=${dockerUserEnv(p)}
 ExecStartPre=-/usr/bin/docker rm --force ${app.name}
 ExecStart=${run.join(" ")}
 ExecStop=/usr/bin/docker stop --time 20 ${app.name}
@@ -176,7 +201,7 @@ function containerDeploy(app: ContainerAppConfig, p: AppPaths): string {
     `studyhost-deploy-${app.name}: pull ${app.name}'s image and (re)start it.`,
     `
 ${app.volumes.map((v) => `install -d -o ${app.name} -g ${app.name} ${p.state}/${v.name}`).join("\n") || ": # no volumes"}
-printf 'APP_UID=%s\\nAPP_GID=%s\\n' "$(id -u ${app.name})" "$(id -g ${app.name})" > ${p.etc}/docker-user.env
+printf 'APP_UID=%s\\nAPP_GID=%s\\n' "$(id -u ${app.name})" "$(id -g ${app.name})" > ${dockerUserEnv(p)}
 docker pull --quiet ${q(app.image)}
 systemctl daemon-reload
 systemctl enable ${p.unit}

@@ -1,9 +1,11 @@
 // Backups (seed 001's practice, ../shared/notes/server-practice.md "Backups"): a systemd timer, a dump
 // that is checked before it counts, daily / weekly / monthly retention, an optional offsite copy, a
 // restore command, and a failure that is loud (the unit fails; an alert hook runs).
+import { ALERT_ON_FAILURE } from "./base";
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript } from "./shell";
 import { envFile } from "./env";
+import { rcloneS3Remote } from "./rclone";
 
 export type BackupSource =
   | { readonly engine: "postgres"; readonly database: string; readonly appRole: string }
@@ -180,7 +182,7 @@ const backupService = (extraEnvFiles: readonly string[]) => `[Unit]
 Description=studyhost backup of the study's database
 Documentation=file://${PATHS.sbin}/studyhost-backup
 RequiresMountsFor=${PATHS.data}
-OnFailure=studyhost-alert@%n.service
+${ALERT_ON_FAILURE}
 
 [Service]
 Type=oneshot
@@ -206,16 +208,7 @@ WantedBy=timers.target
 }
 
 function offsiteEnv(offsite: NonNullable<BackupInput["offsite"]>): string {
-  return envFile({
-    OFFSITE_BUCKET: offsite.bucket,
-    RCLONE_CONFIG_OFFSITE_TYPE: "s3",
-    RCLONE_CONFIG_OFFSITE_PROVIDER: offsite.endpoint ? "Other" : "AWS",
-    RCLONE_CONFIG_OFFSITE_ENV_AUTH: "false",
-    ...(offsite.endpoint ? { RCLONE_CONFIG_OFFSITE_ENDPOINT: offsite.endpoint } : {}),
-    ...(offsite.region ? { RCLONE_CONFIG_OFFSITE_REGION: offsite.region } : {}),
-    RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID: offsite.accessKeyId,
-    RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY: offsite.secretAccessKey,
-  });
+  return envFile({ OFFSITE_BUCKET: offsite.bucket, ...rcloneS3Remote("OFFSITE", offsite) });
 }
 
 /** The settings one run of the backup (and restore) script reads. */

@@ -54,6 +54,12 @@ APT::Periodic::Unattended-Upgrade "1";
 APT::Periodic::AutocleanInterval "7";
 `;
 
+/**
+ * The [Unit] line that makes a failure loud: a unit that fails (backup, certificate, scheduled job,
+ * fetch) starts studyhost-alert@<unit>, which logs an error and runs the operator's hooks.
+ */
+export const ALERT_ON_FAILURE = "OnFailure=studyhost-alert@%n.service";
+
 /** Any studyhost job that fails (backup, certificate) starts studyhost-alert@<unit>. */
 const ALERT_SH = bashScript(
   "studyhost-alert UNIT: a studyhost job failed. Logs it as an error and runs every hook in /etc/studyhost/alert.d.",

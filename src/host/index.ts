@@ -14,3 +14,7 @@ export * from "./backup";
 export * from "./app";
 export * from "./nginx";
 export * from "./provision";
+export * from "./schedule";
+export * from "./jobs";
+export * from "./fetch";
+export * from "./rclone";

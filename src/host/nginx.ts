@@ -3,6 +3,7 @@
 // "intermediate" profile (../shared/notes/server-practice.md). Until the certificate exists, port 80
 // serves only ACME challenges and a holding page: the app is never reachable over plain HTTP.
 import { configFile, HostPart, PATHS, script } from "./part";
+import { ALERT_ON_FAILURE } from "./base";
 import { bashScript, q } from "./shell";
 
 /** One site: a set of server names in front of one app on a local port. */
@@ -213,7 +214,7 @@ const CERTIFICATE_SERVICE = `[Unit]
 Description=studyhost: obtain TLS certificates and switch the sites to https
 After=nginx.service network-online.target
 Wants=network-online.target
-OnFailure=studyhost-alert@%n.service
+${ALERT_ON_FAILURE}
 
 [Service]
 Type=oneshot

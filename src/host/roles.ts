@@ -6,6 +6,8 @@ import { appPaths } from "./app";
 import { AppInstance, AppSecrets, appSite, appsParts, appVersion, DatabaseLink, manifestApps } from "./apps";
 import { backupPart, BackupSource } from "./backup";
 import { basePart } from "./base";
+import { fetchManifest, fetchPart } from "./fetch";
+import { jobsManifest, jobsPart } from "./jobs";
 import type { HostDocument } from "./cloudConfig";
 import { hostFirewallPart } from "./firewall";
 import { nginxPart, TlsSettings } from "./nginx";
@@ -134,6 +136,8 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   // sites; nginx with one site per app; then the health checks that can also go through nginx.
   const apps = appsParts(instances, { adminCidrs: config.adminCidrs, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres) });
   parts.push(...apps.install);
+  // Jobs and bucket fetches belong to an app: after it is installed.
+  parts.push(fetchPart(config), jobsPart(config));
   const primary = instances.find((i) => i.app.role === "primary")!;
   parts.push(nginxPart([{ ...appSite(primary.app, config.adminCidrs), serverNames: input.tls.domains }, ...extra.map((i) => appSite(i.app, config.adminCidrs))], input.tls));
   parts.push(...apps.health);
@@ -146,6 +150,8 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     app: { name: app.name, kind: app.kind, version: appVersion(app), port: app.port, healthPath: app.healthPath, unit: paths.unit },
     database: input.database.engine === "sqlite" ? { engine: "sqlite", path: input.database.path } : { engine: "postgres", host: input.database.host, name: input.database.name },
     tls: { domains: input.tls.domains, acmeDirectory: input.tls.acmeDirectory },
+    jobs: jobsManifest(config),
+    fetch: fetchManifest(config),
     paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups },
     // Only a host with more than one app lists them (a study without staging or sites renders as before).
     ...(extra.length ? { apps: manifestApps(extra) } : {}),

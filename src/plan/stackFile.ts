@@ -18,12 +18,28 @@ export function readStackFile(path: string): StackFile {
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (value && typeof value === "object" && "secure" in (value as object)) {
-      config[key] = "[secret: encrypted in the stack file]";
-      secretKeys.push(key);
-    } else {
-      config[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
+    const { plain, secret } = withoutSecrets(value);
+    config[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
+    if (secret) secretKeys.push(key);
   }
   return { stack, config, secretKeys };
+}
+
+const PLACEHOLDER = "[secret: encrypted in the stack file]";
+
+/**
+ * The value with every `secure:` entry replaced by the placeholder, at any depth: `pulumi config set
+ * --secret --path 'studyhost:fetchSecretAccessKeys.data'` encrypts one entry of a map.
+ */
+function withoutSecrets(value: unknown): { plain: unknown; secret: boolean } {
+  if (value === null || typeof value !== "object") return { plain: value, secret: false };
+  if ("secure" in (value as object)) return { plain: PLACEHOLDER, secret: true };
+  let secret = false;
+  const walk = (v: unknown) => {
+    const inner = withoutSecrets(v);
+    secret ||= inner.secret;
+    return inner.plain;
+  };
+  const plain = Array.isArray(value) ? value.map(walk) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+  return { plain, secret };
 }
