@@ -109,3 +109,84 @@ test("restart PostgreSQL: the app recovers with no one touching it", async () =>
   expect(rows).toEqual(["across the network"]);
   await appAnswers(net, appAddress, 5_000);
 });
+
+function inside(name: string, cmd: string) {
+  return exec(booted[name], ["bash", "-c", cmd], { timeoutMs: 120_000 });
+}
+
+/** Until /read answers with rows (the app reaches PostgreSQL again), at most `ms`: the rows, and how long it took. */
+async function appReads(ms: number): Promise<{ rows: unknown; ms: number }> {
+  const t0 = Date.now();
+  for (;;) {
+    const r = https(net, appAddress, "/read");
+    try {
+      return { rows: JSON.parse(r.stdout), ms: Date.now() - t0 };
+    } catch {
+      if (Date.now() - t0 > ms) throw new Error(`the app did not read from PostgreSQL within ${ms} ms: ${r.stdout}${r.stderr}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  }
+}
+
+/** What identifies the cluster on the data volume: re-initialised, all of these change. */
+function clusterIdentity(): string {
+  const r = inside(
+    "study-db",
+    `set -e
+data=$(ls -d /var/lib/studyhost/postgresql/*/main)
+version=$(cat "$data/PG_VERSION")
+runuser -u postgres -- /usr/lib/postgresql/$version/bin/pg_controldata "$data" | grep '^Database system identifier'
+stat -c 'PG_VERSION inode %i born %W' "$data/PG_VERSION"`,
+  );
+  expect([r.status, r.stderr]).toEqual([0, ""]);
+  return r.stdout.trim();
+}
+
+test("on the database host: backup, delete the row, restore: the row is back, the app host untouched", async () => {
+  const appPid = inside("study-app", "systemctl show -p MainPID --value study.service").stdout.trim();
+  expect(Number(appPid)).toBeGreaterThan(0);
+  let t = Date.now();
+  const backup = inside("study-db", "systemctl start studyhost-backup.service");
+  figures.databaseBackupMs = Date.now() - t;
+  expect([backup.status, backup.stderr]).toEqual([0, ""]);
+  expect(inside("study-db", "ls /var/lib/studyhost/backups").stdout).toMatch(/^study-\d{8}T\d{6}Z\.dump$/m);
+
+  const del = inside("study-db", "runuser -u postgres -- psql -At -d study -c 'DELETE FROM notes'");
+  expect([del.status, del.stdout.trim()]).toEqual([0, "DELETE 1"]);
+  expect(JSON.parse(https(net, appAddress, "/read").stdout)).toEqual([]);
+
+  t = Date.now();
+  const restore = inside("study-db", "studyhost-restore --yes");
+  figures.databaseRestoreMs = Date.now() - t;
+  expect([restore.status, restore.stderr]).toEqual([0, ""]);
+  expect(restore.stdout).toMatch(/^restored study from \/var\/lib\/studyhost\/backups\/study-.*\.dump$/m);
+  const after = await appReads(15_000);
+  figures.appAfterDatabaseRestoreMs = after.ms;
+  expect(after.rows).toEqual(["across the network"]);
+  await appAnswers(net, appAddress, 5_000);
+  // Nobody touched the app host: the same app process served before and after.
+  expect(inside("study-app", "systemctl show -p MainPID --value study.service").stdout.trim()).toBe(appPid);
+});
+
+test("power off both hosts, boot the same roots again: both come back, the cluster on the volume not re-initialised, the row there", async () => {
+  const identity = clusterIdentity();
+  expect(identity).toMatch(/^Database system identifier:\s+\d+\nPG_VERSION inode \d+ born \d+$/);
+  let t = Date.now();
+  await Promise.all(Object.values(booted).map((b) => powerOff(b)));
+  figures.bothPowerOffMs = Date.now() - t;
+
+  t = Date.now();
+  for (const [i, name] of ["study-app", "study-db"].entries()) booted[name] = await boot(hosts[name], { netnsPath: net.hosts[i].netnsPath });
+  const results = await Promise.all(["study-app", "study-db"].map((name) => waitForBoot(booted[name])));
+  figures.rebootBothMs = Date.now() - t;
+  figures.rebootAppHostMs = results[0].settledMs;
+  figures.rebootDatabaseHostMs = results[1].settledMs;
+  for (const [i, name] of ["study-app", "study-db"].entries()) {
+    const r = collect(booted[name]);
+    expect({ name, state: results[i].systemState, failed: r.failedUnits, journals: r.failedJournals }).toEqual({ name, state: "running", failed: [], journals: {} });
+  }
+  expect(clusterIdentity()).toBe(identity);
+  figures.rebootToAppMs = figures.rebootBothMs + (await appAnswers(net, appAddress, 60_000));
+  const rows = await appReads(15_000);
+  expect(rows.rows).toEqual(["across the network"]);
+});
