@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CATALOG, cheapestSize, findSize, MachineSize, Tier, TIER_TABLE } from "../tiers";
+import { expandPresets } from "../presets";
 import { defaultZone, FetchConfig, JobConfig, ParsedStudyConfig, StudyConfigObject, StudyConfigSchema, StudyConfigInput } from "./schema";
 
 /** The Pulumi config namespace (and project name) every key lives under. */
@@ -39,7 +40,9 @@ export type StudyConfig = Omit<ParsedStudyConfig, "jobs" | "fetch"> & {
 };
 
 /** Validate `raw` (keys without the `studyhost:` prefix) and fill in defaults. Throws ConfigError. */
-export function parseStudyConfig(raw: unknown): StudyConfig {
+export function parseStudyConfig(given: unknown): StudyConfig {
+  // A preset (studyhost:app.preset) becomes the app and keys its guide asks for; then one schema checks all.
+  const raw = expandPresets(given);
   const result = StudyConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -121,7 +124,7 @@ function expectation(issue: z.core.$ZodIssue): string {
 }
 
 /** Keys whose values may be secrets: an error names them but never prints them. */
-const UNPRINTABLE = new Set(["env", "caBundle", "offsiteSecretAccessKey", "fetchSecretAccessKeys"]);
+const UNPRINTABLE = new Set(["env", "caBundle", "content", "offsiteSecretAccessKey", "fetchSecretAccessKeys"]);
 
 function show(value: unknown, path: readonly PropertyKey[]): string {
   // Never echo key material, environment values (API keys) or URL credentials into logs or CI output.

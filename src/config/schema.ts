@@ -4,6 +4,7 @@
 // messages offer as the valid alternative, and what the README's configuration reference repeats.
 import { z } from "zod";
 import { CATALOG, CLOUDS, CloudName, findSize, sizesMeeting, describeFloor, TIER_TABLE, TIERS, Floor } from "../tiers";
+import { checkConfigFiles, ConfigFileSchema, FrontendSchema, POSTGRES_ENV } from "./appFiles";
 import { checkApps, studyApps } from "./apps";
 import { bucketName, checkScheduled, fetchSecretAccessKeys, FetchSchema, JobSchema } from "./scheduled";
 import { domainProblem, hostBitsProblem, isWholeInternet, parseCidr, slug, sshPublicKeyProblem } from "./validators";
@@ -60,6 +61,7 @@ const appCommon = {
   healthPath: urlPath.default("/").describe("the path that answers 200 when the app is up (default /)"),
   adminPaths: z.array(urlPath).default(["/admin"]).describe("paths only adminCidrs may reach (default [/admin])"),
   maxBodyMb: z.number().int().min(1).max(10240).default(10).describe("the largest request body nginx accepts, in MB (default 10)"),
+  configFiles: z.array(ConfigFileSchema).default([]).describe("configuration files rendered into /etc/<app> with the app's env (secrets included)"),
 };
 
 const pythonSource = z.union(
@@ -92,6 +94,7 @@ export const PythonAppSchema = z
       .describe("static files nginx serves from disk"),
     setup: commands,
     migrate: commands,
+    frontend: FrontendSchema.optional(),
   })
   .strict();
 
@@ -258,6 +261,7 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
   if (c.backups.offsite && !c.offsiteSecretAccessKey) {
     ctx.addIssue({ code: "custom", path: ["offsiteSecretAccessKey"], message: "expected the offsite bucket's secret access key (backups.offsite is set): pulumi config set --secret studyhost:offsiteSecretAccessKey" });
   }
+  for (const a of studyApps(c)) if (a.role !== "staging") checkConfigFiles(a.app.configFiles, [...Object.keys(a.app.env), ...(a.database && c.database.engine === "postgres" ? POSTGRES_ENV : [])], a.app.kind, [...a.key.split(".").map((k) => (/^\d+$/.test(k) ? Number(k) : k)), ...(a.role === "site" ? ["app"] : []), "configFiles"], ctx);
   checkScheduled({ ...c, appNames: studyApps(c).map((a) => a.app.name) }, ctx);
   checkSize(c.cloud, c.sizes.app, tier.app, ["sizes", "app"], c.tier, ctx);
   checkVolume(c.volumes.appGb, tier.app, ["volumes", "appGb"], c.tier, ctx);

@@ -6,6 +6,7 @@ import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../config/s
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript, q } from "./shell";
 import { envFile } from "./env";
+import { configFileContents, configFileMounts, configFileSetup, frontendCheckout } from "./configFiles";
 
 export interface AppInput {
   readonly app: AppConfig;
@@ -40,6 +41,9 @@ export function appPaths(name: string): AppPaths {
     deploy: `${PATHS.sbin}/studyhost-deploy-${name}`,
   };
 }
+
+/** Written by the deploy step: the commit a git-installed app runs. */
+export const revisionEnv = (p: AppPaths) => `${p.etc}/revision.env`;
 
 /** gunicorn's (2 x cores) + 1, less when PostgreSQL shares the machine. */
 export function gunicornWorkers(vcpus: number, sharesHostWithPostgres: boolean): number {
@@ -84,6 +88,7 @@ export function pythonProcess(app: PythonAppConfig, p: AppPaths): string {
 Group=${app.name}
 WorkingDirectory=${workingDirectory(app, p)}
 EnvironmentFile=${p.envFile}
+EnvironmentFile=-${revisionEnv(p)}
 Environment=PATH=${p.venv}/bin:/usr/local/bin:/usr/bin:/bin
 Environment=STATE_DIR=${p.state}`;
 }
@@ -129,6 +134,7 @@ export function containerRunOptions(app: ContainerAppConfig, p: AppPaths): strin
     `--env-file ${p.etc}/docker.env`,
     ...app.volumes.map((v) => `-v ${p.state}/${v.name}:${v.containerPath}${v.readOnly ? ":ro" : ""}`),
     `-v ${p.logs}:/var/log/${app.name}`,
+    ...configFileMounts(app, p),
   ];
 }
 
@@ -170,7 +176,9 @@ function pythonDeploy(app: PythonAppConfig, p: AppPaths): string {
       ? `if [ ! -d ${p.code}/src/.git ]; then ${as} git clone --quiet ${q(app.source.git)} ${p.code}/src; fi
 ${as} git -C ${p.code}/src fetch --quiet --tags origin
 ${as} git -C ${p.code}/src checkout --quiet --force ${q(app.source.ref)}
-if [ -f ${p.code}/src/requirements.txt ]; then ${as} ${p.venv}/bin/pip install --quiet -r ${p.code}/src/requirements.txt; fi`
+if [ -f ${p.code}/src/requirements.txt ]; then ${as} ${p.venv}/bin/pip install --quiet -r ${p.code}/src/requirements.txt; fi
+# The deployed commit, for the app to report (GIT_REVISION_HASH is what seed 004's backscope reads).
+printf 'GIT_COMMIT=%s\nGIT_REVISION_HASH=%s\n' "$(${as} git -C ${p.code}/src rev-parse HEAD)" "$(${as} git -C ${p.code}/src rev-parse --short HEAD)" > ${revisionEnv(p)}`
       : `${as} ${p.venv}/bin/pip install --quiet ${q(app.source.pip)}`;
   const packages = app.packages.length ? `${as} ${p.venv}/bin/pip install --quiet ${app.packages.map(q).join(" ")}` : "# no extra packages";
   const inApp = (cmd: string) => `(cd ${workingDirectory(app, p)} && ${as} env PATH="${p.venv}/bin:$PATH" bash -c ${q(cmd)})`;
@@ -180,6 +188,8 @@ if [ -f ${p.code}/src/requirements.txt ]; then ${as} ${p.venv}/bin/pip install -
 [ -x ${p.venv}/bin/python ] || ${as} python3 -m venv${app.systemSitePackages ? " --system-site-packages" : ""} ${p.venv}
 ${code}
 ${packages}
+${configFileSetup(app, p, workingDirectory(app, p))}
+${frontendCheckout(app, p)}
 set -a
 # shellcheck source=/dev/null
 . ${p.envFile}
@@ -202,6 +212,7 @@ function containerDeploy(app: ContainerAppConfig, p: AppPaths): string {
     `
 ${app.volumes.map((v) => `install -d -o ${app.name} -g ${app.name} ${p.state}/${v.name}`).join("\n") || ": # no volumes"}
 printf 'APP_UID=%s\\nAPP_GID=%s\\n' "$(id -u ${app.name})" "$(id -g ${app.name})" > ${dockerUserEnv(p)}
+${configFileSetup(app, p)}
 docker pull --quiet ${q(app.image)}
 systemctl daemon-reload
 systemctl enable ${p.unit}
@@ -233,6 +244,7 @@ ${p.deploy}`;
     // systemd reads EnvironmentFile as root before it drops to the app's user: root-only is enough.
     secretFile(p.envFile, envFile(input.env)),
     configFile(`/etc/logrotate.d/${app.name}`, logrotate),
+    ...configFileContents(app, p, input.env),
   ];
   if (app.kind === "python") {
     return {

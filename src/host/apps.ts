@@ -5,6 +5,7 @@
 // not come up healthy stops the same version from reaching production (the run reports both).
 import type { StudyApp } from "../config/apps";
 import type { AppConfig } from "../config/schema";
+import { frontendDir } from "./configFiles";
 import { appPart, appPaths } from "./app";
 import type { Site } from "./nginx";
 import { HostPart, PATHS, ProvisionStep } from "./part";
@@ -75,7 +76,14 @@ export function appEnv(i: AppInstance): Record<string, string> {
     SECRET_KEY: i.secrets.secretKey,
     ADMIN_PASSWORD: i.secrets.adminPassword,
     ...(i.database ? { DATABASE_URL: databaseUrl(i.database) } : {}),
+    // libpq's own variables: psql and pg_dump in a job need nothing else, and a config file that
+    // wants the parts (backscope's .env, seed 004) takes them as ${PGUSER} and so on.
+    ...(i.database?.engine === "postgres" ? postgresVariables(i.database) : {}),
   };
+}
+
+function postgresVariables(link: Extract<DatabaseLink, { engine: "postgres" }>): Record<string, string> {
+  return { PGHOST: link.host, PGPORT: String(link.port), PGDATABASE: link.name, PGUSER: link.user, PGPASSWORD: link.password, ...(link.tls ? { PGSSLMODE: "require" } : {}) };
 }
 
 /** The app's nginx site: its DNS names in front of its port. */
@@ -88,6 +96,7 @@ export function appSite(a: StudyApp, adminCidrs: readonly string[]): Site {
     port: app.port,
     // Relative to where the app runs from: its git checkout, or its state folder for a pip install.
     static: app.kind === "python" && app.static ? { urlPath: app.static.urlPath, dir: `${"git" in app.source ? `${paths.code}/src` : paths.state}/${app.static.dir}` } : undefined,
+    frontend: app.kind === "python" && app.frontend ? { dir: `${frontendDir(paths)}/${app.frontend.dir}`.replace(/\/\.$/, ""), apiPaths: app.frontend.apiPaths } : undefined,
     adminPaths: app.adminPaths,
     adminCidrs,
     maxBodyMb: app.maxBodyMb,

@@ -12,6 +12,11 @@ export interface Site {
   readonly serverNames: readonly string[];
   readonly port: number;
   readonly static?: { readonly urlPath: string; readonly dir: string };
+  /**
+   * A built single-page front end served from disk at /, with only `apiPaths` (and the admin paths)
+   * proxied to the app: seed 004's nginx serving frontscope's files and forwarding /api to backscope.
+   */
+  readonly frontend?: { readonly dir: string; readonly apiPaths: readonly string[] };
   readonly adminPaths: readonly string[];
   readonly adminCidrs: readonly string[];
   readonly maxBodyMb: number;
@@ -127,6 +132,22 @@ ${site.adminCidrs.map((c) => `    allow ${c};`).join("\n")}
   }`,
       ]
     : [];
+  const api = (site.frontend?.apiPaths ?? []).map(
+    (path) => `  location ^~ ${path} {
+    include ${p.nginx}/snippets/studyhost-proxy.conf;
+    proxy_pass ${upstream};
+  }`,
+  );
+  const root = site.frontend
+    ? `  root ${site.frontend.dir};
+  location / {
+    # A client-side route (no such file) gets the app's index.html.
+    try_files $uri $uri/ /index.html;
+  }`
+    : `  location / {
+    include ${p.nginx}/snippets/studyhost-proxy.conf;
+    proxy_pass ${upstream};
+  }`;
   return `# studyhost: ${site.name}, https only.
 server {
   listen 80;
@@ -148,12 +169,9 @@ server {
   access_log ${p.logs}/${site.name}.access.log;
   error_log ${p.logs}/${site.name}.error.log;
 
-${[...statics, ...admin].join("\n\n")}
+${[...statics, ...admin, ...api].join("\n\n")}
 
-  location / {
-    include ${p.nginx}/snippets/studyhost-proxy.conf;
-    proxy_pass ${upstream};
-  }
+${root}
 }
 `;
 }

@@ -1,0 +1,47 @@
+// The presets, and the step that expands `studyhost:app: { preset: ... }` before the schema runs.
+import { ConfigError } from "../config/load";
+import { backscope } from "./backscope";
+import { bofs } from "./bofs";
+import { Preset, PresetProblem } from "./preset";
+
+export const PRESETS: Readonly<Record<string, Preset<any>>> = { bofs, backscope };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The raw configuration with its app's preset expanded: the preset's app, then the user's own app keys
+ * over it (env merged name by name), the preset's jobs / fetches / sites in front of the user's, and
+ * the preset's other keys where the user set none. A configuration without a preset is returned as is.
+ */
+export function expandPresets(raw: unknown): unknown {
+  if (!isObject(raw) || !isObject(raw.app) || raw.app.preset === undefined) return raw;
+  const { preset: name, ...given } = raw.app;
+  const preset = typeof name === "string" ? PRESETS[name] : undefined;
+  if (!preset) {
+    throw new ConfigError("studyhost:app.preset", `studyhost:app.preset: got ${JSON.stringify(name)}; expected one of ${Object.keys(PRESETS).join(", ")}`);
+  }
+  // The preset's own keys go to its options; every other key is an app key that overrides the preset.
+  const optionKeys = new Set(Object.keys((preset.options as unknown as { shape: object }).shape));
+  const options = Object.fromEntries(Object.entries(given).filter(([k]) => optionKeys.has(k)));
+  const overrides = Object.fromEntries(Object.entries(given).filter(([k]) => !optionKeys.has(k)));
+  const parsed = preset.options.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = `studyhost:app.${issue.path.map(String).join(".")}`;
+    const given = issue.path.reduce<unknown>((v, p) => (isObject(v) ? v[p as string] : undefined), options);
+    throw new ConfigError(key, `${key}: ${given === undefined ? "missing; " : ""}${issue.message} (the ${preset.name} preset)`);
+  }
+  const database = isObject(raw.database) ? raw.database : {};
+  let expansion;
+  try {
+    expansion = preset.expand(parsed.data, { tier: String(raw.tier), engine: database.engine === "sqlite" ? "sqlite" : "postgres" });
+  } catch (err) {
+    if (!(err instanceof PresetProblem)) throw err;
+    throw new ConfigError(`studyhost:${err.key}`, `studyhost:${err.key}: ${err.message}`);
+  }
+  const app: Record<string, unknown> = { ...expansion.app, ...overrides };
+  if (isObject(expansion.app.env) || isObject(overrides.env)) app.env = { ...(expansion.app.env as object), ...(overrides.env as object) };
+  const out: Record<string, unknown> = { ...expansion.defaults, ...raw, app };
+  for (const [key, list] of Object.entries(expansion.lists ?? {})) out[key] = [...list, ...(Array.isArray(raw[key]) ? raw[key] : [])];
+  return out;
+}
