@@ -1,6 +1,9 @@
 // Shared test fixtures: a valid study configuration per cloud and tier, and a plan of it under the
 // same mock engine `studyhost plan` uses.
-import { planProgram, PlanResult, PlannedResource } from "../src/plan";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fromPulumiConfig } from "../src/config";
+import { planProgram, PlanResult, PlannedResource, readStackFile } from "../src/plan";
 import type { CloudName } from "../src/tiers";
 
 /** The example stacks' placeholder: a well-formed ed25519 public key whose key material is all zeros. */
@@ -47,4 +50,23 @@ export function typeCounts(plan: PlanResult): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const r of plan.resources.filter((x) => x.custom)) counts[r.type] = (counts[r.type] ?? 0) + 1;
   return counts;
+}
+
+const ROOT = join(__dirname, "..");
+
+/** The example stacks that use a preset (Pulumi.<preset>.yaml), as config objects keyed by preset. */
+export function presetExamples(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const f of readdirSync(ROOT).filter((x) => /^Pulumi\.[a-z-]+\.yaml$/.test(x))) {
+    const config = fromPulumiConfig(readStackFile(join(ROOT, f)).config);
+    const app = config.app as { preset?: string };
+    if (app.preset) out[app.preset] = config;
+  }
+  return out;
+}
+
+/** The same study on another cloud (its default region). */
+export function onCloud(config: Record<string, unknown>, cloud: CloudName): Record<string, unknown> {
+  const { region: _region, ...rest } = config;
+  return { ...rest, cloud };
 }

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DATA_VOLUME_SCRIPT } from "../src/host";
-import { studyConfig } from "./helpers";
+import { onCloud, presetExamples, studyConfig } from "./helpers";
 import { renderHosts, RenderedHost } from "./support/render";
 import { verifyUnits } from "./support/verify";
 
@@ -42,6 +42,11 @@ for (const cloud of ["digitalocean", "aws"] as const) {
   CONFIGS[`${cloud}-two-server-git`] = studyConfig(cloud, "two-server", { app: git });
 }
 
+// The example stacks of the presets (Pulumi.<preset>.yaml), on both clouds.
+for (const [name, config] of Object.entries(presetExamples())) {
+  for (const cloud of ["digitalocean", "aws"] as const) CONFIGS[`${cloud}-preset-${name}`] = onCloud(config, cloud);
+}
+
 let hosts: RenderedHost[];
 beforeAll(async () => {
   hosts = await renderHosts(CONFIGS);
@@ -65,7 +70,8 @@ const run = (cmd: string, args: string[], input?: string) => {
 };
 
 test("the matrix covers every tier, both clouds, both app kinds and both host roles", () => {
-  expect(hosts.length).toBe(14);
+  // Ten configurations (two with a database host) on each cloud, and each preset's example on both.
+  expect(hosts.length).toBe(14 + 2 * Object.keys(presetExamples()).length);
   expect(new Set(hosts.map((h) => h.host))).toEqual(new Set(["study-app", "study-db"]));
 });
 

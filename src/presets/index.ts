@@ -29,7 +29,8 @@ export function expandPresets(raw: unknown): unknown {
     const issue = parsed.error.issues[0];
     const key = `studyhost:app.${issue.path.map(String).join(".")}`;
     const given = issue.path.reduce<unknown>((v, p) => (isObject(v) ? v[p as string] : undefined), options);
-    throw new ConfigError(key, `${key}: ${given === undefined ? "missing; " : ""}${issue.message} (the ${preset.name} preset)`);
+    const expected = given === undefined ? `missing; expected ${descriptionAt(preset.options, issue.path) ?? issue.message}` : `got ${JSON.stringify(given)}; ${issue.message}`;
+    throw new ConfigError(key, `${key}: ${expected} (the ${preset.name} preset)`);
   }
   const database = isObject(raw.database) ? raw.database : {};
   let expansion;
@@ -44,4 +45,14 @@ export function expandPresets(raw: unknown): unknown {
   const out: Record<string, unknown> = { ...expansion.defaults, ...raw, app };
   for (const [key, list] of Object.entries(expansion.lists ?? {})) out[key] = [...list, ...(Array.isArray(raw[key]) ? raw[key] : [])];
   return out;
+}
+
+/** The `.describe()` text of the option at PATH, for "missing; expected ..." messages. */
+function descriptionAt(schema: unknown, path: readonly PropertyKey[]): string | undefined {
+  let s = schema as { shape?: Record<string, unknown>; description?: string; def?: { innerType?: unknown } } | undefined;
+  for (const p of path) {
+    while (s && !s.shape && s.def?.innerType) s = s.def.innerType as typeof s;
+    s = s?.shape?.[p as string] as typeof s;
+  }
+  return s?.description;
 }

@@ -29,6 +29,7 @@ export function verifyUnits(h: RenderedHost, which: (unit: string) => boolean = 
   if (manifest.app) {
     stub(`/srv/${manifest.app.name}/venv/bin/gunicorn`);
     stub(`/srv/${manifest.app.name}/venv/bin/BOFS`);
+    stub(`/srv/${manifest.app.name}/venv/bin/python`);
   }
   const unitDir = join(root, "etc/systemd/system");
   const unitFiles = readdirSync(unitDir).filter((u) => /\.(service|timer)$/.test(u));

@@ -1,0 +1,52 @@
+// Rendering a preset's example stack (Pulumi.<preset>.yaml) as `studyhost plan --out` does, and
+// reading back what its app host would get, for the per-preset tests that check it against the guide.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseStudyConfig } from "../../src/config";
+import { onCloud, presetExamples } from "../helpers";
+import { renderHosts, RenderedHost } from "../support/render";
+
+export function example(preset: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const config = presetExamples()[preset];
+  if (!config) throw new Error(`no Pulumi.<stack>.yaml uses the ${preset} preset`);
+  return { ...config, ...overrides };
+}
+
+export interface AppHostView {
+  readonly host: RenderedHost;
+  file(path: string): string;
+  /** The #cloud-config's write_files entry for PATH: its permissions. */
+  permissions(path: string): string | undefined;
+}
+
+export async function renderAppHost(config: Record<string, unknown>, cloud: "digitalocean" | "aws" = "digitalocean"): Promise<AppHostView> {
+  const hosts = await renderHosts({ [`${cloud}-${String((config.app as { preset?: string }).preset)}`]: onCloud(config, cloud) });
+  const host = hosts.find((h) => h.host === "study-app")!;
+  const userData = readFileSync(join(host.dir, "user-data"), "utf8");
+  return {
+    host,
+    file: (path) => readFileSync(join(host.root, path), "utf8"),
+    permissions: (path) => new RegExp(`path: ${path.replace(/[.]/g, "\\.")}\\n(?:\\s+(?!path:)\\S.*\\n)*?\\s+permissions: "?(\\d+)`).exec(userData)?.[1],
+  };
+}
+
+/** The config's one-line error, or "" when it is valid. */
+export function configError(config: Record<string, unknown>): string {
+  try {
+    parseStudyConfig(config);
+    return "";
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** A TOML file as Python's own tomllib reads it (an independent parser). */
+export function tomlAsPython(text: string): unknown {
+  const r = spawnSync("/usr/bin/python3", ["-c", "import json, sys, tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))"], { input: text, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`tomllib refused the file: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Line numbers, to check that one command runs before another in a script. */
+export const lineOf = (text: string, pattern: RegExp): number => text.split("\n").findIndex((l) => pattern.test(l));
