@@ -134,8 +134,19 @@ export function containerRunOptions(app: ContainerAppConfig, p: AppPaths): strin
     `--env-file ${p.etc}/docker.env`,
     ...app.volumes.map((v) => `-v ${p.state}/${v.name}:${v.containerPath}${v.readOnly ? ":ro" : ""}`),
     `-v ${p.logs}:/var/log/${app.name}`,
+    // Where that log folder is inside, so a command can name it whatever the app's name (a staging copy).
+    `--env LOG_DIR=/var/log/${app.name}`,
     ...configFileMounts(app, p),
   ];
+}
+
+/**
+ * One argument of ExecStart, exactly as given: systemd would otherwise expand $VAR and %-specifiers
+ * itself (a `sh -c '... $PORT'` must reach the container's shell intact), so they are doubled.
+ */
+export function systemdArgument(arg: string): string {
+  const literal = arg.replace(/\$/g, "$$$$").replace(/%/g, "%%");
+  return /^[A-Za-z0-9_./:=@+-]+$/.test(literal) ? literal : `"${literal.replace(/(["\\])/g, "\\$1")}"`;
 }
 
 function containerUnit(app: ContainerAppConfig, p: AppPaths): string {
@@ -147,7 +158,7 @@ function containerUnit(app: ContainerAppConfig, p: AppPaths): string {
     "--user ${APP_UID}:${APP_GID}",
     ...containerRunOptions(app, p),
     app.image,
-    ...(app.command ?? []).map((c) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(c) ? c : `"${c.replace(/(["\\])/g, "\\$1")}"`)),
+    ...(app.command ?? []).map(systemdArgument),
   ];
   return `[Unit]
 Description=${app.name}: the study's app in a container (studyhost)

@@ -188,6 +188,7 @@ set +a
 # any local user could read in /proc while psql runs.
 runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
 ${extraRolesFiles.length ? `# The other apps' databases (staging, sites), each set up the same way from its own roles file.
+# shellcheck disable=SC2043 # one app or several: the same loop
 for roles in ${extraRolesFiles.join(" ")}; do
   set -a
   # shellcheck source=/dev/null

@@ -3,8 +3,9 @@ import { ConfigError } from "../config/load";
 import { backscope } from "./backscope";
 import { bofs } from "./bofs";
 import { Preset, PresetProblem } from "./preset";
+import { viewbovis } from "./viewbovis";
 
-export const PRESETS: Readonly<Record<string, Preset<any>>> = { bofs, backscope };
+export const PRESETS: Readonly<Record<string, Preset<any>>> = { bofs, backscope, viewbovis };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
