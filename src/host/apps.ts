@@ -51,6 +51,8 @@ export interface AppInstance {
   readonly app: StudyApp;
   readonly secrets: AppSecrets;
   readonly database?: DatabaseLink;
+  /** More generated variables (the primary app's accessory URLs: MARIADB_URL, MONGO_URL). @default {} */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** What the app host's apps share. */
@@ -75,6 +77,7 @@ export function appEnv(i: AppInstance): Record<string, string> {
     SECRET_KEY: i.secrets.secretKey,
     ADMIN_PASSWORD: i.secrets.adminPassword,
     ...(i.database ? { DATABASE_URL: databaseUrl(i.database) } : {}),
+    ...i.env,
   };
 }
 
