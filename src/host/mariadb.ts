@@ -70,6 +70,7 @@ export const MARIADB_USERS_SH = bashScript(
 . "\${STUDYHOST_MARIADB_ENV:-${MARIADB.env}}"
 lit() { local s=\${1//\\\\/\\\\\\\\}; s=\${s//\\'/\\\\\\'}; printf "'%s'" "$s"; }
 # The database's name is a slug (letters, digits, _: studyhost's config allows nothing else).
+# shellcheck disable=SC2016 # backquotes: an SQL identifier, not a command
 db=$(printf '\`%s\`' "$DATABASE")
 {
   echo "CREATE DATABASE IF NOT EXISTS $db CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
@@ -113,7 +114,7 @@ else
   # Into a new folder, moved into place only when complete: a failed run leaves nothing half-made.
   rm -rf "$datadir.new"
   install -d -o mysql -g mysql -m 0750 "$datadir.new"
-  mariadb-install-db --user=mysql --datadir="$datadir.new" --auth-root-authentication-method=socket --skip-test-db --skip-auth-anonymous-user > /dev/null
+  mariadb-install-db --user=mysql --datadir="$datadir.new" --auth-root-authentication-method=socket --skip-test-db > /dev/null
   rm -rf "$datadir"
   mv "$datadir.new" "$datadir"
   echo "created MariaDB's data in $datadir"
@@ -174,6 +175,7 @@ umask 077
 # What is there now is kept (not pruned: not a .dump) until an operator removes it.
 before="$BACKUP_DIR/before-restore-$(date -u +%Y%m%dT%H%M%SZ).sql.gz"
 mariadb-dump --single-transaction --routines --triggers --events --hex-blob --default-character-set=utf8mb4 -- "$DATABASE" | gzip > "$before"
+# shellcheck disable=SC2016 # backquotes: an SQL identifier, not a command
 db=$(printf '\`%s\`' "$DATABASE")
 # The database is recreated empty, so tables made after the backup do not survive it; the users'
 # grants are on the database's name and stay.
