@@ -158,7 +158,7 @@ trap 'rm -f "$partial"' EXIT
 final="$BACKUP_DIR/$DATABASE-$stamp.dump"
 docker exec ${MONGODB.container} mongodump ${toolsOptions} --db="$DATABASE" --archive --gzip > "$partial"
 [ -s "$partial" ] || { echo "the dump of $DATABASE is empty" >&2; exit 1; }
-# Read back in full without writing anything: a truncated archive fails here.
+# Read back by mongorestore without writing anything (never run here: no image to pull).
 docker exec -i ${MONGODB.container} mongorestore ${toolsOptions} --archive --gzip --dryRun --quiet < "$partial"
 mv "$partial" "$final"
 echo "backup written: $final ($(stat -c %s "$final") bytes)"
