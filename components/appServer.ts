@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadCloud, ServerHandle } from "../src/clouds";
 import { extraApps, type StudyConfig } from "../src/config";
-import { AppSecrets, appSqlitePath, DatabaseLink, renderAppHost, renderCloudConfig, sqlitePath } from "../src/host";
+import { AccessorySecrets, AppSecrets, appSqlitePath, DatabaseLink, renderAppHost, renderCloudConfig, sqlitePath } from "../src/host";
 import { CostItem, hostCost } from "../src/tiers/cost";
 import type { Firewall } from "./firewall";
 import type { Network } from "./network";
@@ -67,6 +67,15 @@ export class AppServer extends pulumi.ComponentResource {
    * `<this>-<app>-secret-key` and `<this>-<app>-admin-password`, created only for those apps.
    */
   readonly extraSecrets: Readonly<Record<string, { readonly secretKey: pulumi.Output<string>; readonly adminPassword: pulumi.Output<string> }>>;
+  /**
+   * The accessory databases' generated passwords (studyhost:accessories), created only for those
+   * configured: `<this>-mariadb-app-password`, `<this>-mariadb-analyst-password`,
+   * `<this>-mongodb-root-password`, `<this>-mongodb-app-password`.
+   */
+  readonly accessorySecrets: {
+    readonly mariadb?: { readonly appPassword: pulumi.Output<string>; readonly analystPassword: pulumi.Output<string> };
+    readonly mongodb?: { readonly rootPassword: pulumi.Output<string>; readonly appPassword: pulumi.Output<string> };
+  };
   /** The rendered #cloud-config (a secret, since it holds the env file's generated secrets). */
   readonly userData: pulumi.Output<string>;
   readonly costItems: readonly CostItem[];
@@ -106,6 +115,21 @@ export class AppServer extends pulumi.ComponentResource {
     );
     const localExtraRoles = database?.placement === "same-host" ? database.extraRoles() : pulumi.output([]);
 
+    // The accessory databases run on this host: their passwords are made here, only when configured,
+    // so a stack without them keeps exactly its children.
+    const { mariadb, mongodb } = config.accessories;
+    this.accessorySecrets = {
+      ...(mariadb ? { mariadb: { appPassword: generatedSecret(this, `${name}-mariadb-app-password`), analystPassword: generatedSecret(this, `${name}-mariadb-analyst-password`) } } : {}),
+      ...(mongodb ? { mongodb: { rootPassword: generatedSecret(this, `${name}-mongodb-root-password`), appPassword: generatedSecret(this, `${name}-mongodb-app-password`) } } : {}),
+    };
+    const acc = this.accessorySecrets;
+    const accessories: pulumi.Output<AccessorySecrets> = pulumi
+      .all([acc.mariadb?.appPassword ?? "", acc.mariadb?.analystPassword ?? "", acc.mongodb?.rootPassword ?? "", acc.mongodb?.appPassword ?? ""])
+      .apply(([mariadbApp, mariadbAnalyst, mongoRoot, mongoApp]) => ({
+        ...(acc.mariadb ? { mariadb: { appPassword: mariadbApp, analystPassword: mariadbAnalyst } } : {}),
+        ...(acc.mongodb ? { mongodb: { rootPassword: mongoRoot, appPassword: mongoApp } } : {}),
+      }));
+
     const plan = config.hosts.app;
     this.server = loadCloud(config.cloud).createServer(this, name, {
       region: config.region,
@@ -117,8 +141,8 @@ export class AppServer extends pulumi.ComponentResource {
       staticIp: true,
       userData: (device) =>
         pulumi
-          .all([device, this.secretKey, this.adminPassword, link, localRoles, extraInputs, localExtraRoles])
-          .apply(([dataDevice, secretKey, adminPassword, db, roles, others, extraRoles]) =>
+          .all([device, this.secretKey, this.adminPassword, link, localRoles, extraInputs, localExtraRoles, accessories])
+          .apply(([dataDevice, secretKey, adminPassword, db, roles, others, extraRoles, accessorySecrets]) =>
             renderCloudConfig(
               renderAppHost({
                 config,
@@ -129,6 +153,7 @@ export class AppServer extends pulumi.ComponentResource {
                 localPostgres: roles,
                 tls: args.tls.settings,
                 ...(extras.length ? { extraApps: others, localPostgresExtra: extraRoles } : {}),
+                ...(mariadb || mongodb ? { accessories: accessorySecrets } : {}),
               }),
             ),
           ),

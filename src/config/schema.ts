@@ -108,6 +108,10 @@ export const ContainerAppSchema = z
       .array(z.object({ name: slug, containerPath: z.string().regex(/^\//, "expected an absolute path"), readOnly: z.boolean().default(false) }).strict())
       .default([])
       .describe("folders on the data volume mounted into the container"),
+    network: z
+      .enum(["host", "private"], { error: "expected host or private" })
+      .default("host")
+      .describe("host (default): the host's network, as before; private: the studyhost Docker network, where accessories such as mongodb are reached by name, with the app's port published on 127.0.0.1 only"),
   })
   .strict();
 
@@ -174,6 +178,30 @@ const BackupsSchema = z
   .strict()
   .default({ schedule: "*-*-* 03:15:00", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
 
+// --- Accessory databases beside (or instead of) PostgreSQL, on the app host (src/host/accessories.ts). ---
+const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "expected an image reference such as mongo:7.0 or mongo@sha256:...");
+/** The default MongoDB image: a tag, which moves; pin it by digest (mongo:7.0@sha256:...) for production. */
+export const DEFAULT_MONGODB_IMAGE = "mongo:7.0";
+const AccessoriesSchema = z
+  .object({
+    mariadb: z
+      .object({ database: slug.optional().describe("the database name (default: the app's name); its app user has the same name, its read-only user <name>_analyst") })
+      .strict()
+      .optional()
+      .describe("MariaDB from the distribution on the app host, on 127.0.0.1 only: { database? }"),
+    mongodb: z
+      .object({
+        image: imageRef.default(DEFAULT_MONGODB_IMAGE).describe(`the MongoDB image (default ${DEFAULT_MONGODB_IMAGE}, a tag: pin it by digest)`),
+        database: slug.optional().describe("the database name (default: the app's name); its app user has the same name"),
+      })
+      .strict()
+      .optional()
+      .describe("MongoDB in a container on the app host's private Docker network, no published port: { image?, database? }"),
+  })
+  .strict()
+  .default({});
+// --- end of accessories ---
+
 /** Let's Encrypt's production ACME directory: the default certificate authority. */
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
 
@@ -201,6 +229,7 @@ export const StudyConfigObject = z
       .strict()
       .default({ engine: "postgres" }),
     backups: BackupsSchema,
+    accessories: AccessoriesSchema.describe("accessory databases for the app, beside (or instead of) PostgreSQL: { mariadb?, mongodb? }"),
     offsiteSecretAccessKey: z
       .string()
       .min(1)
@@ -235,6 +264,11 @@ export const StudyConfigObject = z
   })
   .strict();
 
+/** The variables the accessory databases add to the primary app's env (src/host/accessories.ts). */
+function accessoryEnv(c: z.output<typeof StudyConfigObject>): string[] {
+  return [...(c.accessories.mariadb ? ["MARIADB_URL"] : []), ...(c.accessories.mongodb ? ["MONGO_URL"] : [])];
+}
+
 /** Every key under `studyhost:`, with the rules that tie keys together. */
 export const StudyConfigSchema = StudyConfigObject.superRefine(checkAcrossKeys);
 
@@ -261,7 +295,8 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
   if (c.backups.offsite && !c.offsiteSecretAccessKey) {
     ctx.addIssue({ code: "custom", path: ["offsiteSecretAccessKey"], message: "expected the offsite bucket's secret access key (backups.offsite is set): pulumi config set --secret studyhost:offsiteSecretAccessKey" });
   }
-  for (const a of studyApps(c)) if (a.role !== "staging") checkConfigFiles(a.app.configFiles, [...Object.keys(a.app.env), ...(a.database && c.database.engine === "postgres" ? POSTGRES_ENV : [])], a.app.kind, [...a.key.split(".").map((k) => (/^\d+$/.test(k) ? Number(k) : k)), ...(a.role === "site" ? ["app"] : []), "configFiles"], ctx);
+  for (const a of studyApps(c)) if (a.role !== "staging") checkConfigFiles(a.app.configFiles, [...Object.keys(a.app.env), ...(a.database && c.database.engine === "postgres" ? POSTGRES_ENV : []), ...(a.role === "primary" ? accessoryEnv(c) : [])], a.app.kind, [...a.key.split(".").map((k) => (/^\d+$/.test(k) ? Number(k) : k)), ...(a.role === "site" ? ["app"] : []), "configFiles"], ctx);
+  checkAccessories(c, ctx);
   checkScheduled({ ...c, appNames: studyApps(c).map((a) => a.app.name) }, ctx);
   checkSize(c.cloud, c.sizes.app, tier.app, ["sizes", "app"], c.tier, ctx);
   checkVolume(c.volumes.appGb, tier.app, ["volumes", "appGb"], c.tier, ctx);
@@ -272,6 +307,17 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
     if (c.sizes.database !== undefined) ctx.addIssue({ code: "custom", path: ["sizes", "database"], message: `the ${c.tier} tier has no database host; only the two-server tier takes sizes.database` });
     if (c.volumes.databaseGb !== undefined) ctx.addIssue({ code: "custom", path: ["volumes", "databaseGb"], message: `the ${c.tier} tier has no database host; use volumes.appGb` });
   }
+}
+
+/** Accessories serve the primary app, on the app host: what that rules out. */
+function checkAccessories(c: z.output<typeof StudyConfigObject>, ctx: z.RefinementCtx): void {
+  const { mariadb } = c.accessories;
+  studyApps(c).forEach((a) => {
+    if (a.app.kind !== "container" || a.app.network !== "private") return;
+    // The staging copy takes its network from studyhost:app.
+    const path = a.role === "site" ? [...a.key.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p)), "app", "network"] : ["app", "network"];
+    if (mariadb) ctx.addIssue({ code: "custom", path, message: "MariaDB (accessories.mariadb) listens on the host's 127.0.0.1 only, which a container on the private network cannot reach; use network: host" });
+  });
 }
 
 /** Every name must be unique and inside the DNS zone its records go in. */

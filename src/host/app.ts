@@ -7,6 +7,7 @@ import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript, q } from "./shell";
 import { envFile } from "./env";
 import { configFileContents, configFileMounts, configFileSetup, frontendCheckout } from "./configFiles";
+import { DOCKER_NETWORK } from "./dockerNetwork";
 
 export interface AppInput {
   readonly app: AppConfig;
@@ -126,9 +127,14 @@ export const dockerUserEnv = (p: AppPaths) => `${p.etc}/docker-user.env`;
  */
 export function containerRunOptions(app: ContainerAppConfig, p: AppPaths): string[] {
   return [
-    // The host's network (as seed 003 runs ViewBovis): the app reaches PostgreSQL on localhost, and
-    // Docker publishes no port past the host firewall (a top complaint of Docker users).
-    "--network host",
+    // `host` (the default): the host's network (as seed 003 runs ViewBovis): the app reaches
+    // PostgreSQL on localhost, and Docker publishes no port past the host firewall (a top complaint of
+    // Docker users). `private`: studyhost's Docker network, where the accessories (MongoDB) are
+    // reached by name; the app's own unit then publishes its port on 127.0.0.1 only, for nginx
+    // (containerUnit), so still nothing past the host firewall. Host stays the default so existing
+    // stacks render as before, and because a private container cannot reach the host's loopback
+    // (PostgreSQL on the app host, MariaDB).
+    app.network === "private" ? `--network ${DOCKER_NETWORK.name}` : "--network host",
     "--cap-drop ALL",
     "--security-opt no-new-privileges",
     `--env-file ${p.etc}/docker.env`,
@@ -157,13 +163,15 @@ function containerUnit(app: ContainerAppConfig, p: AppPaths): string {
     // service (and the secrets in user data) past the host firewall's root-only rule.
     "--user ${APP_UID}:${APP_GID}",
     ...containerRunOptions(app, p),
+    ...(app.network === "private" ? [`--publish 127.0.0.1:${app.port}:${app.port}`] : []),
     app.image,
     ...(app.command ?? []).map(systemdArgument),
   ];
+  const network = app.network === "private" ? ` ${DOCKER_NETWORK.unit}` : "";
   return `[Unit]
 Description=${app.name}: the study's app in a container (studyhost)
-After=docker.service network-online.target
-Requires=docker.service
+After=docker.service network-online.target${network}
+Requires=docker.service${network}
 RequiresMountsFor=${PATHS.data}
 
 [Service]

@@ -52,6 +52,8 @@ export interface AppInstance {
   readonly app: StudyApp;
   readonly secrets: AppSecrets;
   readonly database?: DatabaseLink;
+  /** More generated variables (the primary app's accessory URLs: MARIADB_URL, MONGO_URL). @default {} */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** What the app host's apps share. */
@@ -79,6 +81,7 @@ export function appEnv(i: AppInstance): Record<string, string> {
     // libpq's own variables: psql and pg_dump in a job need nothing else, and a config file that
     // wants the parts (backscope's .env, seed 004) takes them as ${PGUSER} and so on.
     ...(i.database?.engine === "postgres" ? postgresVariables(i.database) : {}),
+    ...i.env,
   };
 }
 

@@ -33,6 +33,12 @@ export interface BackupInput {
    * @default [] (the study's database only)
    */
   readonly extra?: readonly { readonly source: BackupSource; readonly appUnit?: string }[];
+  /**
+   * More backup commands the same timer runs after the databases above (the accessory databases'
+   * scripts, src/host/accessories.ts), each an absolute path.
+   * @default [] (none)
+   */
+  readonly extraCommands?: readonly string[];
 }
 
 /** The settings file of another app's database backup (`extra`). */
@@ -101,6 +107,17 @@ if __name__ == "__main__":
     sys.exit(main())
 `;
 
+/** The lines of a backup script that copy "$final" to the offsite bucket, when one is configured. */
+export const OFFSITE_COPY = `if [ -f ${OFFSITE_ENV} ]; then
+  # rclone reads its remote from RCLONE_CONFIG_OFFSITE_* in this root-only file.
+  set -a
+  # shellcheck source=/dev/null
+  . ${OFFSITE_ENV}
+  set +a
+  rclone copyto "$final" "offsite:$OFFSITE_BUCKET/$(hostname)/$(basename "$final")"
+  echo "copied offsite to $OFFSITE_BUCKET"
+fi`;
+
 export const BACKUP_SH = bashScript(
   "studyhost-backup: dump the study's database, check the dump, keep it, prune old ones, copy it offsite.",
   `
@@ -134,15 +151,7 @@ esac
 mv "$partial" "$final"
 echo "backup written: $final ($(stat -c %s "$final") bytes)"
 "$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
-if [ -f ${OFFSITE_ENV} ]; then
-  # rclone reads its remote from RCLONE_CONFIG_OFFSITE_* in this root-only file.
-  set -a
-  # shellcheck source=/dev/null
-  . ${OFFSITE_ENV}
-  set +a
-  rclone copyto "$final" "offsite:$OFFSITE_BUCKET/$(hostname)/$(basename "$final")"
-  echo "copied offsite to $OFFSITE_BUCKET"
-fi
+${OFFSITE_COPY}
 `,
 );
 
@@ -178,7 +187,7 @@ echo "restored $NAME from $file"
 `,
 );
 
-const backupService = (extraEnvFiles: readonly string[]) => `[Unit]
+const backupService = (extraEnvFiles: readonly string[], extraCommands: readonly string[] = []) => `[Unit]
 Description=studyhost backup of the study's database
 Documentation=file://${PATHS.sbin}/studyhost-backup
 RequiresMountsFor=${PATHS.data}
@@ -187,12 +196,12 @@ ${ALERT_ON_FAILURE}
 [Service]
 Type=oneshot
 ExecStart=${PATHS.sbin}/studyhost-backup
-${extraEnvFiles.map((f) => `ExecStart=/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup\n`).join("")}Nice=10
+${extraEnvFiles.map((f) => `ExecStart=/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup\n`).join("")}${extraCommands.map((c) => `ExecStart=${c}\n`).join("")}Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7
 `;
 
-function backupTimer(schedule: string): string {
+export function backupTimer(schedule: string): string {
   return `[Unit]
 Description=studyhost backup schedule
 
@@ -238,7 +247,7 @@ export function backupPart(input: BackupInput): HostPart {
       script(PRUNE_SCRIPT, PRUNE_PY),
       script(`${PATHS.sbin}/studyhost-backup`, BACKUP_SH),
       script(`${PATHS.sbin}/studyhost-restore`, RESTORE_SH),
-      configFile(`${PATHS.units}/studyhost-backup.service`, backupService(extra.map((x) => extraBackupEnv(sourceName(x.source))))),
+      configFile(`${PATHS.units}/studyhost-backup.service`, backupService(extra.map((x) => extraBackupEnv(sourceName(x.source))), input.extraCommands)),
       configFile(`${PATHS.units}/studyhost-backup.timer`, backupTimer(input.schedule)),
       ...(input.offsite ? [secretFile(OFFSITE_ENV, offsiteEnv(input.offsite))] : []),
     ],

@@ -10,6 +10,13 @@ export interface HostFirewallInput {
   readonly adminCidrs: readonly string[];
   /** Networks allowed to reach PostgreSQL on 5432 (the private network, on database hosts). */
   readonly postgresClients: readonly string[];
+  /**
+   * The bridge of studyhost's private Docker network (accessories, container apps with `network:
+   * private`): traffic its containers send is forwarded, not output, so the output chain's
+   * metadata rule does not see it; a forward chain refuses it the metadata service. Opens nothing.
+   * @default undefined (no such network; the rendered file is unchanged)
+   */
+  readonly containerBridge?: string;
 }
 
 const METADATA_V4 = "169.254.169.254";
@@ -17,6 +24,14 @@ const METADATA_V4 = "169.254.169.254";
 function addressSet(name: string, type: string, cidrs: readonly string[]): string {
   return `  set ${name} {\n    type ${type}\n    flags interval\n    elements = { ${cidrs.join(", ")} }\n  }\n`;
 }
+
+/** Containers on studyhost's bridge never reach the metadata service (whatever their user). */
+const forwardChain = (bridge: string) => `
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "${bridge}" ip daddr ${METADATA_V4} reject
+  }
+`;
 
 export function renderNftables(input: HostFirewallInput): string {
   const v4 = (list: readonly string[]) => list.filter((c) => parseCidr(c)?.version === 4);
@@ -58,7 +73,7 @@ ${rules.join("\n")}
     # User data (with the generated secrets) is readable at the metadata service: root only.
     ip daddr ${METADATA_V4} meta skuid != 0 reject
   }
-}
+${input.containerBridge ? forwardChain(input.containerBridge) : ""}}
 `;
 }
 

@@ -18,3 +18,7 @@ export * from "./schedule";
 export * from "./jobs";
 export * from "./fetch";
 export * from "./rclone";
+export * from "./dockerNetwork";
+export * from "./mariadb";
+export * from "./mongodb";
+export * from "./accessories";

@@ -4,7 +4,9 @@ import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import { appPaths } from "./app";
 import { AppInstance, AppSecrets, appSite, appsParts, appVersion, DatabaseLink, manifestApps } from "./apps";
+import { accessoriesManifest, accessoriesParts, accessoryEnv, AccessorySecrets, hasAccessories, usesDockerNetwork } from "./accessories";
 import { backupPart, BackupSource } from "./backup";
+import { DOCKER_NETWORK } from "./dockerNetwork";
 import { basePart } from "./base";
 import { fetchManifest, fetchPart } from "./fetch";
 import { jobsManifest, jobsPart } from "./jobs";
@@ -35,6 +37,8 @@ export interface AppHostInput {
   readonly extraApps?: Readonly<Record<string, { readonly secrets: AppSecrets; readonly database?: DatabaseLink }>>;
   /** The extra apps' databases on this host's PostgreSQL (with `localPostgres`). @default [] */
   readonly localPostgresExtra?: readonly PostgresRoles[];
+  /** The passwords of the accessory databases (studyhost:accessories) this host runs. @default {} */
+  readonly accessories?: AccessorySecrets;
 }
 
 export interface DatabaseHostInput {
@@ -69,10 +73,10 @@ function document(config: StudyConfig, hostname: string, dataDevice: string, par
 
 type ExtraBackups = NonNullable<Parameters<typeof backupPart>[0]["extra"]>;
 
-function backups(config: StudyConfig, source: BackupSource, appUnit?: string, extra: ExtraBackups = []): HostPart {
+function backups(config: StudyConfig, source: BackupSource, appUnit?: string, extra: ExtraBackups = [], extraCommands: readonly string[] = []): HostPart {
   const b = config.backups;
   const offsite = b.offsite && config.offsiteSecretAccessKey ? { ...b.offsite, secretAccessKey: config.offsiteSecretAccessKey } : undefined;
-  return backupPart({ source, schedule: b.schedule, keepDaily: b.keepDaily, keepWeekly: b.keepWeekly, keepMonthly: b.keepMonthly, offsite, appUnit, ...(extra.length ? { extra } : {}) });
+  return backupPart({ source, schedule: b.schedule, keepDaily: b.keepDaily, keepWeekly: b.keepWeekly, keepMonthly: b.keepMonthly, offsite, appUnit, ...(extra.length ? { extra } : {}), ...(extraCommands.length ? { extraCommands } : {}) });
 }
 
 /** The extra apps' databases that the nightly backup dumps too (the sites'; not staging's). */
@@ -102,7 +106,10 @@ pg_isready --host=${link.host} --port=${link.port}`,
 /** Every app of the config with what the input gives it: its secrets and its database. */
 function appInstances(input: AppHostInput): AppInstance[] {
   return studyApps(input.config).map((app): AppInstance => {
-    if (app.role === "primary") return { app, secrets: input.secrets, database: input.database };
+    if (app.role === "primary") {
+      const env = hasAccessories(input.config) ? accessoryEnv(input.config, input.accessories ?? {}, app.app) : {};
+      return { app, secrets: input.secrets, database: input.database, ...(Object.keys(env).length ? { env } : {}) };
+    }
     const given = input.extraApps?.[app.app.name];
     if (!given) throw new Error(`renderAppHost: no secrets were given for the app ${app.app.name} (studyhost:${app.key})`);
     if (app.database && !given.database) throw new Error(`renderAppHost: the app ${app.app.name} has a database but no link to it was given`);
@@ -119,19 +126,23 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   const extra = instances.filter((i) => i.app.role !== "primary");
   const parts: HostPart[] = [
     basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
-    hostFirewallPart({ web: true, adminCidrs: config.adminCidrs, postgresClients: [] }),
+    hostFirewallPart({ web: true, adminCidrs: config.adminCidrs, postgresClients: [], ...(usesDockerNetwork(config) ? { containerBridge: DOCKER_NETWORK.bridge } : {}) }),
   ];
   // PostgreSQL on this host gets half its memory; the app the rest.
   // Order: what protects the host and its data first, the app (which may fail on a bad ref) after.
   const extraRoles = input.localPostgresExtra ?? [];
   if (input.localPostgres) parts.push(postgresPart({ roles: input.localPostgres, memoryMb: Math.round((size.memoryGb * 1024) / 2), ...(extraRoles.length ? { extraRoles } : {}) }));
+  // The accessory databases (studyhost:accessories): after PostgreSQL, their backups on the same timer.
+  const sharedBackupTimer = input.database.engine === "sqlite" || Boolean(input.localPostgres);
+  const accessories = accessoriesParts({ config, secrets: input.accessories ?? {}, memoryGb: size.memoryGb, appUnit: paths.unit, sharedBackupTimer });
   if (input.database.engine === "sqlite") {
-    parts.push(backups(config, { engine: "sqlite", name: config.database.name, path: input.database.path, owner: app.name }, paths.unit, extraBackups(extra, "app-host")));
+    parts.push(backups(config, { engine: "sqlite", name: config.database.name, path: input.database.path, owner: app.name }, paths.unit, extraBackups(extra, "app-host"), accessories.backupCommands));
   } else if (input.localPostgres) {
-    parts.push(backups(config, { engine: "postgres", database: input.localPostgres.database, appRole: input.localPostgres.appUser }, paths.unit, extraBackups(extra, "app-host")));
+    parts.push(backups(config, { engine: "postgres", database: input.localPostgres.database, appRole: input.localPostgres.appUser }, paths.unit, extraBackups(extra, "app-host"), accessories.backupCommands));
   } else {
     parts.push(waitForDatabase(input.database));
   }
+  parts.push(...accessories.parts);
   // Staging's install and health check, then production's app (only if staging is healthy), the
   // sites; nginx with one site per app; then the health checks that can also go through nginx.
   const apps = appsParts(instances, { adminCidrs: config.adminCidrs, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres) });
@@ -155,6 +166,7 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups },
     // Only a host with more than one app lists them (a study without staging or sites renders as before).
     ...(extra.length ? { apps: manifestApps(extra) } : {}),
+    ...(hasAccessories(config) ? { accessories: accessoriesManifest(config) } : {}),
   };
   return document(config, input.hostname, input.dataDevice, parts, manifest, config.domain);
 }
