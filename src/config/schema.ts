@@ -4,7 +4,9 @@
 // messages offer as the valid alternative, and what the README's configuration reference repeats.
 import { z } from "zod";
 import { CATALOG, CLOUDS, CloudName, findSize, sizesMeeting, describeFloor, TIER_TABLE, TIERS, Floor } from "../tiers";
+import { AnalyticsSchema, checkAnalytics } from "./analytics";
 import { checkApps, studyApps } from "./apps";
+import { checkPowerSchedule, PowerScheduleSchema } from "./powerSchedule";
 import { bucketName, checkScheduled, fetchSecretAccessKeys, FetchSchema, JobSchema } from "./scheduled";
 import { domainProblem, hostBitsProblem, isWholeInternet, parseCidr, slug, sshPublicKeyProblem } from "./validators";
 
@@ -147,6 +149,21 @@ const moreApps = {
 };
 // --- end of sites and staging ---
 
+// --- Operations: access-log analytics and the app host's power schedule (./analytics.ts, ./powerSchedule.ts). ---
+const operations = {
+  analytics: AnalyticsSchema.optional().describe(
+    "count each day's requests per path and status code from every site's nginx access log into /var/lib/studyhost/analytics/<site>/<YYYY-MM-DD>.json: { schedule?, keepDays? }",
+  ),
+  powerSchedule: PowerScheduleSchema.optional().describe(
+    "start and stop the app host on a schedule, on aws only (a stopped EC2 instance's compute is not billed): { on, off, timezone? } with cron specs such as on: \"0 8 * * mon-fri\", off: \"0 22 * * mon-fri\"",
+  ),
+};
+const checkOperations = (c: z.output<typeof StudyConfigObject>, ctx: z.RefinementCtx) => {
+  checkAnalytics({ analytics: c.analytics, appNames: studyApps(c).map((a) => a.app.name) }, ctx);
+  checkPowerSchedule(c, ctx);
+};
+// --- end of operations ---
+
 const BackupsSchema = z
   .object({
     schedule: z
@@ -212,6 +229,7 @@ export const StudyConfigObject = z
       .default([])
       .describe("buckets mirrored into the app's state at every boot, before the app starts: each { name, bucket, dest, prefix?, endpoint?, region?, accessKeyId?, app?, every? }"),
     fetchSecretAccessKeys,
+    ...operations,
     sizes: z
       .object({ app: z.string().optional(), database: z.string().optional() })
       .strict()
@@ -259,6 +277,7 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
     ctx.addIssue({ code: "custom", path: ["offsiteSecretAccessKey"], message: "expected the offsite bucket's secret access key (backups.offsite is set): pulumi config set --secret studyhost:offsiteSecretAccessKey" });
   }
   checkScheduled({ ...c, appNames: studyApps(c).map((a) => a.app.name) }, ctx);
+  checkOperations(c, ctx);
   checkSize(c.cloud, c.sizes.app, tier.app, ["sizes", "app"], c.tier, ctx);
   checkVolume(c.volumes.appGb, tier.app, ["volumes", "appGb"], c.tier, ctx);
   if (tier.database) {

@@ -18,3 +18,4 @@ export * from "./schedule";
 export * from "./jobs";
 export * from "./fetch";
 export * from "./rclone";
+export * from "./analytics";

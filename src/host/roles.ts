@@ -4,6 +4,7 @@ import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import { appPaths } from "./app";
 import { AppInstance, AppSecrets, appSite, appsParts, appVersion, DatabaseLink, manifestApps } from "./apps";
+import { analyticsManifest, analyticsPart } from "./analytics";
 import { backupPart, BackupSource } from "./backup";
 import { basePart } from "./base";
 import { fetchManifest, fetchPart } from "./fetch";
@@ -141,6 +142,8 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   const primary = instances.find((i) => i.app.role === "primary")!;
   parts.push(nginxPart([{ ...appSite(primary.app, config.adminCidrs), serverNames: input.tls.domains }, ...extra.map((i) => appSite(i.app, config.adminCidrs))], input.tls));
   parts.push(...apps.health);
+  // Access-log counts (studyhost:analytics) read the sites' nginx logs: after nginx.
+  parts.push(analyticsPart(config));
   const manifest = {
     studyhost: 1,
     role: "app",
@@ -155,6 +158,7 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups },
     // Only a host with more than one app lists them (a study without staging or sites renders as before).
     ...(extra.length ? { apps: manifestApps(extra) } : {}),
+    ...(config.analytics ? { analytics: analyticsManifest(config) } : {}),
   };
   return document(config, input.hostname, input.dataDevice, parts, manifest, config.domain);
 }
