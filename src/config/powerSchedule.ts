@@ -36,8 +36,13 @@ const all = (f: ParsedField, min: number, max: number) => f.values.length === ma
  * @example toEventBridgeCron("0 8 * * mon-fri") === "cron(0 8 ? * MON-FRI *)"
  */
 export function toEventBridgeCron(spec: string): string {
-  if (!isCronSpec(spec)) throw new ScheduleError("a power schedule takes cron, not a systemd OnCalendar expression");
-  const [minute, hour, dom, month, dow] = parseCron(spec);
+  const text = spec.trim();
+  // A clock time or a lone word (daily, monday) is OnCalendar; anything else is read as cron, whose
+  // parser says what is wrong with it (a missing field, a value out of range).
+  if (!isCronSpec(text) && (text.includes(":") || /^[a-z]+$/i.test(text))) {
+    throw new ScheduleError("a power schedule takes cron, not a systemd OnCalendar expression");
+  }
+  const [minute, hour, dom, month, dow] = parseCron(text);
   const weekdays = [...new Set(dow.values.map((d) => d % 7))].sort((a, b) => a - b);
   const field = (f: ParsedField, min: number, max: number) => (all(f, min, max) ? "*" : ebList(f.values));
   let days: string;
@@ -102,34 +107,27 @@ export function checkPowerSchedule(c: { readonly cloud: string; readonly powerSc
     });
     return;
   }
-  const on = parseCron(p.on);
-  const off = parseCron(p.off);
-  const clash = firstClash(on, off);
+  let clash: string | undefined;
+  try {
+    clash = walkYear(parseCron(p.on), parseCron(p.off)).clash;
+  } catch (e) {
+    // The field's own check has reported it.
+    if (e instanceof ScheduleError) return;
+    throw e;
+  }
   if (clash) ctx.addIssue({ code: "custom", path: ["powerSchedule", "off"], message: `on and off both fire at the same minute (the first in ${YEAR}: ${clash}); expected times that differ` });
 }
 
 // --- The share of hours the host runs, for the cost table: a minute-by-minute walk through one year. ---
 
 const YEAR = 2026;
+const DAY_MS = 86_400_000;
 
-function fires(f: ParsedField[], t: Date): boolean {
+/** The minutes of the day (0-1439) at which a parsed cron spec fires on `day` (UTC midnight). */
+function firesOn(f: ParsedField[], day: Date): number[] {
   const [minute, hour, dom, month, dow] = f;
-  return (
-    minute.values.includes(t.getUTCMinutes()) &&
-    hour.values.includes(t.getUTCHours()) &&
-    dom.values.includes(t.getUTCDate()) &&
-    month.values.includes(t.getUTCMonth() + 1) &&
-    dow.values.some((d) => d % 7 === t.getUTCDay())
-  );
-}
-
-function* minutesOfYear(): Generator<Date> {
-  for (let t = Date.UTC(YEAR, 0, 1); t < Date.UTC(YEAR + 1, 0, 1); t += 60_000) yield new Date(t);
-}
-
-function firstClash(on: ParsedField[], off: ParsedField[]): string | undefined {
-  for (const t of minutesOfYear()) if (fires(on, t) && fires(off, t)) return t.toISOString().slice(0, 16).replace("T", " ");
-  return undefined;
+  const matches = dom.values.includes(day.getUTCDate()) && month.values.includes(day.getUTCMonth() + 1) && dow.values.some((d) => d % 7 === day.getUTCDay());
+  return matches ? hour.values.flatMap((h) => minute.values.map((m) => h * 60 + m)) : [];
 }
 
 /** How much of the time the host runs under `on` / `off`, and how often the two schedules fire. */
@@ -140,26 +138,40 @@ export interface PowerUsage {
   readonly invocationsPerMonth: number;
 }
 
-export function powerUsage(p: Pick<PowerScheduleConfig, "on" | "off">): PowerUsage {
-  const on = parseCron(p.on);
-  const off = parseCron(p.off);
-  // Walk the year twice: the first pass only settles the state the year starts in.
+/**
+ * One year, day by day, in the schedules' own clock: the running share, the calls, and the first
+ * minute both fire at. Walked twice: the first pass only settles the state the year starts in.
+ */
+function walkYear(on: ParsedField[], off: ParsedField[]): PowerUsage & { clash?: string } {
   let running = true;
   let minutesRunning = 0;
-  let total = 0;
   let invocations = 0;
+  let clash: string | undefined;
+  const days = Math.round((Date.UTC(YEAR + 1, 0, 1) - Date.UTC(YEAR, 0, 1)) / DAY_MS);
   for (let pass = 0; pass < 2; pass++) {
-    for (const t of minutesOfYear()) {
-      const start = fires(on, t);
-      const stop = fires(off, t);
-      if (start) running = true;
-      if (stop) running = false;
+    for (let d = 0; d < days; d++) {
+      const day = new Date(Date.UTC(YEAR, 0, 1) + d * DAY_MS);
+      const starts = firesOn(on, day);
+      const stops = new Set(firesOn(off, day));
+      const both = starts.find((m) => stops.has(m));
+      if (both !== undefined && clash === undefined) clash = new Date(day.getTime() + both * 60_000).toISOString().slice(0, 16).replace("T", " ");
+      const events = [...starts.map((m) => [m, 1] as const), ...[...stops].map((m) => [m, 0] as const)].sort((a, b) => a[0] - b[0]);
+      let since = 0;
+      for (const [minute, start] of events) {
+        if (pass === 1 && running) minutesRunning += minute - since;
+        since = minute;
+        running = start === 1;
+      }
       if (pass === 1) {
-        invocations += Number(start) + Number(stop);
-        total++;
-        if (running) minutesRunning++;
+        if (running) minutesRunning += 1440 - since;
+        invocations += events.length;
       }
     }
   }
-  return { runningShare: minutesRunning / total, invocationsPerMonth: Math.round(invocations / 12) };
+  return { runningShare: minutesRunning / (days * 1440), invocationsPerMonth: Math.round(invocations / 12), clash };
+}
+
+export function powerUsage(p: Pick<PowerScheduleConfig, "on" | "off">): PowerUsage {
+  const { runningShare, invocationsPerMonth } = walkYear(parseCron(p.on), parseCron(p.off));
+  return { runningShare, invocationsPerMonth };
 }
