@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadCloud, ServerHandle } from "../src/clouds";
-import { extraApps, type StudyConfig } from "../src/config";
+import { extraApps, PowerScheduleConfig, powerUsage, toEventBridgeCron, type StudyConfig } from "../src/config";
 import { AccessorySecrets, AppSecrets, appSqlitePath, DatabaseLink, renderAppHost, renderCloudConfig, sqlitePath } from "../src/host";
-import { CostItem, hostCost } from "../src/tiers/cost";
+import { CostItem, hostCost, scheduledHostCost } from "../src/tiers/cost";
 import type { Firewall } from "./firewall";
 import type { Network } from "./network";
 import type { PostgresHost } from "./postgresHost";
@@ -44,6 +44,18 @@ export interface AppServerArgs {
    * @example new PostgresHost("study-db", { config, network })
    */
   readonly database?: PostgresHost;
+  /**
+   * Start and stop the server on a schedule (office hours), AWS only: two EventBridge Scheduler
+   * schedules (`<name>-power-on`, `<name>-power-off`) calling EC2 StartInstances / StopInstances, and an
+   * IAM role (`<name>-power-role`, policy `<name>-power-policy`) allowed only those two calls on this
+   * instance. Adding, changing or removing it never replaces or updates the instance, its volume or its
+   * address. Cost: the instance's compute only for the hours it runs (`costItems`); the boot disk, data
+   * volume and elastic IP bill all month; the schedules fall in EventBridge Scheduler's free tier.
+   * A stopped host serves nothing, and its timers (backups, jobs) run late, at the next start.
+   * @default config.powerSchedule (none: the server runs all the time)
+   * @example { on: "0 8 * * mon-fri", off: "0 22 * * mon-fri", timezone: "Europe/London" }
+   */
+  readonly powerSchedule?: PowerScheduleConfig;
 }
 
 /**
@@ -162,7 +174,28 @@ export class AppServer extends pulumi.ComponentResource {
     this.publicIpv4 = this.server.publicIpv4;
     this.privateIpv4 = this.server.privateIpv4;
     this.ipv6 = this.server.ipv6;
-    this.costItems = hostCost(config.cloud, name, plan.size, plan.volumeGb);
+    const power = args.powerSchedule ?? config.powerSchedule;
+    const costItems = hostCost(config.cloud, name, plan.size, plan.volumeGb);
+    if (power) {
+      const cloud = loadCloud(config.cloud);
+      if (!cloud.createPowerSchedule || !this.server.arn) {
+        throw new Error(`AppServer ${name}: a power schedule needs a cloud that stops billing a stopped machine (aws); ${config.cloud} has none`);
+      }
+      cloud.createPowerSchedule(this, name, {
+        region: config.region,
+        instanceId: this.server.id,
+        instanceArn: this.server.arn,
+        on: power.on,
+        off: power.off,
+        onExpression: toEventBridgeCron(power.on),
+        offExpression: toEventBridgeCron(power.off),
+        timezone: power.timezone,
+      });
+      const usage = powerUsage(power);
+      this.costItems = scheduledHostCost(costItems, name, plan.size, usage.runningShare, usage.invocationsPerMonth);
+    } else {
+      this.costItems = costItems;
+    }
     this.registerOutputs({ publicIpv4: this.publicIpv4, privateIpv4: this.privateIpv4 });
   }
 }

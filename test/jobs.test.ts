@@ -341,7 +341,7 @@ describe("the rendered scripts, run for real", () => {
     expect(argv).toEqual([
       "run", "--rm", "--name", "studyhost-job-analytics", "--user", "998:997",
       "--network", "host", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--env-file", "/etc/viewer/docker.env",
-      "-v", "/var/lib/studyhost/viewer/data:/data:ro", "-v", "/var/log/viewer:/var/log/viewer",
+      "-v", "/var/lib/studyhost/viewer/data:/data:ro", "-v", "/var/log/viewer:/var/log/viewer", "--env", "LOG_DIR=/var/log/viewer",
       "--entrypoint", "/bin/sh", "ghcr.io/example/viewer:1.2", "-c", CONTAINER_COMMAND,
     ]);
     // The same options as the app's own container.

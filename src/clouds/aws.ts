@@ -6,6 +6,7 @@ import { attachment, holdsData, MACHINE_IGNORE_CHANGES } from "./options";
 import type { CloudProvider, DnsSpec, FirewallHandle, InboundRule, NetworkHandle, ServerHandle, ServerSpec } from "./types";
 import { CATALOG } from "../tiers";
 import { packUserData } from "./userData";
+import { createPowerSchedule } from "./awsPowerSchedule";
 
 /** Canonical's AWS account, the publisher of Ubuntu's official images. */
 export const CANONICAL_OWNER = "099720109477";
@@ -125,7 +126,7 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
     new aws.ec2.EipAssociation(`${name}-ip-assignment`, { region, allocationId: ip.allocationId, instanceId: instance.id }, attachment(parent));
     publicIpv4 = ip.publicIp;
   }
-  return { id: instance.id, publicIpv4, privateIpv4: instance.privateIp, userData };
+  return { id: instance.id, arn: instance.arn, publicIpv4, privateIpv4: instance.privateIp, userData };
 }
 
 function createDnsRecords(parent: pulumi.Resource, name: string, spec: DnsSpec): void {
@@ -143,4 +144,4 @@ function createDnsRecords(parent: pulumi.Resource, name: string, spec: DnsSpec):
   }
 }
 
-export const provider: CloudProvider = { name: "aws", createNetwork, createFirewall, createServer, createDnsRecords };
+export const provider: CloudProvider = { name: "aws", createNetwork, createFirewall, createServer, createDnsRecords, createPowerSchedule };

@@ -60,6 +60,22 @@ export interface ServerHandle {
   readonly ipv6?: pulumi.Output<string>;
   /** The user data the machine boots with, as rendered by `ServerSpec.userData`. */
   readonly userData: pulumi.Output<string>;
+  /** The machine's ARN, where the cloud has them (AWS): what a power schedule's role may act on. */
+  readonly arn?: pulumi.Output<string>;
+}
+
+/** A machine started and stopped on a schedule (studyhost:powerSchedule), in the cloud's own terms. */
+export interface PowerScheduleSpec {
+  readonly region: string;
+  readonly instanceId: pulumi.Output<string>;
+  readonly instanceArn: pulumi.Output<string>;
+  /** The config's cron specs, for descriptions, and the cloud's expressions for them. */
+  readonly on: string;
+  readonly off: string;
+  readonly onExpression: string;
+  readonly offExpression: string;
+  /** An IANA time zone both expressions are read in. */
+  readonly timezone: string;
 }
 
 export interface DnsSpec {
@@ -77,4 +93,9 @@ export interface CloudProvider {
   createFirewall(parent: pulumi.Resource, name: string, network: NetworkHandle, inbound: readonly InboundRule[]): FirewallHandle;
   createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): ServerHandle;
   createDnsRecords(parent: pulumi.Resource, name: string, spec: DnsSpec): void;
+  /**
+   * Start and stop a server on a schedule, as children of `parent` named `<name>-power-*`. Only on
+   * clouds where a stopped machine stops billing (AWS); the config refuses the key elsewhere.
+   */
+  createPowerSchedule?(parent: pulumi.Resource, name: string, spec: PowerScheduleSpec): void;
 }

@@ -2,3 +2,5 @@ export * from "./schema";
 export * from "./load";
 export * from "./validators";
 export * from "./apps";
+export * from "./analytics";
+export * from "./powerSchedule";

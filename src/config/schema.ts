@@ -5,7 +5,9 @@
 import { z } from "zod";
 import { CATALOG, CLOUDS, CloudName, findSize, sizesMeeting, describeFloor, TIER_TABLE, TIERS, Floor } from "../tiers";
 import { checkConfigFiles, ConfigFileSchema, FrontendSchema, POSTGRES_ENV } from "./appFiles";
+import { AnalyticsSchema, checkAnalytics } from "./analytics";
 import { checkApps, studyApps } from "./apps";
+import { checkPowerSchedule, PowerScheduleSchema } from "./powerSchedule";
 import { bucketName, checkScheduled, fetchSecretAccessKeys, FetchSchema, JobSchema } from "./scheduled";
 import { domainProblem, hostBitsProblem, isWholeInternet, parseCidr, slug, sshPublicKeyProblem } from "./validators";
 
@@ -154,6 +156,21 @@ const moreApps = {
 };
 // --- end of sites and staging ---
 
+// --- Operations: access-log analytics and the app host's power schedule (./analytics.ts, ./powerSchedule.ts). ---
+const operations = {
+  analytics: AnalyticsSchema.optional().describe(
+    "count each day's requests per path and status code from every site's nginx access log into /var/lib/studyhost/analytics/<site>/<YYYY-MM-DD>.json: { schedule?, keepDays? }",
+  ),
+  powerSchedule: PowerScheduleSchema.optional().describe(
+    "start and stop the app host on a schedule, on aws only (a stopped EC2 instance's compute is not billed): { on, off, timezone? } with cron specs such as on: \"0 8 * * mon-fri\", off: \"0 22 * * mon-fri\"",
+  ),
+};
+const checkOperations = (c: z.output<typeof StudyConfigObject>, ctx: z.RefinementCtx) => {
+  checkAnalytics({ analytics: c.analytics, appNames: studyApps(c).map((a) => a.app.name) }, ctx);
+  checkPowerSchedule(c, ctx);
+};
+// --- end of operations ---
+
 const BackupsSchema = z
   .object({
     schedule: z
@@ -244,6 +261,7 @@ export const StudyConfigObject = z
       .default([])
       .describe("buckets mirrored into the app's state at every boot, before the app starts: each { name, bucket, dest, prefix?, endpoint?, region?, accessKeyId?, app?, every? }"),
     fetchSecretAccessKeys,
+    ...operations,
     sizes: z
       .object({ app: z.string().optional(), database: z.string().optional() })
       .strict()
@@ -298,6 +316,7 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
   for (const a of studyApps(c)) if (a.role !== "staging") checkConfigFiles(a.app.configFiles, [...Object.keys(a.app.env), ...(a.database && c.database.engine === "postgres" ? POSTGRES_ENV : []), ...(a.role === "primary" ? accessoryEnv(c) : [])], a.app.kind, [...a.key.split(".").map((k) => (/^\d+$/.test(k) ? Number(k) : k)), ...(a.role === "site" ? ["app"] : []), "configFiles"], ctx);
   checkAccessories(c, ctx);
   checkScheduled({ ...c, appNames: studyApps(c).map((a) => a.app.name) }, ctx);
+  checkOperations(c, ctx);
   checkSize(c.cloud, c.sizes.app, tier.app, ["sizes", "app"], c.tier, ctx);
   checkVolume(c.volumes.appGb, tier.app, ["volumes", "appGb"], c.tier, ctx);
   if (tier.database) {

@@ -22,3 +22,4 @@ export * from "./dockerNetwork";
 export * from "./mariadb";
 export * from "./mongodb";
 export * from "./accessories";
+export * from "./analytics";

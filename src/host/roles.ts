@@ -5,6 +5,7 @@ import type { StudyConfig } from "../config/load";
 import { appPaths } from "./app";
 import { AppInstance, AppSecrets, appSite, appsParts, appVersion, DatabaseLink, manifestApps } from "./apps";
 import { accessoriesManifest, accessoriesParts, accessoryEnv, AccessorySecrets, hasAccessories, usesDockerNetwork } from "./accessories";
+import { analyticsManifest, analyticsPart } from "./analytics";
 import { backupPart, BackupSource } from "./backup";
 import { DOCKER_NETWORK } from "./dockerNetwork";
 import { basePart } from "./base";
@@ -152,6 +153,8 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   const primary = instances.find((i) => i.app.role === "primary")!;
   parts.push(nginxPart([{ ...appSite(primary.app, config.adminCidrs), serverNames: input.tls.domains }, ...extra.map((i) => appSite(i.app, config.adminCidrs))], input.tls));
   parts.push(...apps.health);
+  // Access-log counts (studyhost:analytics) read the sites' nginx logs: after nginx.
+  parts.push(analyticsPart(config));
   const manifest = {
     studyhost: 1,
     role: "app",
@@ -167,6 +170,7 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     // Only a host with more than one app lists them (a study without staging or sites renders as before).
     ...(extra.length ? { apps: manifestApps(extra) } : {}),
     ...(hasAccessories(config) ? { accessories: accessoriesManifest(config) } : {}),
+    ...(config.analytics ? { analytics: analyticsManifest(config) } : {}),
   };
   return document(config, input.hostname, input.dataDevice, parts, manifest, config.domain);
 }

@@ -85,8 +85,12 @@ export function scheduleProblem(schedule: string): string | undefined {
   }
 }
 
-/** Convert a cron spec to equivalent OnCalendar expressions (two when cron's day rule is "either"). */
-export function cronToOnCalendar(spec: string): string[] {
+/**
+ * The five fields of a cron spec (a macro expanded): minute, hour, day of month, month, day of week
+ * (0-7, 7 and 0 both Sunday), each as its sorted values. Throws ScheduleError. Shared with the power
+ * schedule, which converts cron for EventBridge Scheduler.
+ */
+export function parseCron(spec: string): ParsedField[] {
   const text = spec.trim();
   const expanded = text.startsWith("@") ? MACROS[text.toLowerCase()] : text;
   if (!expanded) {
@@ -95,7 +99,12 @@ export function cronToOnCalendar(spec: string): string[] {
   }
   const words = expanded.split(/\s+/);
   if (words.length !== 5) throw new ScheduleError(`a cron spec has 5 fields, this has ${words.length}`);
-  const [minute, hour, dom, month, dow] = words.map((w, i) => parseField(w, FIELDS[i]));
+  return words.map((w, i) => parseField(w, FIELDS[i]));
+}
+
+/** Convert a cron spec to equivalent OnCalendar expressions (two when cron's day rule is "either"). */
+export function cronToOnCalendar(spec: string): string[] {
+  const [minute, hour, dom, month, dow] = parseCron(spec);
   const weekdays = new Set(dow.values.map((d) => d % 7));
   const time = `${calendarValues(hour.values, 0, 23)}:${calendarValues(minute.values, 0, 59)}:00`;
   const date = (days: number[]) => `*-${calendarValues(month.values, 1, 12)}-${calendarValues(days, 1, 31)}`;
@@ -107,7 +116,7 @@ export function cronToOnCalendar(spec: string): string[] {
   return [`${weekdayPrefix ? `${weekdayPrefix} ` : ""}${date(dom.values)} ${time}`];
 }
 
-interface ParsedField {
+export interface ParsedField {
   readonly values: number[];
   /** Written starting with * ("*" or "*\/2"): cron then treats the field as unrestricted for its day rule. */
   readonly star: boolean;

@@ -17,6 +17,9 @@ const publicV6 = (name: string) => `2001:db8::${hex(name, 4)}`;
 
 type State = Record<string, unknown>;
 
+/** The AWS account the mock engine pretends to be in (AWS's documentation example account). */
+export const MOCK_AWS_ACCOUNT = "123456789012";
+
 /** Outputs the real provider would compute, per resource type. */
 function computedState(type: string, name: string, inputs: State): { id: string; state: State } {
   const autoname = (inputs.name as string | undefined) ?? `${name}-${hex(name, 7)}`;
@@ -37,7 +40,12 @@ function computedState(type: string, name: string, inputs: State): { id: string;
     case "digitalocean:index/firewall:Firewall":
       return { id: `${hex(name, 8)}-firewall-mock`, state: { name: autoname } };
     case "aws:ec2/instance:Instance":
-      return { id: `i-0${hex(name, 16)}`, state: { publicIp: publicV4(name), privateIp: privateV4(name, "10.42.1"), primaryNetworkInterfaceId: `eni-0${hex(name, 16)}` } };
+      return {
+        id: `i-0${hex(name, 16)}`,
+        state: { arn: `arn:aws:ec2:${inputs.region ?? "us-east-1"}:${MOCK_AWS_ACCOUNT}:instance/i-0${hex(name, 16)}`, publicIp: publicV4(name), privateIp: privateV4(name, "10.42.1"), primaryNetworkInterfaceId: `eni-0${hex(name, 16)}` },
+      };
+    case "aws:iam/role:Role":
+      return { id: autoname, state: { name: autoname, arn: `arn:aws:iam::${MOCK_AWS_ACCOUNT}:role/${autoname}` } };
     case "aws:ec2/eip:Eip":
       return { id: `eipalloc-0${hex(name, 16)}`, state: { publicIp: reservedV4(name), allocationId: `eipalloc-0${hex(name, 16)}` } };
     case "aws:ebs/volume:Volume":

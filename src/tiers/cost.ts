@@ -40,6 +40,24 @@ export function hostCost(cloud: CloudName, host: string, size: MachineSize, volu
   return [...machineCost(cloud, host, size), volumeCost(cloud, `${host}: data volume`, volumeGb), publicIpCost(cloud, host)];
 }
 
+/**
+ * A host on a power schedule (studyhost:powerSchedule, AWS): the machine is billed only for the share
+ * of hours it runs; its boot disk, data volume and public IPv4 address bill all month, stopped or not.
+ * The schedules are EventBridge Scheduler's: assumed free (its free tier is 14 million invocations a
+ * month; then $1.00 per million), as two calls a day are.
+ */
+export function scheduledHostCost(items: readonly CostItem[], host: string, size: MachineSize, runningShare: number, invocationsPerMonth: number): CostItem[] {
+  const machine = items.findIndex((i) => i.item.startsWith(`${host}: `) && i.item.endsWith(` ${size.slug}`));
+  if (machine < 0) throw new Error(`no machine item for ${host}`);
+  const percent = Math.round(runningShare * 100);
+  return [
+    ...items.slice(0, machine),
+    { item: `${items[machine].item}, running ${percent}% of hours (powerSchedule)`, monthlyUsd: cents(size.monthlyUsd * runningShare) },
+    ...items.slice(machine + 1),
+    { item: `${host}: EventBridge Scheduler, 2 schedules, about ${invocationsPerMonth} calls a month (free tier: 14 million a month)`, monthlyUsd: 0 },
+  ];
+}
+
 export function summarize(cloud: CloudName, items: readonly CostItem[]): CostSummary {
   return {
     monthlyUsd: cents(items.reduce((sum, i) => sum + i.monthlyUsd, 0)),
