@@ -65,8 +65,13 @@ export function presetExamples(): Record<string, Record<string, unknown>> {
   return out;
 }
 
-/** The same study on another cloud (its default region). */
+/**
+ * The same study on another cloud (its default region). DigitalOcean refuses a power schedule (it
+ * bills a stopped droplet in full), so there the study runs around the clock.
+ */
 export function onCloud(config: Record<string, unknown>, cloud: CloudName): Record<string, unknown> {
-  const { region: _region, ...rest } = config;
-  return { ...rest, cloud };
+  const { region: _region, powerSchedule, ...rest } = config;
+  if (cloud !== "digitalocean") return { ...rest, ...(powerSchedule ? { powerSchedule } : {}), cloud };
+  const { officeHours: _hours, ...app } = rest.app as Record<string, unknown>;
+  return { ...rest, app, cloud };
 }

@@ -1,5 +1,6 @@
 // User data within each cloud's limit. DigitalOcean takes up to 64 KiB of text; AWS only 16 KB, which
 // a full study host exceeds, so AWS gets it gzipped and base64-encoded (cloud-init recognises gzip).
+import { ConfigError } from "../config/load";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { parse, stringify } from "yaml";
 import type { CloudName } from "../tiers";
@@ -34,9 +35,11 @@ export function packUserData(cloud: CloudName, plain: string, host: string): str
   // gzip's header carries no timestamp from Node's zlib, so the same text always packs the same.
   const packed = cloud === "aws" ? gzipSync(text, { level: 9 }) : Buffer.from(text, "utf8");
   if (packed.length > USER_DATA_LIMIT_BYTES[cloud]) {
-    throw new Error(
-      `${host}: its user data is ${packed.length} bytes${cloud === "aws" ? " gzipped" : ""}, over ${cloud}'s limit of ${USER_DATA_LIMIT_BYTES[cloud]}; ` +
-        "fewer or smaller files must go through user data (studyhost renders them; please report this)",
+    // A ConfigError: the message is the whole story (Pulumi prefixes it with the property's name).
+    throw new ConfigError(
+      "studyhost:app",
+      `${host}: its #cloud-config is ${packed.length} bytes${cloud === "aws" ? " gzipped" : ""}, over ${cloud}'s user-data limit of ${USER_DATA_LIMIT_BYTES[cloud]} bytes; ` +
+        `put fewer apps or features on this host (sites, staging, analytics, accessories)${cloud === "aws" ? ", or use cloud: digitalocean (64 KiB)" : ""}`,
     );
   }
   return cloud === "aws" ? packed.toString("base64") : text;

@@ -135,14 +135,26 @@ export async function planProgram(options: PlanOptions): Promise<PlanResult> {
   const program = options.program ?? (() => require("../../stacks/program").studyProgram());
   // A program that throws also rejects promises inside Pulumi's stack resource that nobody awaits;
   // `pulumi up`'s language host absorbs those, and so must we, or Node ends the process.
-  const absorb = () => undefined;
+  // But an error inside an input's apply (say, user data over the cloud's limit) is only such a
+  // rejection: the program then never finishes, and the process would end without a word. So the first
+  // one is reported if the program has not settled shortly after.
+  let failLater: (reason: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (failLater = reject));
+  const absorb = (reason: unknown) => {
+    setTimeout(() => failLater(reason), 200);
+  };
   process.on("unhandledRejection", absorb);
   let outputs: Record<string, unknown>;
   try {
-    outputs = ((await pulumi.runtime.runInPulumiStack(async () => program())) ?? {}) as Record<string, unknown>;
-    await pulumi.runtime.awaitStackRegistrations();
+    const run = (async () => {
+      const out = ((await pulumi.runtime.runInPulumiStack(async () => program())) ?? {}) as Record<string, unknown>;
+      await pulumi.runtime.awaitStackRegistrations();
+      return out;
+    })();
+    failed.catch(() => undefined);
+    outputs = await Promise.race([run, failed]);
     // Let the stack's own registerOutputs call finish, so no RPC is left in flight.
-    await pulumi.runtime.disconnect();
+    await Promise.race([pulumi.runtime.disconnect(), failed]);
   } finally {
     monitor.registerResource = register;
     process.off("unhandledRejection", absorb);

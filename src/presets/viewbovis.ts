@@ -34,6 +34,11 @@ const Options = z
       .strict()
       .optional()
       .describe("the testing instance, deployed (and checked) before production: { domain, image }"),
+    officeHours: z
+      .object({ on: z.string().default("0 8 * * *"), off: z.string().default("0 22 * * *"), timezone: z.string().default("Europe/London") })
+      .strict()
+      .optional()
+      .describe("power the app host on and off on a schedule (AWS only: DigitalOcean bills a powered-off droplet); the guide's is 08:00-22:00 every day"),
   })
   .strict();
 
@@ -81,7 +86,15 @@ export const viewbovis: Preset<z.output<typeof Options>> = {
       },
       // "Deployment": the test image on the testing domain before production (studyhost checks its
       // health first and holds production back if it fails).
-      defaults: o.staging ? { staging: { domain: o.staging.domain, image: o.staging.image } } : {},
+      defaults: {
+        ...(o.staging ? { staging: { domain: o.staging.domain, image: o.staging.image } } : {}),
+        // "Analytics": the requests of each day, per path, into a dated JSON file (here per site, on the
+        // data volume). The guide runs it before the 22:00 shutdown; studyhost's timer counts the day
+        // before at 01:30, or at the next boot when the host was off (Persistent=true).
+        analytics: {},
+        // "Automated operational procedures": on at 08:00, off at 22:00 (studyhost:powerSchedule).
+        ...(o.officeHours ? { powerSchedule: o.officeHours } : {}),
+      },
     };
   },
 };
