@@ -237,7 +237,8 @@ describe("backscope preset (seed 004): large tier, PostgreSQL on the same host",
   });
 
   test("/api/get_commit answers the deployed commit's short hash (GIT_REVISION_HASH), through gunicorn from the venv", () => {
-    expect(lab.get("/api/get_commit")).toEqual({ code: "200", body: JSON.stringify({ short_commit_hash: backscopeCommit }) });
+    const commit = lab.get("/api/get_commit");
+    expect([commit.code, JSON.parse(commit.body)]).toEqual(["200", { short_commit_hash: backscopeCommit }]);
     expect(lab.inside("cat /etc/scope/revision.env").stdout).toContain(`GIT_REVISION_HASH=${backscopeCommit}\n`);
     const pid = lab.inside("systemctl show -p MainPID --value scope.service").stdout.trim();
     expect(lab.inside(`ps -o args= -p ${pid}`).stdout).toMatch(/^\/srv\/scope\/venv\/bin\/python3? \/srv\/scope\/venv\/bin\/gunicorn --bind 127\.0\.0\.1:8000 wsgi:app/);
@@ -246,7 +247,8 @@ describe("backscope preset (seed 004): large tier, PostgreSQL on the same host",
   });
 
   test("APP_ENVIRONMENT=production reached the app from the .env in its checkout (not from the unit's env)", () => {
-    expect(lab.get("/api/environment")).toEqual({ code: "200", body: JSON.stringify({ APP_ENVIRONMENT: "production" }) });
+    const environment = lab.get("/api/environment");
+    expect([environment.code, JSON.parse(environment.body)]).toEqual(["200", { APP_ENVIRONMENT: "production" }]);
     expect(lab.inside("cat /etc/scope/env").stdout).not.toContain("APP_ENVIRONMENT");
     expect(lab.inside("readlink /srv/scope/src/.env").stdout.trim()).toBe("/etc/scope/.env");
   });
@@ -261,8 +263,10 @@ describe("backscope preset (seed 004): large tier, PostgreSQL on the same host",
   });
 
   test("a write then a read through /api reaches PostgreSQL", () => {
-    expect(lab.get("/api/write?body=A000045")).toEqual({ code: "200", body: JSON.stringify("written") });
-    expect(lab.get("/api/read")).toEqual({ code: "200", body: JSON.stringify(["A000045"]) });
+    const written = lab.get("/api/write?body=A000045");
+    expect([written.code, JSON.parse(written.body)]).toEqual(["200", "written"]);
+    const read = lab.get("/api/read");
+    expect([read.code, JSON.parse(read.body)]).toEqual(["200", ["A000045"]]);
     expect(lab.inside(`runuser -u postgres -- psql -d scope -tAc "SELECT body FROM sequences_seen"`).stdout).toBe("A000045\n");
   });
 
