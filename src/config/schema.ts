@@ -88,6 +88,11 @@ export const PythonAppSchema = z
       .boolean()
       .default(false)
       .describe("let the venv see the distribution's Python packages (from aptPackages); default false"),
+    pipIndexUrl: z
+      .string()
+      .regex(/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~\/%+-]*)?$/, "expected a package index URL such as https://pypi.example.edu/simple")
+      .optional()
+      .describe("the package index the deploy step's pip installs from (PIP_INDEX_URL), e.g. an institution's mirror; default PyPI"),
     start: z.string().min(1).describe("the start command, run in the app's venv, e.g. 'gunicorn -b 127.0.0.1:${PORT} app:app'"),
     static: z
       .object({ urlPath: urlPath.default("/static"), dir: z.string().min(1).describe("the folder, relative to the code") })

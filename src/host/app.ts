@@ -188,18 +188,32 @@ WantedBy=multi-user.target
 `;
 }
 
+/**
+ * How the deploy step runs pip as the app's user: with PIP_INDEX_URL when the app names a package index
+ * (an institution's mirror), for these pip calls only. pip ignores a plain-http index unless its host
+ * is trusted: naming one is trusting it, so an http:// URL also sets PIP_TRUSTED_HOST.
+ */
+export function pipCommand(app: PythonAppConfig, p: AppPaths): string {
+  const as = `runuser -u ${app.name} --`;
+  if (!app.pipIndexUrl) return `${as} ${p.venv}/bin/pip`;
+  const url = new URL(app.pipIndexUrl);
+  const trusted = url.protocol === "http:" ? ` PIP_TRUSTED_HOST=${q(url.host)}` : "";
+  return `${as} env PIP_INDEX_URL=${q(app.pipIndexUrl)}${trusted} ${p.venv}/bin/pip`;
+}
+
 function pythonDeploy(app: PythonAppConfig, p: AppPaths): string {
   const as = `runuser -u ${app.name} --`;
+  const pip = pipCommand(app, p);
   const code =
     "git" in app.source
       ? `if [ ! -d ${p.code}/src/.git ]; then ${as} git clone --quiet ${q(app.source.git)} ${p.code}/src; fi
 ${as} git -C ${p.code}/src fetch --quiet --tags origin
 ${as} git -C ${p.code}/src checkout --quiet --force ${q(app.source.ref)}
-if [ -f ${p.code}/src/requirements.txt ]; then ${as} ${p.venv}/bin/pip install --quiet -r ${p.code}/src/requirements.txt; fi
+if [ -f ${p.code}/src/requirements.txt ]; then ${pip} install --quiet -r ${p.code}/src/requirements.txt; fi
 # The deployed commit, for the app to report (GIT_REVISION_HASH is what seed 004's backscope reads).
 printf 'GIT_COMMIT=%s\nGIT_REVISION_HASH=%s\n' "$(${as} git -C ${p.code}/src rev-parse HEAD)" "$(${as} git -C ${p.code}/src rev-parse --short HEAD)" > ${revisionEnv(p)}`
-      : `${as} ${p.venv}/bin/pip install --quiet ${q(app.source.pip)}`;
-  const packages = app.packages.length ? `${as} ${p.venv}/bin/pip install --quiet ${app.packages.map(q).join(" ")}` : "# no extra packages";
+      : `${pip} install --quiet ${q(app.source.pip)}`;
+  const packages = app.packages.length ? `${pip} install --quiet ${app.packages.map(q).join(" ")}` : "# no extra packages";
   const inApp = (cmd: string) => `(cd ${workingDirectory(app, p)} && ${as} env PATH="${p.venv}/bin:$PATH" bash -c ${q(cmd)})`;
   return bashScript(
     `studyhost-deploy-${app.name}: install ${app.name} at its configured version, run its setup and migrations, (re)start it.`,

@@ -23,26 +23,28 @@ function git(args: readonly string[], cwd: string): string {
 
 /**
  * Serves a bare clone of REPO (every branch and tag, as committed: uncommitted changes are not
- * served) at http://<internet gateway>:8080/app.git. The server outlives this process; `stopServer`
- * ends it.
+ * served) at http://<internet gateway>:8080/app.git (or the NAME and PORT given: one server per
+ * repository, each in a work folder of its own). The server outlives this process; `stopServer` ends it.
  */
-export function serveGitRepo(repo: string, net: Net, workDir: string): ServedRepo {
+export function serveGitRepo(repo: string, net: Net, workDir: string, opts: { name?: string; port?: number } = {}): ServedRepo {
+  const name = opts.name ?? "app";
+  const port = opts.port ?? GIT_PORT;
   const source = resolve(repo);
   if (spawnSync("git", ["rev-parse", "--git-dir"], { cwd: source }).status !== 0) throw new Error(`${source} is not a git repository (git init, then commit the app)`);
   const served = join(resolve(workDir), "git");
   rmSync(served, { recursive: true, force: true });
   mkdirSync(served, { recursive: true });
-  const bare = join(served, "app.git");
+  const bare = join(served, `${name}.git`);
   git(["clone", "--quiet", "--bare", "--no-local", source, bare], served);
   // Dumb HTTP needs the refs listed in files, which update-server-info writes.
   git(["update-server-info"], bare);
-  const server = spawn("ip", ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, String(GIT_PORT), "--directory", served], {
+  const server = spawn("ip", ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, String(port), "--directory", served], {
     stdio: "ignore",
     detached: true,
   });
   server.unref();
   if (!server.pid) throw new Error("could not start the git HTTP server");
-  return { url: `http://${net.internet.address}:${GIT_PORT}/app.git`, pid: server.pid };
+  return { url: `http://${net.internet.address}:${port}/${name}.git`, pid: server.pid };
 }
 
 export function stopServer(pid: number): void {

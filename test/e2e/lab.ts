@@ -1,6 +1,6 @@
 // What the end-to-end tests share on top of boot.ts: the stand-in app served from the internet side,
 // a stack file rendered for the lab, requests from the internet namespace, waiting for the app.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -13,16 +13,39 @@ export const DOMAIN = "study.example.org";
 export const ADMIN = "203.0.113.10";
 export const PLACEHOLDER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA placeholder-replace-with-your-own-public-key";
 
+/** FROM copied to DEST and committed as a git repository tagged TAG; returns DEST and the commit's short hash. */
+export function committedRepo(from: string, dest: string, tag: string, message: string): { path: string; shortHash: string } {
+  cpSync(from, dest, { recursive: true });
+  const env = { ...process.env, GIT_AUTHOR_NAME: "studyhost", GIT_AUTHOR_EMAIL: "e2e@example.org", GIT_COMMITTER_NAME: "studyhost", GIT_COMMITTER_EMAIL: "e2e@example.org" };
+  for (const args of [["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", message], ["tag", tag], ["rev-parse", "--short", "HEAD"]]) {
+    const r = spawnSync("git", args, { cwd: dest, encoding: "utf8", env });
+    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+    if (args[0] === "rev-parse") return { path: dest, shortHash: r.stdout.trim() };
+  }
+  throw new Error("unreachable");
+}
+
 /** A git repository of the stand-in app (test/e2e/app), committed and tagged v1, in WORK/app-src. */
 export function standInRepo(work: string): string {
-  const src = join(work, "app-src");
-  cpSync(join(__dirname, "app"), src, { recursive: true });
-  const env = { ...process.env, GIT_AUTHOR_NAME: "studyhost", GIT_AUTHOR_EMAIL: "e2e@example.org", GIT_COMMITTER_NAME: "studyhost", GIT_COMMITTER_EMAIL: "e2e@example.org" };
-  for (const args of [["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "stand-in study app"], ["tag", "v1"]]) {
-    const r = spawnSync("git", args, { cwd: src, encoding: "utf8", env });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-  }
-  return src;
+  return committedRepo(join(__dirname, "app"), join(work, "app-src"), "v1", "stand-in study app").path;
+}
+
+/**
+ * The preset test's package index (standins/make_index.py: the stand-in BOFS and `flask` wheels, and
+ * the real gunicorn repacked from Debian's files) built in WORK/index and served over http from the
+ * internet side, as an institution's mirror would be; `url` is what studyhost:app.pipIndexUrl takes.
+ */
+export function servePackageIndex(work: string, net: Net, port = 8090): { url: string; pid: number } {
+  const dir = join(work, "index");
+  const built = spawnSync("python3", [join(__dirname, "standins", "make_index.py"), dir], { encoding: "utf8" });
+  if (built.status !== 0) throw new Error(`make_index.py: ${built.stderr}`);
+  const server = spawn("ip", ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, String(port), "--directory", dir], {
+    stdio: "ignore",
+    detached: true,
+  });
+  server.unref();
+  if (!server.pid) throw new Error("could not start the package index's HTTP server");
+  return { url: `http://${net.internet.address}:${port}/simple/`, pid: server.pid };
 }
 
 /** The stand-in app, served by git over dumb HTTP from the internet side. */
