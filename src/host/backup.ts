@@ -118,18 +118,38 @@ export const OFFSITE_COPY = `if [ -f ${OFFSITE_ENV} ]; then
   echo "copied offsite to $OFFSITE_BUCKET"
 fi`;
 
-export const BACKUP_SH = bashScript(
-  "studyhost-backup: dump the study's database, check the dump, keep it, prune old ones, copy it offsite.",
-  `
-# shellcheck source=/dev/null
-. "\${STUDYHOST_BACKUP_ENV:-${BACKUP_ENV}}"
-prune="\${STUDYHOST_PRUNE:-${PRUNE_SCRIPT}}"
+// The pieces every backup script shares (the study's database, MariaDB, MongoDB): where a dump is
+// written until it is checked, how it is kept, pruned and copied offsite, how a restore picks one.
+
+/** After the settings are sourced: a stamped, root-only partial file that vanishes if the dump fails. */
+export const BACKUP_START = `prune="\${STUDYHOST_PRUNE:-${PRUNE_SCRIPT}}"
 umask 077
 install -d -m 0700 "$BACKUP_DIR"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 partial="$BACKUP_DIR/.partial-$stamp"
 trap 'rm -f "$partial"' EXIT
-case "$ENGINE" in
+`;
+
+/** A checked dump becomes $final; then the retention rule, then the offsite copy. */
+export const BACKUP_FINISH = `mv "$partial" "$final"
+echo "backup written: $final ($(stat -c %s "$final") bytes)"
+"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
+${OFFSITE_COPY}`;
+
+/** The backup a restore uses: the one named on the command line, or the newest matching PATTERN. */
+export function pickBackup(pattern: string): string {
+  return `file="\${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "${pattern}" -printf '%f\\n' | sort | tail -n 1)}"
+[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
+case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
+[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }`;
+}
+
+export const BACKUP_SH = bashScript(
+  "studyhost-backup: dump the study's database, check the dump, keep it, prune old ones, copy it offsite.",
+  `
+# shellcheck source=/dev/null
+. "\${STUDYHOST_BACKUP_ENV:-${BACKUP_ENV}}"
+${BACKUP_START}case "$ENGINE" in
   postgres)
     final="$BACKUP_DIR/$NAME-$stamp.dump"
     runuser -u postgres -- pg_dump --format=custom --dbname="$NAME" > "$partial"
@@ -148,10 +168,7 @@ case "$ENGINE" in
     ;;
   *) echo "unknown engine $ENGINE" >&2; exit 1 ;;
 esac
-mv "$partial" "$final"
-echo "backup written: $final ($(stat -c %s "$final") bytes)"
-"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
-${OFFSITE_COPY}
+${BACKUP_FINISH}
 `,
 );
 
@@ -162,10 +179,7 @@ export const RESTORE_SH = bashScript(
 . "\${STUDYHOST_BACKUP_ENV:-${BACKUP_ENV}}"
 yes=no
 if [ "\${1:-}" = --yes ]; then yes=yes; shift; fi
-file="\${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "$NAME-*" -printf '%f\\n' | sort | tail -n 1)}"
-[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
-case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
-[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }
+${pickBackup("$NAME-*")}
 if [ "$yes" != yes ]; then
   read -r -p "Replace the data of $NAME with $file? Type yes: " answer
   [ "$answer" = yes ] || { echo "nothing restored"; exit 1; }

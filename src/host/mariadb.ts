@@ -8,7 +8,7 @@
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript } from "./shell";
 import { envFile } from "./env";
-import { OFFSITE_COPY, PRUNE_SCRIPT } from "./backup";
+import { BACKUP_FINISH, BACKUP_START, pickBackup } from "./backup";
 
 export interface MariadbUsers {
   readonly database: string;
@@ -135,21 +135,12 @@ export const MARIADB_BACKUP_SH = bashScript(
   `
 # shellcheck source=/dev/null
 . "\${STUDYHOST_MARIADB_ENV:-${MARIADB.env}}"
-prune="\${STUDYHOST_PRUNE:-${PRUNE_SCRIPT}}"
-umask 077
-install -d -m 0700 "$BACKUP_DIR"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-partial="$BACKUP_DIR/.partial-$stamp"
-trap 'rm -f "$partial"' EXIT
-final="$BACKUP_DIR/$DATABASE-$stamp.dump"
+${BACKUP_START}final="$BACKUP_DIR/$DATABASE-$stamp.dump"
 mariadb-dump --single-transaction --routines --triggers --events --hex-blob --default-character-set=utf8mb4 -- "$DATABASE" | gzip > "$partial"
 gzip -t "$partial"
 # mariadb-dump's last line says it finished: a dump cut short has none.
 [[ "$(gunzip -c "$partial" | tail -n 1)" == "-- Dump completed"* ]] || { echo "the dump of $DATABASE is incomplete" >&2; exit 1; }
-mv "$partial" "$final"
-echo "backup written: $final ($(stat -c %s "$final") bytes)"
-"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
-${OFFSITE_COPY}
+${BACKUP_FINISH}
 `,
 );
 
@@ -160,10 +151,7 @@ export const MARIADB_RESTORE_SH = bashScript(
 . "\${STUDYHOST_MARIADB_ENV:-${MARIADB.env}}"
 yes=no
 if [ "\${1:-}" = --yes ]; then yes=yes; shift; fi
-file="\${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "$DATABASE-*.dump" -printf '%f\\n' | sort | tail -n 1)}"
-[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
-case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
-[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }
+${pickBackup("$DATABASE-*.dump")}
 gzip -t "$file"
 [[ "$(gunzip -c "$file" | tail -n 1)" == "-- Dump completed"* ]] || { echo "$file is not a complete dump" >&2; exit 1; }
 if [ "$yes" != yes ]; then

@@ -10,7 +10,7 @@
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript, q } from "./shell";
 import { envFile } from "./env";
-import { OFFSITE_COPY, PRUNE_SCRIPT } from "./backup";
+import { BACKUP_FINISH, BACKUP_START, pickBackup } from "./backup";
 import { DOCKER_NETWORK } from "./dockerNetwork";
 
 export interface MongodbUsers {
@@ -149,21 +149,12 @@ export const MONGODB_BACKUP_SH = bashScript(
   `
 # shellcheck source=/dev/null
 . "\${STUDYHOST_MONGODB_ENV:-${MONGODB.etc}/backup.env}"
-prune="\${STUDYHOST_PRUNE:-${PRUNE_SCRIPT}}"
-umask 077
-install -d -m 0700 "$BACKUP_DIR"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-partial="$BACKUP_DIR/.partial-$stamp"
-trap 'rm -f "$partial"' EXIT
-final="$BACKUP_DIR/$DATABASE-$stamp.dump"
+${BACKUP_START}final="$BACKUP_DIR/$DATABASE-$stamp.dump"
 docker exec ${MONGODB.container} mongodump ${toolsOptions} --db="$DATABASE" --archive --gzip > "$partial"
 [ -s "$partial" ] || { echo "the dump of $DATABASE is empty" >&2; exit 1; }
 # Read back by mongorestore without writing anything (never run here: no image to pull).
 docker exec -i ${MONGODB.container} mongorestore ${toolsOptions} --archive --gzip --dryRun --quiet < "$partial"
-mv "$partial" "$final"
-echo "backup written: $final ($(stat -c %s "$final") bytes)"
-"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
-${OFFSITE_COPY}
+${BACKUP_FINISH}
 `,
 );
 
@@ -174,10 +165,7 @@ export const MONGODB_RESTORE_SH = bashScript(
 . "\${STUDYHOST_MONGODB_ENV:-${MONGODB.etc}/backup.env}"
 yes=no
 if [ "\${1:-}" = --yes ]; then yes=yes; shift; fi
-file="\${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "$DATABASE-*.dump" -printf '%f\\n' | sort | tail -n 1)}"
-[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
-case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
-[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }
+${pickBackup("$DATABASE-*.dump")}
 docker exec -i ${MONGODB.container} mongorestore ${toolsOptions} --archive --gzip --dryRun --quiet < "$file"
 if [ "$yes" != yes ]; then
   read -r -p "Replace the MongoDB database $DATABASE with $file? Type yes: " answer
