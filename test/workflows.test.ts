@@ -32,7 +32,7 @@ describe("the preview workflow", () => {
   });
 
   test("there are example stacks to preview", () => {
-    expect(stackFiles).toEqual(["backscope", "bofs", "emission", "large", "small", "two-server", "viewbovis"]);
+    expect(stackFiles).toEqual(["backscope", "bofs", "camcops", "emission", "large", "small", "two-server", "viewbovis"]);
   });
 
   test("pulumi-preview: a matrix over exactly the stacks that have a Pulumi.<stack>.yaml, allowed to comment", () => {

@@ -25,7 +25,9 @@ const relativePath = z
 export const ConfigFileSchema = z
   .object({
     name: fileName,
-    format: z.enum(["toml", "dotenv", "text"], { error: "expected toml, dotenv or text" }).describe("toml (content: a table), dotenv (content: NAME: value) or text (content: a string)"),
+    format: z
+      .enum(["toml", "dotenv", "ini", "text"], { error: "expected toml, dotenv, ini or text" })
+      .describe("toml (content: a table), dotenv (content: NAME: value), ini (content: { section: { KEY: value } }) or text (content: a string)"),
     content: z.union([z.string(), z.record(z.string(), z.unknown())], { error: "expected a table of values (toml, dotenv) or a string (text)" }).describe("the file's content"),
     link: relativePath.optional().describe("a Python app: also a symlink to it at this path in the app's working folder (e.g. .env)"),
     mount: z.string().regex(/^\/[^\s:]*$/, "expected an absolute path inside the container").optional().describe("a container app: mounted read-only at this path"),
@@ -63,7 +65,11 @@ export function checkConfigFiles(files: readonly ConfigFileConfig[], envNames: r
   files.forEach((f, i) => {
     const at = [...key, i];
     if ((f.format === "text") !== (typeof f.content === "string")) {
-      ctx.addIssue({ code: "custom", path: [...at, "content"], message: f.format === "text" ? "expected a string for a text file" : `expected a table of values for a ${f.format} file` });
+      ctx.addIssue({ code: "custom", path: [...at, "content"], message: f.format === "text" ? "expected a string for a text file" : `expected a table of values for ${f.format === "ini" ? "an" : "a"} ${f.format} file` });
+    }
+    if (f.format === "ini" && typeof f.content === "object") {
+      const why = iniProblem(f.content);
+      if (why) ctx.addIssue({ code: "custom", path: [...at, "content", ...why.path], message: why.message });
     }
     if (f.format === "dotenv" && typeof f.content === "object" && Object.values(f.content).some((v) => typeof v !== "string")) {
       ctx.addIssue({ code: "custom", path: [...at, "content"], message: "expected string values in a dotenv file (NAME: \"value\")" });
@@ -75,4 +81,26 @@ export function checkConfigFiles(files: readonly ConfigFileConfig[], envNames: r
       if (!known.has(name)) ctx.addIssue({ code: "custom", path: [...at, "content"], message: `\${${name}} is not in the app's env; expected one of ${[...known].join(", ")}` });
     }
   });
+}
+
+/**
+ * What an ini file's content may hold, so that Python's configparser (CamCOPS's reader, seed 001)
+ * reads back exactly what was written: sections of KEY: value, a value a string, number or boolean on
+ * one line, or a list of strings (written as configparser's indented continuation lines). No `%`:
+ * ConfigParser's interpolation would read it (and %% would be read literally by a RawConfigParser).
+ */
+export function iniProblem(content: Record<string, unknown>): { path: string[]; message: string } | undefined {
+  const bad = (path: string[], message: string) => ({ path, message });
+  const line = (v: string) => !/[\r\n%]/.test(v);
+  for (const [section, entries] of Object.entries(content)) {
+    if (!/^[A-Za-z0-9_.:-]+$/.test(section)) return bad([section], "expected a section name of letters, digits, _ . : -");
+    if (!entries || typeof entries !== "object" || Array.isArray(entries)) return bad([section], "expected a table of KEY: value in each section");
+    for (const [key, value] of Object.entries(entries)) {
+      if (!/^[A-Za-z0-9_.-]+$/.test(key)) return bad([section, key], "expected a key of letters, digits, _ . -");
+      const values = Array.isArray(value) ? value : [value];
+      const ok = values.every((v) => (typeof v === "string" ? line(v) && v.trim() === v : !Array.isArray(value) && (typeof v === "number" || typeof v === "boolean")));
+      if (!ok) return bad([section, key], "expected a string (one line, no %, no spaces at either end), a number, a boolean or a list of such strings");
+    }
+  }
+  return undefined;
 }

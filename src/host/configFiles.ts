@@ -18,6 +18,25 @@ function substitute(value: unknown, env: Readonly<Record<string, string>>): unkn
   return value;
 }
 
+/**
+ * An ini file as Python's configparser reads it: `[section]`, `KEY = value`, a list as indented
+ * continuation lines. The schema checked the literal content (iniProblem); a substituted value must
+ * keep to one line without `%` too.
+ */
+export function iniFile(content: Record<string, Record<string, unknown>>, where: string): string {
+  const one = (v: unknown): string => {
+    const s = String(v);
+    if (/[\r\n%]/.test(s)) throw new Error(`${where}: a value holds a newline or %, which configparser would not read back as written`);
+    return s;
+  };
+  return Object.entries(content)
+    .map(([section, entries]) => {
+      const lines = Object.entries(entries).map(([k, v]) => (Array.isArray(v) ? `${k} =${v.map((x) => `\n    ${one(x)}`).join("")}` : `${k} = ${one(v)}`));
+      return `[${section}]\n${lines.join("\n")}\n`;
+    })
+    .join("\n");
+}
+
 export const configFilePath = (p: AppPaths, name: string) => `${p.etc}/${name}`;
 
 /** The files, root-only as written by cloud-init (the app's group does not exist yet then). */
@@ -25,7 +44,13 @@ export function configFileContents(app: AppConfig, p: AppPaths, env: Readonly<Re
   return app.configFiles.map((f) => {
     const content = substitute(f.content, env);
     const text =
-      f.format === "toml" ? `${stringify(content as Record<string, unknown>)}\n` : f.format === "dotenv" ? envFile(content as Record<string, string>) : String(content);
+      f.format === "toml"
+        ? `${stringify(content as Record<string, unknown>)}\n`
+        : f.format === "dotenv"
+          ? envFile(content as Record<string, string>)
+          : f.format === "ini"
+            ? iniFile(content as Record<string, Record<string, unknown>>, `studyhost:app.configFiles (${f.name})`)
+            : String(content);
     return secretFile(configFilePath(p, f.name), text);
   });
 }

@@ -2,11 +2,12 @@
 import { ConfigError } from "../config/load";
 import { backscope } from "./backscope";
 import { bofs } from "./bofs";
+import { camcops } from "./camcops";
 import { emission } from "./emission";
 import { Preset, PresetProblem } from "./preset";
 import { viewbovis } from "./viewbovis";
 
-export const PRESETS: Readonly<Record<string, Preset<any>>> = { bofs, backscope, viewbovis, emission };
+export const PRESETS: Readonly<Record<string, Preset<any>>> = { bofs, backscope, viewbovis, emission, camcops };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 

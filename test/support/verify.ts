@@ -38,6 +38,8 @@ export function verifyUnits(h: RenderedHost, which: (unit: string) => boolean = 
   for (const unit of unitFiles) {
     for (const m of readFileSync(join(unitDir, unit), "utf8").matchAll(/^Exec\w*=[-@:+!]*(\/\S+)/gm)) {
       if (!existsSync(join(root, m[1])) && existsSync(m[1])) stub(m[1]);
+      // And the programs pip installs into an app's venv (camcops_server, ...): nothing here has run pip.
+      if (manifest.app && m[1].startsWith(`/srv/${manifest.app.name}/venv/bin/`) && !existsSync(join(root, m[1]))) stub(m[1]);
     }
   }
   const verdicts = unitFiles.filter(which).map((unit) => {

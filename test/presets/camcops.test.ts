@@ -1,0 +1,143 @@
+// The camcops preset against its guide, ../shared/seeds/001_2ac58a816490de90.txt ("(MANUAL) Configuring
+// the server"): each assertion names the section it checks. Rendered from Pulumi.camcops.yaml as
+// `plan --out` does, on DigitalOcean and (the same study) on AWS.
+import { spawnSync } from "node:child_process";
+import { AppHostView, configError, example, lineOf, renderAppHost } from "./support";
+
+let small: AppHostView;
+let aws: AppHostView;
+beforeAll(async () => {
+  small = await renderAppHost(example("camcops"));
+  aws = await renderAppHost(example("camcops", { tier: "large", database: { engine: "postgres" }, backups: { keepDaily: 10, keepWeekly: 8, keepMonthly: 12 } }), "aws");
+}, 60_000);
+
+const deploy = (h: AppHostView) => h.file("usr/local/sbin/studyhost-deploy-camcops");
+const unit = (h: AppHostView) => h.file("etc/systemd/system/camcops.service");
+const envOf = (h: AppHostView, path: string) => Object.fromEntries([...h.file(path).matchAll(/^(\w+)="(.*)"$/gm)].map((m) => [m[1], m[2]]));
+
+/** camcops.conf as Python's configparser reads it (CamCOPS's own reader; keys come back lower-case). */
+function confAsPython(h: AppHostView): Record<string, Record<string, string>> {
+  const py = "import configparser, json, sys; c = configparser.ConfigParser(); c.read_string(sys.stdin.read()); print(json.dumps({s: dict(c[s]) for s in c.sections()}))";
+  const r = spawnSync("/usr/bin/python3", ["-c", py], { input: h.file("etc/camcops/camcops.conf"), encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`configparser refused camcops.conf: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+test("Data flow: camcops_server, pinned, from PyPI in the CamCOPS virtual environment, with PyMySQL for DB_URL", () => {
+  expect(deploy(small)).toContain("runuser -u camcops -- python3 -m venv /srv/camcops/venv");
+  expect(deploy(small)).toContain("/srv/camcops/venv/bin/pip install --quiet 'camcops_server==2.4.22'\n");
+  expect(deploy(small)).toContain("/srv/camcops/venv/bin/pip install --quiet 'pymysql'\n");
+});
+
+test("Create/edit a CamCOPS config file: /etc/camcops/camcops.conf, readable by the service's user only, in configparser's format", () => {
+  const conf = confAsPython(small);
+  expect(Object.keys(conf)).toEqual(["site", "server", "export"]);
+  // SESSION_COOKIE_SECRET: random and secret, the app's generated SECRET_KEY.
+  expect(conf.site.session_cookie_secret).toBe(envOf(small, "etc/camcops/env").SECRET_KEY);
+  expect(conf.site.allow_insecure_cookies).toBe("false");
+  expect(conf.site).toMatchObject({ local_institution_url: "https://www.example.org/", language: "en_GB", session_timeout_minutes: "30" });
+  expect(conf.site.extra_string_files).toBe("/srv/camcops/venv/lib/python3*/site-packages/camcops_server/extra_strings/*.xml");
+  // "Web server user only": root-only as written, then root:camcops 0640 before anything reads it.
+  expect(small.permissions("/etc/camcops/camcops.conf")).toBe("0600");
+  const d = deploy(small);
+  expect(lineOf(d, /^chgrp camcops \/etc\/camcops\/camcops\.conf && chmod 0640 \/etc\/camcops\/camcops\.conf$/)).toBeGreaterThan(-1);
+  expect(lineOf(d, /chmod 0640 \/etc\/camcops\/camcops\.conf/)).toBeLessThan(lineOf(d, /upgrade_db/));
+});
+
+test("Create a database: DB_URL is MariaDB (for the guide's MySQL) through PyMySQL, its app user on its database only, a read-only analyst user", () => {
+  const conf = confAsPython(small);
+  expect(conf.site.db_url).toBe(envOf(small, "etc/camcops/env").MARIADB_URL);
+  expect(conf.site.db_url).toMatch(/^mysql\+pymysql:\/\/camcops:[A-Za-z0-9-]+@127\.0\.0\.1:3306\/camcops\?charset=utf8mb4$/);
+  const users = envOf(small, "etc/studyhost/mariadb.env");
+  expect(users).toMatchObject({ DATABASE: "camcops", APP_USER: "camcops", ANALYST_USER: "camcops_analyst", APP_UNIT: "camcops.service" });
+  const sql = small.file("usr/local/sbin/studyhost-mariadb-users");
+  expect(sql).toContain('echo "GRANT ALL PRIVILEGES ON $db.* TO $app;"');
+  expect(sql).toContain('echo "GRANT SELECT ON $db.* TO $analyst;"');
+  // On the app host on the large tier too (PostgreSQL there is studyhost's, unused by CamCOPS).
+  expect(envOf(aws, "etc/camcops/env").MARIADB_URL).toMatch(/^mysql\+pymysql:\/\/camcops:/);
+});
+
+test("Create the database structure: upgrade_db as the service's user before every (re)start", () => {
+  const d = deploy(small);
+  const upgrade = lineOf(d, /runuser -u camcops -- .*'camcops_server upgrade_db --config \/etc\/camcops\/camcops\.conf'\)$/);
+  expect(upgrade).toBeGreaterThan(-1);
+  // Not in the run-once setup block: every deploy, before the restart.
+  expect(upgrade).toBeGreaterThan(lineOf(d, /touch \/var\/lib\/studyhost\/camcops\/\.studyhost-setup-done/));
+  expect(upgrade).toBeLessThan(lineOf(d, /^systemctl restart camcops\.service$/));
+});
+
+test("Create a superuser: not run automatically (make_superuser asks at the terminal); README gives the command", () => {
+  expect(deploy(small)).not.toMatch(/make_superuser/);
+  const readme = require("node:fs").readFileSync(require("node:path").join(__dirname, "../../README.md"), "utf8") as string;
+  expect(readme).toContain("sudo -u camcops /srv/camcops/venv/bin/camcops_server make_superuser --config /etc/camcops/camcops.conf");
+});
+
+test("Start CamCOPS: serve_gunicorn under systemd (for Supervisor), restarted, logged; HOST 127.0.0.1 and PORT from the app's port", () => {
+  expect(unit(small)).toMatch(/^ExecStart=\/srv\/camcops\/venv\/bin\/camcops_server serve_gunicorn --config \/etc\/camcops\/camcops\.conf$/m);
+  expect(unit(small)).toMatch(/^Restart=always$/m);
+  expect(unit(small)).toMatch(/^User=camcops$/m);
+  expect(unit(small)).toMatch(/^StandardOutput=append:\/var\/log\/camcops\/camcops\.log$/m);
+  const server = confAsPython(small).server;
+  expect(server).toMatchObject({ host: "127.0.0.1", port: "8000", debug_toolbar: "false" });
+  expect(server.unix_domain_socket).toBeUndefined();
+  expect(server.ssl_certificate).toBeUndefined();
+  // TRUSTED_PROXY_HEADERS: exactly the headers studyhost's nginx sets.
+  expect(server.trusted_proxy_headers.split("\n").filter(Boolean)).toEqual(["HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_REAL_IP"]);
+  const proxy = small.file("etc/nginx/snippets/studyhost-proxy.conf");
+  for (const h of ["X-Forwarded-For", "X-Forwarded-Proto", "X-Real-IP"]) expect(proxy).toContain(`proxy_set_header ${h} `);
+});
+
+test("Plan where to put files: config in /etc/camcops, code in the venv under /srv, logs in /var/log/camcops, lock / download / matplotlib folders on the data volume", () => {
+  const conf = confAsPython(small);
+  expect(conf.export.export_lockdir).toBe("/var/lib/studyhost/camcops/lock");
+  expect(conf.export.celery_beat_schedule_database).toBe("/var/lib/studyhost/camcops/celerybeat_schedule");
+  expect(conf.site.user_download_dir).toBe("/var/lib/studyhost/camcops/downloads");
+  // "Notes on supervisor": MPLCONFIGDIR, matplotlib's cache.
+  expect(envOf(small, "etc/camcops/env").MPLCONFIGDIR).toBe("/var/lib/studyhost/camcops/matplotlib");
+  expect(deploy(small)).toContain("bash -c 'mkdir -p /var/lib/studyhost/camcops/lock /var/lib/studyhost/camcops/downloads /var/lib/studyhost/camcops/matplotlib'");
+  // The only writable places of the sandboxed unit are the data-volume folder and the log folder.
+  expect(unit(small)).toMatch(/^ProtectSystem=strict$/m);
+  expect(unit(small)).toMatch(/^ReadWritePaths=\/var\/lib\/studyhost\/camcops \/var\/log\/camcops$/m);
+  expect(unit(small)).toMatch(/^WorkingDirectory=\/var\/lib\/studyhost\/camcops$/m);
+  expect(small.file("etc/logrotate.d/camcops")).toMatch(/^\/var\/log\/camcops\/\*\.log \{/);
+});
+
+test("Overview / Configure your firewall / Browse to the web site: HTTPS only; plain HTTP redirected, the app's port closed", () => {
+  for (const h of [small, aws]) {
+    const site = h.file("etc/nginx/sites-available/studyhost-camcops.conf");
+    expect(site).toContain("location / { return 308 https://$host$request_uri; }");
+    expect(site).toContain("proxy_pass http://127.0.0.1:8000;");
+    const nft = h.file("etc/nftables.conf");
+    expect(nft).toContain("tcp dport { 80, 443 } accept");
+    expect(nft).not.toMatch(/8000|3306/);
+  }
+  // Tablets upload from anywhere: nothing is restricted to adminCidrs.
+  expect(small.file("etc/nginx/sites-available/studyhost-camcops.conf")).not.toMatch(/deny all;/);
+});
+
+test("Configure backups: MariaDB dumped by the nightly backup, pruned daily / weekly / monthly with the study's retention", () => {
+  for (const [h, keep] of [[small, ["7", "4", "6"]], [aws, ["10", "8", "12"]]] as const) {
+    expect(h.file("etc/systemd/system/studyhost-backup.service")).toMatch(/^ExecStart=\/usr\/local\/sbin\/studyhost-backup-mariadb$/m);
+    expect(envOf(h, "etc/studyhost/mariadb.env")).toMatchObject({ BACKUP_DIR: "/var/lib/studyhost/backups/mariadb", KEEP_DAILY: keep[0], KEEP_WEEKLY: keep[1], KEEP_MONTHLY: keep[2] });
+  }
+  expect(small.file("usr/local/sbin/studyhost-backup-mariadb")).toContain('"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"');
+});
+
+test("bad options stop with one line naming the key", () => {
+  const base = example("camcops");
+  const app = base.app as Record<string, unknown>;
+  expect(configError({ ...base, app: { ...app, version: undefined } })).toBe(
+    "studyhost:app.version: missing; expected the camcops_server version from PyPI, e.g. 2.4.22 (required: upgrade_db runs before every start, so the version decides the schema) (the camcops preset)",
+  );
+  expect(configError({ ...base, app: { ...app, version: "latest" } })).toBe('studyhost:app.version: got "latest"; expected a version such as 2.4.22 (the camcops preset)');
+  expect(configError({ ...base, app: { ...app, settings: { site: { DB_URL: "sqlite://" } } } })).toBe("studyhost:app.settings.site.DB_URL: DB_URL is written by studyhost (generated or derived); leave it out of settings");
+  expect(configError({ ...base, app: { ...app, settings: { server: { port: 9000 } } } })).toBe("studyhost:app.settings.server.port: port is written by studyhost (generated or derived); leave it out of settings");
+  expect(configError({ ...base, app: { ...app, settings: { site: { LANGUAGE: "en_GB\n[x]" } } } })).toBe(
+    "studyhost:app.configFiles.0.content.site.LANGUAGE: got a value of 9 characters (not shown); expected a string (one line, no %, no spaces at either end), a number, a boolean or a list of such strings",
+  );
+  expect(configError({ ...base, tier: "two-server", database: { engine: "postgres" } })).toBe(
+    "studyhost:tier: camcops keeps its data in MariaDB on the app host (seed 001: MySQL); two-server's database host runs PostgreSQL only and would sit unused: use small or large",
+  );
+  expect(configError({ ...base, app: { ...app, preset: "camcop" } })).toMatch(/^studyhost:app\.preset: got "camcop"; expected one of .*camcops/);
+  expect(configError(base)).toBe("");
+});
