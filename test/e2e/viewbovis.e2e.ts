@@ -186,7 +186,7 @@ test("cloud-init finished, the system running with no failed unit, every provisi
 
 test("the deploys ran on the host's stand-in images: the pull failed (no registry) and each went on with a warning", () => {
   const log = inside("cat /var/log/studyhost-provision.log").stdout;
-  for (const image of Object.values(IMAGES)) expect(log).toContain(`warning: cannot pull '${image}': using the copy already on this host (sha256:`);
+  for (const image of Object.values(IMAGES)) expect(log).toContain(`warning: cannot pull ${image}: using the copy already on this host (sha256:`);
   for (const [unit, image] of [["viewbovis", IMAGES.prod], ["viewbovis_staging", IMAGES.staging], ["nextstrain", IMAGES.auspice]]) {
     expect(inside(`docker inspect --format '{{.Config.Image}} {{index .Config.Labels "org.studyhost.e2e.standin"}}' ${unit}`).stdout.trim()).toBe(`${image} test/e2e/standins/viewbovis-image`);
   }
