@@ -239,6 +239,20 @@ systemctl restart ${p.unit}
   );
 }
 
+/**
+ * Pulls IMAGE, or, when the registry cannot be reached (an outage, a rate limit), goes on with the copy
+ * this host already has, with a warning: a registry being down must not stop a redeploy or a restart of
+ * a host that has its image. The pull comes first, so a moving tag (:prod) still gets its update; with
+ * no copy on the host the step fails as before.
+ */
+export function pullImage(image: string): string {
+  const w = q(image);
+  return `if ! docker pull --quiet ${w}; then
+  docker image inspect ${w} >/dev/null 2>&1 || { echo "cannot pull "${w}" and this host has no copy of it" >&2; exit 1; }
+  echo "warning: cannot pull "${w}": using the copy already on this host ($(docker image inspect --format '{{.Id}}' ${w}))" >&2
+fi`;
+}
+
 function containerDeploy(app: ContainerAppConfig, p: AppPaths): string {
   return bashScript(
     `studyhost-deploy-${app.name}: pull ${app.name}'s image and (re)start it.`,
@@ -246,7 +260,7 @@ function containerDeploy(app: ContainerAppConfig, p: AppPaths): string {
 ${app.volumes.map((v) => `install -d -o ${app.name} -g ${app.name} ${p.state}/${v.name}`).join("\n") || ": # no volumes"}
 printf 'APP_UID=%s\\nAPP_GID=%s\\n' "$(id -u ${app.name})" "$(id -g ${app.name})" > ${dockerUserEnv(p)}
 ${configFileSetup(app, p)}
-docker pull --quiet ${q(app.image)}
+${pullImage(app.image)}
 systemctl daemon-reload
 systemctl enable ${p.unit}
 systemctl restart ${p.unit}

@@ -12,6 +12,7 @@ import { bashScript, q } from "./shell";
 import { envFile } from "./env";
 import { BACKUP_FINISH, BACKUP_START, pickBackup } from "./backup";
 import { DOCKER_NETWORK } from "./dockerNetwork";
+import { pullImage } from "./app";
 
 export interface MongodbUsers {
   readonly database: string;
@@ -129,7 +130,7 @@ mountpoint -q ${PATHS.data} || { echo "the data volume is not mounted on ${PATHS
 # The image's entrypoint (run as root) gives the data folder to its mongodb user, also a replaced
 # machine's folder; a folder with data keeps its users (the root password is the stack's, unchanged).
 install -d -m 0750 ${MONGODB.datadir}
-docker pull --quiet ${q(image)}
+${pullImage(image)}
 systemctl daemon-reload
 systemctl enable ${MONGODB.unit}
 systemctl restart ${MONGODB.unit}
