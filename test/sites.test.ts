@@ -5,14 +5,15 @@
 // shellcheck, cloud-init schema, and the rendered provisioning loop run by bash with stub steps, which
 // proves staging runs first and a failed staging check skips production's app step.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseStudyConfig } from "../src/config";
 import { PlanResult } from "../src/plan";
 import { PROVISION_LOG } from "../src/host";
-import { ofType, one, planOf, studyConfig } from "./helpers";
+import { ofType, planOf, studyConfig } from "./helpers";
 import { baselineSnapshots } from "./support/baseline";
+import { verifyUnits } from "./support/verify";
 import { renderHosts, RenderedHost } from "./support/render";
 
 jest.setTimeout(120_000);
@@ -263,34 +264,14 @@ describe("the rendered hosts, checked with the real programs", () => {
 
   test("one unit per app, each passing systemd-analyze verify with no output", () => {
     for (const h of appHosts) {
-      const root = `${h.dir}-verify-root`;
-      cpSync(h.root, root, { recursive: true });
-      cpSync("/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
-      const stub = (path: string, content = "#!/bin/sh\n", mode = 0o755) => {
-        mkdirSync(dirname(join(root, path)), { recursive: true });
-        writeFileSync(join(root, path), content);
-        chmodSync(join(root, path), mode);
-      };
-      stub("/usr/bin/docker");
-      stub("/usr/lib/systemd/system/docker.service", "[Unit]\nDescription=stand-in for docker.io's unit\n[Service]\nExecStart=/usr/bin/docker\n", 0o644);
-      for (const app of ["study", "study_staging", "dashboard"]) stub(`/srv/${app}/venv/bin/gunicorn`);
-      const unitDir = join(root, "etc/systemd/system");
+      const unitDir = join(h.root, "etc/systemd/system");
       const units = readdirSync(unitDir).filter((u) => /\.(service|timer)$/.test(u));
       expect([h.label, APPS.map((a) => units.includes(`${a}.service`))]).toEqual([h.label, APPS.map(() => true)]);
-      for (const unit of units) {
-        for (const m of readFileSync(join(unitDir, unit), "utf8").matchAll(/^Exec\w*=[-@:+!]*(\/\S+)/gm)) {
-          if (!existsSync(join(root, m[1])) && existsSync(m[1])) stub(m[1]);
-        }
-      }
-      for (const unit of units) {
-        const r = run("systemd-analyze", ["verify", `--root=${root}`, `/etc/systemd/system/${unit.replace("@.service", "@check.service")}`]);
-        expect([h.label, unit, r.output]).toEqual([h.label, unit, ""]);
-      }
+      for (const { unit, output } of verifyUnits(h)) expect([h.label, unit, output]).toEqual([h.label, unit, ""]);
       // Each app runs as its own user, on its own port, from its own folders.
       expect(readFileSync(join(unitDir, "study_staging.service"), "utf8")).toMatch(/^User=study_staging$/m);
       expect(readFileSync(join(unitDir, "dashboard.service"), "utf8")).toMatch(/^User=dashboard$/m);
       expect(readFileSync(join(unitDir, "nextstrain.service"), "utf8")).toContain("--name nextstrain --user ${APP_UID}:${APP_GID} --network host");
-      rmSync(root, { recursive: true, force: true });
     }
   });
 

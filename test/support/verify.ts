@@ -25,12 +25,6 @@ export function verifyUnits(h: RenderedHost, which: (unit: string) => boolean = 
   };
   stub("/usr/bin/docker");
   stub("/usr/lib/systemd/system/docker.service", "[Unit]\nDescription=stand-in for docker.io's unit\n[Service]\nExecStart=/usr/bin/docker\n", 0o644);
-  const manifest = JSON.parse(readFileSync(join(root, "etc/studyhost/manifest.rendered.json"), "utf8"));
-  if (manifest.app) {
-    stub(`/srv/${manifest.app.name}/venv/bin/gunicorn`);
-    stub(`/srv/${manifest.app.name}/venv/bin/BOFS`);
-    stub(`/srv/${manifest.app.name}/venv/bin/python`);
-  }
   const unitDir = join(root, "etc/systemd/system");
   const unitFiles = readdirSync(unitDir).filter((u) => /\.(service|timer)$/.test(u));
   // Commands the units run that the distribution provides (/bin/sh, /sbin/swapoff): stubbed in the
@@ -38,8 +32,9 @@ export function verifyUnits(h: RenderedHost, which: (unit: string) => boolean = 
   for (const unit of unitFiles) {
     for (const m of readFileSync(join(unitDir, unit), "utf8").matchAll(/^Exec\w*=[-@:+!]*(\/\S+)/gm)) {
       if (!existsSync(join(root, m[1])) && existsSync(m[1])) stub(m[1]);
-      // And the programs pip installs into an app's venv (camcops_server, ...): nothing here has run pip.
-      if (manifest.app && m[1].startsWith(`/srv/${manifest.app.name}/venv/bin/`) && !existsSync(join(root, m[1]))) stub(m[1]);
+      // And the programs pip installs into an app's venv (gunicorn, camcops_server, ...): nothing here
+      // has run pip. Only under /srv/<app>/venv/bin/, so any other missing path still fails.
+      if (/^\/srv\/[a-z][a-z0-9_]*\/venv\/bin\/[^/]+$/.test(m[1]) && !existsSync(join(root, m[1]))) stub(m[1]);
     }
   }
   const verdicts = unitFiles.filter(which).map((unit) => {
