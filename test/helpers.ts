@@ -2,7 +2,7 @@
 // same mock engine `studyhost plan` uses.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { fromPulumiConfig } from "../src/config";
+import { ConfigError, fromPulumiConfig, parseStudyConfig } from "../src/config";
 import { planProgram, PlanResult, PlannedResource, readStackFile } from "../src/plan";
 import type { CloudName } from "../src/tiers";
 
@@ -74,4 +74,27 @@ export function onCloud(config: Record<string, unknown>, cloud: CloudName): Reco
   if (cloud !== "digitalocean") return { ...rest, ...(powerSchedule ? { powerSchedule } : {}), cloud };
   const { officeHours: _hours, ...app } = rest.app as Record<string, unknown>;
   return { ...rest, app, cloud };
+}
+
+/**
+ * The one-line error a configuration stops with, or "" when it is valid. Any other kind of error, or a
+ * message over several lines, fails the test: bad input must name its key in one line.
+ */
+export function configErrorOf(config: Record<string, unknown>): string {
+  try {
+    parseStudyConfig(config);
+    return "";
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    const message = (err as Error).message;
+    expect(message).not.toContain("\n");
+    return message;
+  }
+}
+
+/** The one-line error of a configuration that must be refused. */
+export function refusal(config: Record<string, unknown>): string {
+  const message = configErrorOf(config);
+  if (!message) throw new Error(`no error for ${JSON.stringify(config)}`);
+  return message;
 }

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import type { Net } from "../../src/local/boot";
+import type { HostReport, Net } from "../../src/local/boot";
 import { serveGitRepo, ServedRepo } from "../../src/local/gitServe";
 
 export const REPO = resolve(__dirname, "../..");
@@ -104,3 +104,13 @@ export function recordFigures(name: string, figures: Record<string, number>): vo
   const note = "packages pre-installed in the test image; a cloud VM also downloads them";
   writeFileSync(join(REPO, "bench", "results", `${name}.json`), JSON.stringify({ measuredAt: new Date().toISOString(), note, ...figures }, null, 2) + "\n");
 }
+
+/**
+ * What a booted host must show, as one object so a failure prints all of it: no failed unit (with the
+ * journal of any that did), no failed provisioning step, provisioning finished, systemd "running".
+ */
+export function provisioning(report: HostReport) {
+  return { failed: report.failedUnits, journals: report.failedJournals, steps: report.provisionFailures, finished: report.provisionFinished, state: report.systemState };
+}
+
+export const PROVISIONED_CLEANLY = { failed: [], journals: {}, steps: [], finished: true, state: "running" };

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { boot, BootedHost, collect, ensureImage, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
 import { serveGitRepo, stopServer } from "../../src/local/gitServe";
-import { ADMIN, committedRepo, DOMAIN, fromInternet, https as httpsOf, recordFigures, renderStack, REPO, servePackageIndex } from "./lab";
+import { ADMIN, committedRepo, DOMAIN, fromInternet, https as httpsOf, provisioning, PROVISIONED_CLEANLY, recordFigures, renderStack, REPO, servePackageIndex } from "./lab";
 
 const LAB = 4;
 const STANDINS = join(__dirname, "standins");
@@ -106,13 +106,7 @@ afterAll(() => {
 
 /** cloud-init finished, the system running with no failed unit, every provisioning step passed. */
 function provisionedCleanly(lab: Lab) {
-  const report = collect(lab.booted!);
-  expect({ failed: report.failedUnits, steps: report.provisionFailures, finished: report.provisionFinished, state: report.systemState }).toEqual({
-    failed: [],
-    steps: [],
-    finished: true,
-    state: "running",
-  });
+  expect(provisioning(collect(lab.booted!))).toEqual(PROVISIONED_CLEANLY);
 }
 
 describe("bofs preset (seed 000): small tier, SQLite", () => {

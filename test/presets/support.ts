@@ -3,8 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseStudyConfig } from "../../src/config";
-import { onCloud, presetExamples } from "../helpers";
+import { configErrorOf, onCloud, presetExamples } from "../helpers";
 import { renderHosts, RenderedHost } from "../support/render";
 
 export function example(preset: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -32,14 +31,7 @@ export async function renderAppHost(config: Record<string, unknown>, cloud: "dig
 }
 
 /** The config's one-line error, or "" when it is valid. */
-export function configError(config: Record<string, unknown>): string {
-  try {
-    parseStudyConfig(config);
-    return "";
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
+export const configError = configErrorOf;
 
 /** A TOML file as Python's own tomllib reads it (an independent parser). */
 export function tomlAsPython(text: string): unknown {
