@@ -1,7 +1,11 @@
 // Every tier on AWS, planned under the mock engine: VPC, security groups, instances on the pinned
 // Ubuntu image, encrypted EBS data volumes, elastic IP, Route 53 records, options and cost.
 import { parse } from "yaml";
+import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 import { unpackUserData } from "../src/clouds/userData";
+import { fetchCommandOf, mergeHostFiles } from "../src/clouds/hostFilesBundle";
+import { HOST_FILES_KEY } from "../src/clouds/awsHostFiles";
 import { mockImageId, mockVolumeId, PlanResult } from "../src/plan";
 import { ubuntuImageName } from "../src/clouds/aws";
 import { one, ofType, planOf, studyConfig, typeCounts } from "./helpers";
@@ -35,16 +39,25 @@ describe("resources per tier", () => {
     [T.vpc]: 1, [T.defaultGroup]: 1, "aws:ec2/internetGateway:InternetGateway": 1, [T.subnet]: 1,
     "aws:ec2/routeTable:RouteTable": 1, "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
   };
+  /** Per host: the bucket its files travel in, and the role that lets it read them. */
+  const hostFiles = (n: number) =>
+    Object.fromEntries(
+      [
+        "aws:s3/bucket:Bucket", "aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/instanceProfile:InstanceProfile",
+      ].map((t) => [t, n]),
+    );
   test.each([
-    ["small", { [T.group]: 1, "random:index/randomPassword:RandomPassword": 2, [T.volume]: 1, [T.instance]: 1, [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4 }],
-    ["large", { [T.group]: 1, "random:index/randomPassword:RandomPassword": 4, [T.volume]: 1, [T.instance]: 1, [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4 }],
-    ["twoServer", { [T.group]: 2, "random:index/randomPassword:RandomPassword": 4, [T.volume]: 2, [T.instance]: 2, [T.attachment]: 2, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4 }],
-  ])("%s: a VPC with one public subnet, and per host an instance, its volume (one elastic IP for the app)", (tier, hosts) => {
+    ["small", { [T.group]: 1, "random:index/randomPassword:RandomPassword": 2, [T.volume]: 1, [T.instance]: 1, [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4, ...hostFiles(1) }],
+    ["large", { [T.group]: 1, "random:index/randomPassword:RandomPassword": 4, [T.volume]: 1, [T.instance]: 1, [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4, ...hostFiles(1) }],
+    ["twoServer", { [T.group]: 2, "random:index/randomPassword:RandomPassword": 4, [T.volume]: 2, [T.instance]: 2, [T.attachment]: 2, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4, ...hostFiles(2) }],
+  ])("%s: a VPC with one public subnet, and per host an instance, its volume, its files' bucket and role (one elastic IP for the app)", (tier, hosts) => {
     expect(typeCounts(plans[tier])).toEqual({ ...network, ...hosts });
   });
 
   test("every regional resource names the study's region, whatever the provider's default", () => {
-    const regional = plans.large.resources.filter((r) => r.custom && r.type.startsWith("aws:") && r.type !== T.record);
+    // Route 53 and IAM are global services.
+    const regional = plans.large.resources.filter((r) => r.custom && r.type.startsWith("aws:") && r.type !== T.record && !r.type.startsWith("aws:iam/"));
     expect(regional.length).toBeGreaterThan(10);
     for (const r of regional) expect([r.name, r.inputs.region]).toEqual([r.name, "eu-west-1"]);
   });
@@ -55,6 +68,46 @@ describe("resources per tier", () => {
       const packed = Buffer.from(String(plans.large.rawInputs.get(i.urn)?.userDataBase64), "base64");
       expect(packed.length).toBeLessThanOrEqual(16 * 1024);
       expect(unpackUserData(plans.large.rawInputs.get(i.urn)!)!.startsWith("#cloud-config\n")).toBe(true);
+    }
+  });
+
+  test("each host's files travel in a private S3 object only its instance's role may read; the user data fetches and checks them", () => {
+    for (const host of ["study-app", "study-db"]) {
+      const plan = plans.twoServer;
+      const instance = one(plan, T.instance, `${host}-server`);
+      const bucket = one(plan, "aws:s3/bucket:Bucket", `${host}-files`);
+      const object = one(plan, "aws:s3/bucketObjectv2:BucketObjectv2", `${host}-files`);
+      // The files hold secrets: masked in the plan, gzipped #cloud-config write_files inside.
+      expect(object.inputs.contentBase64).toMatch(/^\[secret [0-9a-f]{12}\]$/);
+      const bundle = Buffer.from(String(plan.rawInputs.get(object.urn)!.contentBase64), "base64");
+      const files = (parse(gunzipSync(bundle).toString("utf8")) as { write_files: { path: string }[] }).write_files;
+      expect(files.map((f) => f.path)).toContain("/usr/local/sbin/studyhost-provision");
+      expect(object.inputs).toMatchObject({ key: HOST_FILES_KEY, serverSideEncryption: "AES256" });
+      // The user data has no files; its first command fetches this object and checks its sha256.
+      const userData = unpackUserData(plan.rawInputs.get(instance.urn)!)!;
+      expect(Object.keys(parse(userData))).not.toContain("write_files");
+      const fetch = fetchCommandOf(userData)!;
+      expect((parse(userData) as { runcmd: string[][] }).runcmd[0][3]).toBe("studyhost-fetch-host-files");
+      expect(fetch.args.slice(1)).toEqual([HOST_FILES_KEY, "us-east-1", createHash("sha256").update(bundle).digest("hex")]);
+      expect((parse(userData) as { packages: string[] }).packages).toContain("rclone");
+      // Private and TLS-only; the role reads this one object, and the instance boots only after both exist.
+      expect(one(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${host}-files-private`).inputs).toMatchObject({
+        blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+      });
+      const tlsOnly = JSON.parse(String(one(plan, "aws:s3/bucketPolicy:BucketPolicy", `${host}-files-tls-only`).inputs.policy));
+      expect(tlsOnly.Statement).toEqual([expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]);
+      const role = JSON.parse(String(one(plan, "aws:iam/role:Role", `${host}-role`).inputs.assumeRolePolicy));
+      expect(role.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+      const policy = JSON.parse(String(one(plan, "aws:iam/rolePolicy:RolePolicy", `${host}-read-files`).inputs.policy));
+      expect(policy.Statement).toEqual([{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${fetch.args[0]}/${HOST_FILES_KEY}` }]);
+      // (The mock engine names a bucket and a profile as the provider does: the resource's name and a suffix.)
+      expect(fetch.args[0]).toMatch(new RegExp(`^${host}-files-[0-9a-f]{7}$`));
+      expect(bucket.inputs.forceDestroy).toBe(true);
+      expect(one(plan, "aws:iam/instanceProfile:InstanceProfile", `${host}-profile`).inputs.role).toMatch(new RegExp(`^${host}-role-`));
+      expect(instance.inputs.iamInstanceProfile).toMatch(new RegExp(`^${host}-profile-[0-9a-f]{7}$`));
+      expect(instance.options.dependsOn).toEqual(expect.arrayContaining([object.urn, one(plan, "aws:iam/rolePolicy:RolePolicy", `${host}-read-files`).urn]));
+      // Put back together, the files make the whole document the host applies.
+      expect(mergeHostFiles(userData, bundle)).toContain("write_files:");
     }
   });
 

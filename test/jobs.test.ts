@@ -13,6 +13,7 @@ import { readStackFile } from "../src/plan";
 import { ALERT_ON_FAILURE, cronToOnCalendar, toOnCalendar } from "../src/host";
 import { asPulumiConfig, refusal, studyConfig } from "./helpers";
 import { renderHosts, RenderedHost } from "./support/render";
+import { WITH_FILES } from "../src/cli/hostFiles";
 import { verifyUnits } from "./support/verify";
 
 const run = (cmd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) => {
@@ -258,7 +259,8 @@ describe("the rendered jobs and fetches", () => {
       // A failed fetch must not keep the app down: nothing ties the app's start to the fetch's success.
       expect(fetch).not.toMatch(/^(Requires|BindsTo|RequiredBy|Requisite)=/m);
       expect(appUnit).not.toContain("studyhost-fetch");
-      const written = (parse(readFileSync(join(h.dir, "user-data"), "utf8")).write_files as { path: string; permissions: string }[]);
+      const whole = h.files.includes(WITH_FILES) ? WITH_FILES : "user-data";
+      const written = (parse(readFileSync(join(h.dir, whole), "utf8")).write_files as { path: string; permissions: string }[]);
       expect(written.find((f) => f.path === `/etc/studyhost/fetch-${name}.env`)?.permissions).toBe("0600");
       expect(read(h, "usr/local/sbin/studyhost-provision")).toContain(`systemctl enable studyhost-fetch-${name}.service\n`);
     }

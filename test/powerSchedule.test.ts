@@ -148,12 +148,12 @@ describe("on AWS, the plan", () => {
   });
 
   test("the role: assumed only by EventBridge Scheduler; may only start and stop this one instance", () => {
-    const role = one(scheduled, T.role).inputs as Record<string, any>;
+    const role = one(scheduled, T.role, "study-app-power-role").inputs as Record<string, any>;
     expect(JSON.parse(role.assumeRolePolicy)).toEqual({
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole" }],
     });
-    const policy = one(scheduled, T.policy).inputs as Record<string, any>;
+    const policy = one(scheduled, T.policy, "study-app-power-policy").inputs as Record<string, any>;
     const schedule = one(scheduled, T.schedule, "study-app-power-on").inputs as Record<string, any>;
     const [instanceId] = JSON.parse(schedule.target.input).InstanceIds;
     expect(JSON.parse(policy.policy)).toEqual({

@@ -6,6 +6,7 @@ const machineType = { digitalocean: "digitalocean:index/droplet:Droplet", aws: "
 import { planProgram, PlanResult } from "../src/plan";
 import { parseStudyConfig } from "../src/config";
 import { unpackUserData } from "../src/clouds/userData";
+import { wholeDocument } from "../src/cli/hostFiles";
 import { Study } from "../stacks/study";
 
 const dataBearing = (plan: PlanResult) => plan.resources.filter((r) => r.options.protect);
@@ -33,7 +34,8 @@ describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => 
     }
     expect(dataBearing(after)).toHaveLength(old.size);
     // The change is real: the app host's user data differs (and the machine ignores it).
-    const appUserData = (plan: PlanResult) => unpackUserData(plan.rawInputs.get(one(plan, machineType[cloud], "study-app-server").urn)!);
+    // (On AWS the app's settings are in the files the host fetches at first boot: the whole document.)
+    const appUserData = (plan: PlanResult) => wholeDocument(plan, "study-app", unpackUserData(plan.rawInputs.get(one(plan, machineType[cloud], "study-app-server").urn)!)!);
     expect(appUserData(after)).not.toEqual(appUserData(before));
     expect(String(appUserData(after))).toContain("v2.0.0");
   });

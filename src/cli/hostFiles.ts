@@ -4,15 +4,26 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { fileContent, unpackUserData } from "../clouds/userData";
+import { mergeHostFiles } from "../clouds/hostFilesBundle";
 import type { PlanResult } from "../plan";
 
 /** Types of the resources that boot a host from user data. */
 const MACHINE_TYPES = new Set(["digitalocean:index/droplet:Droplet", "aws:ec2/instance:Instance"]);
+const FILES_OBJECT_TYPE = "aws:s3/bucketObjectv2:BucketObjectv2";
+/** The file beside user-data holding the whole document, for hosts that fetch their files. */
+export const WITH_FILES = "user-data-with-files";
 
 export interface WrittenHost {
   readonly host: string;
   readonly dir: string;
   readonly files: string[];
+}
+
+/** A host's whole #cloud-config: its user data, with the files it fetches at first boot put back in. */
+export function wholeDocument(plan: PlanResult, host: string, userData: string): string {
+  const object = plan.resources.find((x) => x.type === FILES_OBJECT_TYPE && x.name === `${host}-files`);
+  const bundle = object ? plan.rawInputs.get(object.urn)?.contentBase64 : undefined;
+  return typeof bundle === "string" ? mergeHostFiles(userData, Buffer.from(bundle, "base64")) : userData;
 }
 
 export function writeHostFiles(plan: PlanResult, outDir: string): WrittenHost[] {
@@ -25,7 +36,12 @@ export function writeHostFiles(plan: PlanResult, outDir: string): WrittenHost[] 
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "user-data"), userData);
     const files = ["user-data"];
-    const doc = parse(userData) as { write_files?: { path: string; content: string; encoding?: string; permissions?: string }[] };
+    const whole = wholeDocument(plan, host, userData);
+    if (whole !== userData) {
+      writeFileSync(join(dir, WITH_FILES), whole);
+      files.push(WITH_FILES);
+    }
+    const doc = parse(whole) as { write_files?: { path: string; content: string; encoding?: string; permissions?: string }[] };
     for (const f of doc.write_files ?? []) {
       const target = join(dir, "files", f.path);
       mkdirSync(dirname(target), { recursive: true });

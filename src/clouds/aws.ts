@@ -7,6 +7,7 @@ import type { CloudProvider, DnsSpec, FirewallHandle, InboundRule, NetworkHandle
 import { CATALOG } from "../tiers";
 import { packUserData } from "./userData";
 import { createPowerSchedule } from "./awsPowerSchedule";
+import { deliverHostFiles } from "./awsHostFiles";
 
 /** Canonical's AWS account, the publisher of Ubuntu's official images. */
 export const CANONICAL_OWNER = "099720109477";
@@ -94,6 +95,9 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
   // Nitro instances (t3, t4g) show EBS volumes as NVMe devices whose serial is the volume id.
   const device = pulumi.interpolate`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume.id.apply((id) => id.replace("-", ""))}`;
   const userData = spec.userData(device);
+  // The files travel in an S3 object the instance's role reads (./hostFilesBundle.ts): user data alone
+  // is limited to 16 KB.
+  const delivery = deliverHostFiles(parent, name, region, userData);
   const instance = new aws.ec2.Instance(
     `${name}-server`,
     {
@@ -103,8 +107,9 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
       subnetId: spec.network.subnetId!,
       availabilityZone: spec.network.zone!,
       vpcSecurityGroupIds: [spec.firewall.memberRef],
-      // Gzipped: a full host's #cloud-config is over AWS's 16 KB limit as text.
-      userDataBase64: userData.apply((text) => packUserData("aws", text, name)),
+      // Gzipped too (cloud-init recognises gzip), so the limit is far away.
+      userDataBase64: delivery.userData.apply((text) => packUserData("aws", text, name)),
+      iamInstanceProfile: delivery.instanceProfile.name,
       rootBlockDevice: { volumeSize: CATALOG.aws.bootDiskGb, volumeType: "gp3", encrypted: true },
       // IMDSv2 only: a request forged through the app cannot read the instance's metadata.
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
@@ -113,6 +118,7 @@ function createServer(parent: pulumi.Resource, name: string, spec: ServerSpec): 
     {
       ...(spec.machineHoldsData ? holdsData(parent) : { parent }),
       ignoreChanges: [...MACHINE_IGNORE_CHANGES.aws],
+      dependsOn: delivery.ready,
     },
   );
   new aws.ec2.VolumeAttachment(

@@ -3,7 +3,7 @@
 // The same harness the end-to-end tests use (boot.ts, net.sh, rootfs.sh); Linux and root only.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeHostFiles } from "../cli/hostFiles";
+import { WITH_FILES, writeHostFiles } from "../cli/hostFiles";
 import { fromPulumiConfig, parseStudyConfig } from "../config";
 import { parseCidr } from "../config/validators";
 import { planProgram, readStackFile } from "../plan";
@@ -176,7 +176,10 @@ export async function startLocalStack(opts: { configFile: string; appSource?: st
     const booted = [];
     for (const [i, h] of hosts.entries()) {
       log(`studyhost local: booting ${h.name} at ${h.address}`);
-      const prepared = prepareHost({ name: h.name, userData: join(dir, "plan", h.name, "user-data"), dir: h.dir });
+      // An AWS host fetches its files from S3 at first boot; with no S3 here it boots the whole document.
+      const planned = join(dir, "plan", h.name);
+      const userData = existsSync(join(planned, WITH_FILES)) ? join(planned, WITH_FILES) : join(planned, "user-data");
+      const prepared = prepareHost({ name: h.name, userData, dir: h.dir });
       booted.push(await boot(prepared, { netnsPath: net.hosts[i].netnsPath }));
     }
     log(`studyhost local: waiting for cloud-init to provision ${hosts.map((h) => h.name).join(" and ")}`);

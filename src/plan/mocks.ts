@@ -46,6 +46,13 @@ function computedState(type: string, name: string, inputs: State): { id: string;
       };
     case "aws:iam/role:Role":
       return { id: autoname, state: { name: autoname, arn: `arn:aws:iam::${MOCK_AWS_ACCOUNT}:role/${autoname}` } };
+    case "aws:iam/instanceProfile:InstanceProfile":
+      return { id: autoname, state: { name: autoname, arn: `arn:aws:iam::${MOCK_AWS_ACCOUNT}:instance-profile/${autoname}` } };
+    case "aws:s3/bucket:Bucket": {
+      // S3 bucket names are global and lower-case; the provider adds a random suffix to the resource name.
+      const bucket = (inputs.bucket as string | undefined) ?? `${name}-${hex(name, 7)}`.toLowerCase();
+      return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, region: inputs.region } };
+    }
     case "aws:ec2/eip:Eip":
       return { id: `eipalloc-0${hex(name, 16)}`, state: { publicIp: reservedV4(name), allocationId: `eipalloc-0${hex(name, 16)}` } };
     case "aws:ebs/volume:Volume":

@@ -4,8 +4,12 @@ mirror a bucket, served from a folder with Python's standard library, for the en
 boot a host whose boot-time fetch (studyhost:fetch, rclone sync) needs a bucket and no cloud is reachable.
 
   s3-standin.py --bind ADDR --port PORT ROOT      ROOT/<bucket>/<key...> are the objects
+      [--virtual-host SUFFIX]      also virtual-hosted style: Host BUCKET.SUFFIX names the bucket
+      [--require-key AKID --require-token TOKEN]
+                                   refuse (403) a request not signed with that access key id and session
+                                   token (the signature itself is not checked: that is the client's part)
 
-Answers, path-style and anonymously: GET /<bucket>?list-type=2 (ListObjectsV2) and GET /<bucket>
+Answers, path-style (or virtual-hosted) and anonymously (unless told otherwise): GET /<bucket>?list-type=2 (ListObjectsV2) and GET /<bucket>
 (ListObjects v1), both with prefix, delimiter, max-keys and continuation; GET /<bucket>?location;
 HEAD /<bucket>; GET and HEAD /<bucket>/<key> with the MD5 ETag rclone checks. Anything else (writes,
 deletes, multipart): 403 AccessDenied. Each request is logged on stderr.
@@ -49,9 +53,20 @@ class Handler(BaseHTTPRequestHandler):
 
     def split(self):
         url = urlsplit(self.path)
-        parts = unquote(url.path).lstrip("/").split("/", 1)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        host = (self.headers.get("Host") or "").split(":")[0]
+        suffix = self.server.virtual_host
+        if suffix and host.endswith("." + suffix):
+            return host[: -len(suffix) - 1], unquote(url.path).lstrip("/"), query
+        parts = unquote(url.path).lstrip("/").split("/", 1)
         return parts[0], (parts[1] if len(parts) > 1 else ""), query
+
+    def signed_as_required(self):
+        """With --require-key: AWS SigV4's Authorization names the key id, the session token is a header."""
+        if not self.server.require_key:
+            return True
+        auth = self.headers.get("Authorization") or ""
+        return f"Credential={self.server.require_key}/" in auth and self.headers.get("X-Amz-Security-Token") == self.server.require_token
 
     def send(self, code, body=b"", ctype="application/xml", headers=None, head=False):
         self.send_response(code)
@@ -74,6 +89,8 @@ class Handler(BaseHTTPRequestHandler):
         self.do_GET(head=True)
 
     def do_GET(self, head=False):
+        if not self.signed_as_required():
+            return self.error(403, "AccessDenied", head)
         bucket, key, query = self.split()
         if not self.bucket_exists(bucket):
             return self.error(404, "NoSuchBucket", head)
@@ -152,10 +169,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bind", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--virtual-host", default="")
+    parser.add_argument("--require-key", default="")
+    parser.add_argument("--require-token", default="")
     parser.add_argument("root")
     args = parser.parse_args()
     server = ThreadingHTTPServer((args.bind, args.port), Handler)
     server.root = os.path.abspath(args.root)
+    server.virtual_host = args.virtual_host
+    server.require_key, server.require_token = args.require_key, args.require_token
     server.serve_forever()
 
 

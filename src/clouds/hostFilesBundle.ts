@@ -1,0 +1,104 @@
+// A host's files delivered beside its user data instead of inside it (AWS). EC2 takes at most 16 KB of
+// user data, even gzipped, and a host with several apps and features needs more (the ViewBovis example
+// with staging: 16.9 KB gzipped). So on AWS the #cloud-config is split in two:
+//  - the user data keeps everything but write_files (the admin user and keys, the data volume's bootcmd,
+//    packages, the provisioning commands), plus a first command that fetches the rest;
+//  - the files (every write_files entry, secrets included) go to a private S3 object that only the
+//    instance's role may read. The first command fetches it with rclone (from the distribution, already
+//    what studyhost uses for buckets; it reads the role's credentials from the metadata service over
+//    IMDSv2), checks its sha256 against the one in the user data, and hands it to cloud-init's own
+//    write_files module (`cloud-init --file F single --name write_files`), so the files are written
+//    exactly as an inline write_files would write them.
+// The secrets then no longer sit in the user data (which any root process, or any process on a host
+// without studyhost's metadata firewall, can read) but in the object, behind the same instance role.
+// Pure functions only: no Pulumi and no cloud SDK (the CLI's `plan --out` uses them too).
+import { createHash } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { parse, stringify } from "yaml";
+import { bashScript } from "../host/shell";
+
+/** Where the bundle lands on the host: /run is a tmpfs, so the secrets in it never touch a disk. */
+export const BUNDLE_DIR = "/run/studyhost";
+/** The tag in the first runcmd entry, so tools (and `mergeHostFiles`) can recognise the fetch. */
+export const FETCH_TAG = "studyhost-fetch-host-files";
+
+/** Where a host's files object lives. */
+export interface BundleLocation {
+  readonly bucket: string;
+  readonly key: string;
+  readonly region: string;
+}
+
+/**
+ * Fetches the files object with the instance role, checks it, writes its files with cloud-init.
+ * Arguments: bucket, key, region, sha256 of the gzipped object. The instance profile can take a few
+ * seconds to reach a new instance (IAM is eventually consistent), so the fetch is retried for up to
+ * five minutes; a fetch that never succeeds stops the first boot here, loudly, with the last error.
+ */
+const FETCH_SCRIPT = bashScript("fetches this host's files from its S3 object and writes them with cloud-init", `
+bucket="$1"; key="$2"; region="$3"; sha256="$4"
+log() { echo "${FETCH_TAG}: $*" >&2; }
+install -d -m 0700 ${BUNDLE_DIR}
+packed=${BUNDLE_DIR}/host-files.yaml.gz
+# rclone's S3 backend, configured from the environment only: the AWS provider, credentials from the
+# instance's role (env_auth reads the metadata service when no keys are in the environment).
+export RCLONE_S3_PROVIDER=AWS RCLONE_S3_ENV_AUTH=true RCLONE_S3_REGION="$region"
+attempt=1
+until rclone copyto ":s3:$bucket/$key" "$packed" --retries 1 --low-level-retries 3; do
+  if [ "$attempt" -ge 30 ]; then log "could not fetch s3://$bucket/$key after $attempt attempts"; exit 1; fi
+  log "fetching s3://$bucket/$key failed (attempt $attempt); retrying in 10 s"
+  attempt=$((attempt + 1))
+  sleep 10
+done
+echo "$sha256  $packed" | sha256sum --check --quiet || { log "s3://$bucket/$key is not the object this host was planned with"; exit 1; }
+gunzip --force "$packed"
+cloud-init --file ${BUNDLE_DIR}/host-files.yaml single --name write_files --frequency always
+rm -f ${BUNDLE_DIR}/host-files.yaml
+log "wrote the files of s3://$bucket/$key"
+`);
+
+type CloudConfigDoc = { write_files?: unknown[]; packages?: string[]; runcmd?: unknown[][]; [key: string]: unknown };
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+/** The split: the user data to boot with and the gzipped files object it fetches. */
+export interface SplitHostDocument {
+  readonly userData: string;
+  readonly bundle: Buffer;
+  readonly sha256: string;
+}
+
+/** Splits a full #cloud-config into user data that fetches its files and the files' object. */
+export function splitHostFiles(text: string, at: BundleLocation): SplitHostDocument {
+  const doc = parse(text) as CloudConfigDoc;
+  // gzip from Node's zlib writes no timestamp: the same files always give the same bytes and checksum.
+  const bundle = gzipSync(`#cloud-config\n${stringify({ write_files: doc.write_files ?? [] }, { lineWidth: 0 })}`, { level: 9 });
+  const digest = sha256(bundle);
+  const { write_files: _files, ...rest } = doc;
+  const packages = rest.packages ?? [];
+  const userData: CloudConfigDoc = {
+    ...rest,
+    packages: packages.includes("rclone") ? packages : [...packages, "rclone"],
+    runcmd: [["bash", "-c", FETCH_SCRIPT, FETCH_TAG, at.bucket, at.key, at.region, digest], ...(rest.runcmd ?? [])],
+  };
+  return { userData: `#cloud-config\n${stringify(userData, { lineWidth: 0 })}`, bundle, sha256: digest };
+}
+
+/**
+ * The document a host ends up applying: its user data with the fetch replaced by the fetched files.
+ * For `plan --out` (every file under files/) and for booting locally, where no S3 is reachable.
+ */
+export function mergeHostFiles(userData: string, bundle: Buffer): string {
+  const doc = parse(userData) as CloudConfigDoc;
+  const files = (parse(gunzipSync(bundle).toString("utf8")) as CloudConfigDoc).write_files ?? [];
+  const { runcmd = [], ...rest } = doc;
+  const merged = { ...rest, write_files: files, runcmd: runcmd.filter((c) => !(Array.isArray(c) && c[3] === FETCH_TAG)) };
+  return `#cloud-config\n${stringify(merged, { lineWidth: 0 })}`;
+}
+
+/** The fetch command's script and arguments, if this user data fetches its files (for tests and tools). */
+export function fetchCommandOf(userData: string): { script: string; args: string[] } | undefined {
+  const doc = parse(userData) as CloudConfigDoc;
+  const cmd = (doc.runcmd ?? []).find((c) => Array.isArray(c) && c[3] === FETCH_TAG) as string[] | undefined;
+  return cmd ? { script: cmd[2], args: cmd.slice(4) } : undefined;
+}
