@@ -118,7 +118,7 @@ db=$(printf '\`%s\`' "$DATABASE")
   echo "DELETE FROM mysql.db WHERE Db = 'test' OR Db = 'test\\\\_%';"
   echo "FLUSH PRIVILEGES;"
   # Accounts left from an earlier set-up (another network): dropped.
-  while IFS=$'\t' read -r user host; do
+  while IFS=$'\\t' read -r user host; do
     [ -n "$user" ] || continue
     case "$host" in localhost | 127.0.0.1) continue ;; esac
     [ "$user" = "$APP_USER" ] && [ "$host" = "\${CLIENT_HOST:-}" ] && continue
@@ -187,7 +187,7 @@ net = ipaddress.ip_network(sys.argv[1])
 print(next((a for a in sys.stdin.read().split() if ipaddress.ip_address(a) in net), ""))' "$cidr")
   [ -n "$private" ] || { echo "no address in $cidr on this host" >&2; exit 1; }
   # MariaDB 10.11 and later take a list of addresses.
-  printf '[mysqld]\nbind-address = 127.0.0.1,%s\n' "$private" > /etc/mysql/mariadb.conf.d/61-studyhost-listen.cnf
+  printf '[mysqld]\\nbind-address = 127.0.0.1,%s\\n' "$private" > /etc/mysql/mariadb.conf.d/61-studyhost-listen.cnf
 fi
 systemctl daemon-reload
 systemctl enable mariadb.service
