@@ -200,12 +200,19 @@ const BackupsSchema = z
   .strict()
   .default({ schedule: "*-*-* 03:15:00", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
 
-// --- Accessory databases beside (or instead of) PostgreSQL, on the app host (src/host/accessories.ts). ---
+// --- Accessory databases beside (or instead of) PostgreSQL (src/host/accessories.ts): MongoDB on the app
+// host, MariaDB where the tier keeps its databases (the app host, or two-server's database host). ---
 const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "expected an image reference such as mongo:7.0 or mongo@sha256:...");
 /** The default MongoDB image: a tag, which moves; pin it by digest (mongo:7.0@sha256:...) for production. */
 export const DEFAULT_MONGODB_IMAGE = "mongo:7.0";
 const AccessoriesSchema = z
   .object({
+    /**
+     * MariaDB from the distribution, for the primary app (MARIADB_URL). Small and large: on the app
+     * host, 127.0.0.1 only. Two-server: on the database host (with PostgreSQL, or alone with
+     * `database.engine: none`), listening on the private network too, the app user admitted only from
+     * the private network and only over TLS, 3306 open to the app host only; its backups run there.
+     */
     mariadb: z
       .object({ database: slug.optional().describe("the database name (default: the app's name); its app user has the same name, its read-only user <name>_analyst") })
       .strict()
