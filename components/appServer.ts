@@ -38,8 +38,9 @@ export interface AppServerArgs {
   readonly tls: Tls;
   /**
    * The study's PostgreSQL, on this host ("same-host": no extra cost) or on its own (see its
-   * `costItems`). Omit only with `database.engine: sqlite` (small tier): the SQLite file then lives on
-   * this host's data volume.
+   * `costItems`); on two-server also where MariaDB runs (accessories.mariadb). Omit with
+   * `database.engine: sqlite` (small tier: the SQLite file then lives on this host's data volume) or
+   * `none` on small and large (the app's data is in accessory databases on this host).
    * @default undefined (SQLite)
    * @example new PostgresHost("study-db", { config, network })
    */
@@ -82,7 +83,8 @@ export class AppServer extends pulumi.ComponentResource {
   /**
    * The accessory databases' generated passwords (studyhost:accessories), created only for those
    * configured: `<this>-mariadb-app-password`, `<this>-mariadb-analyst-password`,
-   * `<this>-mongodb-root-password`, `<this>-mongodb-app-password`.
+   * `<this>-mongodb-root-password`, `<this>-mongodb-app-password`. On two-server MariaDB runs on the
+   * database host: its passwords here are the database host's (PostgresHost `mariadb`), not children of this.
    */
   readonly accessorySecrets: {
     readonly mariadb?: { readonly appPassword: pulumi.Output<string>; readonly analystPassword: pulumi.Output<string> };
@@ -98,13 +100,17 @@ export class AppServer extends pulumi.ComponentResource {
     if (config.database.engine === "postgres" && !database) {
       throw new Error(`AppServer ${name}: studyhost:database.engine is postgres but no PostgresHost was given`);
     }
+    // Two-server with accessories.mariadb: MariaDB runs on the database host, which made its passwords.
+    const remoteMariadb = database?.placement === "own-host" && database.mariadb ? database.mariadb : undefined;
     this.secretKey = generatedSecret(this, `${name}-secret-key`);
     this.adminPassword = generatedSecret(this, `${name}-admin-password`);
 
-    const link: pulumi.Output<DatabaseLink> =
-      config.database.engine === "sqlite" || !database
-        ? pulumi.output({ engine: "sqlite" as const, path: sqlitePath(config) })
-        : database.link();
+    const link: pulumi.Output<DatabaseLink | undefined> =
+      config.database.engine === "none"
+        ? pulumi.output(undefined)
+        : config.database.engine === "sqlite" || !database
+          ? pulumi.output({ engine: "sqlite" as const, path: sqlitePath(config) })
+          : database.link();
     const localRoles = database?.placement === "same-host" ? database.roles() : pulumi.output(undefined);
 
     // The other apps on this host: their own secrets, and their own database (never the study's).
@@ -127,19 +133,28 @@ export class AppServer extends pulumi.ComponentResource {
     );
     const localExtraRoles = database?.placement === "same-host" ? database.extraRoles() : pulumi.output([]);
 
-    // The accessory databases run on this host: their passwords are made here, only when configured,
-    // so a stack without them keeps exactly its children.
+    // The accessory databases that run on this host: their passwords are made here, only when
+    // configured, so a stack without them keeps exactly its children. MariaDB on the database host
+    // (two-server) has its passwords from there.
     const { mariadb, mongodb } = config.accessories;
     this.accessorySecrets = {
-      ...(mariadb ? { mariadb: { appPassword: generatedSecret(this, `${name}-mariadb-app-password`), analystPassword: generatedSecret(this, `${name}-mariadb-analyst-password`) } } : {}),
+      ...(remoteMariadb
+        ? { mariadb: remoteMariadb }
+        : mariadb
+          ? { mariadb: { appPassword: generatedSecret(this, `${name}-mariadb-app-password`), analystPassword: generatedSecret(this, `${name}-mariadb-analyst-password`) } }
+          : {}),
       ...(mongodb ? { mongodb: { rootPassword: generatedSecret(this, `${name}-mongodb-root-password`), appPassword: generatedSecret(this, `${name}-mongodb-app-password`) } } : {}),
     };
     const acc = this.accessorySecrets;
-    const accessories: pulumi.Output<AccessorySecrets> = pulumi
-      .all([acc.mariadb?.appPassword ?? "", acc.mariadb?.analystPassword ?? "", acc.mongodb?.rootPassword ?? "", acc.mongodb?.appPassword ?? ""])
-      .apply(([mariadbApp, mariadbAnalyst, mongoRoot, mongoApp]) => ({
-        ...(acc.mariadb ? { mariadb: { appPassword: mariadbApp, analystPassword: mariadbAnalyst } } : {}),
-        ...(acc.mongodb ? { mongodb: { rootPassword: mongoRoot, appPassword: mongoApp } } : {}),
+    // With the database host's address when MariaDB runs there.
+    const accessories: pulumi.Output<{ secrets: AccessorySecrets; mariadbHost: string }> = pulumi
+      .all([acc.mariadb?.appPassword ?? "", acc.mariadb?.analystPassword ?? "", acc.mongodb?.rootPassword ?? "", acc.mongodb?.appPassword ?? "", remoteMariadb ? database!.host : ""])
+      .apply(([mariadbApp, mariadbAnalyst, mongoRoot, mongoApp, mariadbHost]) => ({
+        secrets: {
+          ...(acc.mariadb ? { mariadb: { appPassword: mariadbApp, analystPassword: mariadbAnalyst } } : {}),
+          ...(acc.mongodb ? { mongodb: { rootPassword: mongoRoot, appPassword: mongoApp } } : {}),
+        },
+        mariadbHost,
       }));
 
     const plan = config.hosts.app;
@@ -154,18 +169,19 @@ export class AppServer extends pulumi.ComponentResource {
       userData: (device) =>
         pulumi
           .all([device, this.secretKey, this.adminPassword, link, localRoles, extraInputs, localExtraRoles, accessories])
-          .apply(([dataDevice, secretKey, adminPassword, db, roles, others, extraRoles, accessorySecrets]) =>
+          .apply(([dataDevice, secretKey, adminPassword, db, roles, others, extraRoles, { secrets: accessorySecrets, mariadbHost }]) =>
             renderCloudConfig(
               renderAppHost({
                 config,
                 hostname: name,
                 dataDevice,
                 secrets: { secretKey, adminPassword },
-                database: db,
+                ...(db ? { database: db } : {}),
                 localPostgres: roles,
                 tls: args.tls.settings,
                 ...(extras.length ? { extraApps: others, localPostgresExtra: extraRoles } : {}),
                 ...(mariadb || mongodb ? { accessories: accessorySecrets } : {}),
+                ...(remoteMariadb ? { mariadbHost } : {}),
               }),
             ),
           ),

@@ -62,10 +62,15 @@ export function webRules(adminCidrs: readonly string[]): FirewallRule[] {
   ];
 }
 
-/** A database host's rules: PostgreSQL only from the app host's firewall members, SSH from admins. */
-export function databaseRules(adminCidrs: readonly string[], appFirewall: Firewall): FirewallRule[] {
+/**
+ * A database host's rules: each database it runs only from the app host's firewall members (PostgreSQL
+ * on 5432, MariaDB on 3306), SSH from admins.
+ * @param runs what the host runs (default: PostgreSQL only)
+ */
+export function databaseRules(adminCidrs: readonly string[], appFirewall: Firewall, runs: { readonly postgres: boolean; readonly mariadb: boolean } = { postgres: true, mariadb: false }): FirewallRule[] {
   return [
-    { description: "postgresql from the app host only", port: 5432, from: { members: appFirewall } },
+    ...(runs.postgres ? [{ description: "postgresql from the app host only", port: 5432, from: { members: appFirewall } }] : []),
+    ...(runs.mariadb ? [{ description: "mariadb from the app host only", port: 3306, from: { members: appFirewall } }] : []),
     { description: "ssh from the admin networks", port: 22, from: { cidrs: adminCidrs } },
   ];
 }

@@ -37,6 +37,10 @@ export interface PostgresHostArgs {
  * its own protected data volume inside the private network (two-server). Generates the app role's and
  * the read-only analyst role's passwords. Cost: nothing extra on the app host; on its own host the
  * tier's database size, its volume and its address (see `costItems`).
+ * On two-server the VM is the study's database host: it also runs MariaDB when
+ * studyhost:accessories.mariadb is set (generating its passwords, see `mariadb`), and then runs no
+ * PostgreSQL at all with `database.engine: none` (the component keeps its name and type, so a stack's
+ * database host keeps its identity whichever databases it holds).
  */
 export class PostgresHost extends pulumi.ComponentResource {
   readonly placement: "same-host" | "own-host";
@@ -57,6 +61,12 @@ export class PostgresHost extends pulumi.ComponentResource {
   readonly host: pulumi.Output<string>;
   /** The database VM, for own-host placement. */
   readonly server?: ServerHandle;
+  /**
+   * MariaDB's generated passwords, when it runs on this database host (own-host placement with
+   * accessories.mariadb): RandomPasswords `<this>-mariadb-app-password` and `-analyst-password`.
+   * Undefined otherwise (MariaDB then runs on the app host, which makes its own).
+   */
+  readonly mariadb?: { readonly appPassword: pulumi.Output<string>; readonly analystPassword: pulumi.Output<string> };
   readonly costItems: readonly CostItem[];
 
   constructor(name: string, args: PostgresHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -81,8 +91,14 @@ export class PostgresHost extends pulumi.ComponentResource {
     } else {
       const plan = config.hosts.database;
       if (!plan || !args.firewall) throw new Error(`PostgresHost ${name}: own-host placement needs the tier's database host and a firewall`);
-      const roles = this.roles();
+      const postgres = config.database.engine === "postgres";
+      const roles = postgres ? this.roles() : pulumi.output(undefined);
       const extraRoles = this.extraRoles();
+      const mariadb = config.accessories.mariadb
+        ? { appPassword: generatedSecret(this, `${name}-mariadb-app-password`), analystPassword: generatedSecret(this, `${name}-mariadb-analyst-password`) }
+        : undefined;
+      this.mariadb = mariadb;
+      const accessories = pulumi.all([mariadb?.appPassword ?? "", mariadb?.analystPassword ?? ""]).apply(([appPassword, analystPassword]) => (mariadb ? { mariadb: { appPassword, analystPassword } } : {}));
       this.server = loadCloud(config.cloud).createServer(this, name, {
         region: config.region,
         size: plan.size,
@@ -92,8 +108,10 @@ export class PostgresHost extends pulumi.ComponentResource {
         machineHoldsData: true,
         staticIp: false,
         userData: (device) =>
-          pulumi.all([device, roles, args.network.cidr, extraRoles]).apply(([dataDevice, r, clientCidr, extra]) =>
-            renderCloudConfig(renderDatabaseHost({ config, hostname: name, dataDevice, roles: r, clientCidr, ...(extra.length ? { extraRoles: extra } : {}) })),
+          pulumi.all([device, roles, args.network.cidr, extraRoles, accessories]).apply(([dataDevice, r, clientCidr, extra, acc]) =>
+            renderCloudConfig(
+              renderDatabaseHost({ config, hostname: name, dataDevice, ...(r ? { roles: r } : {}), clientCidr, ...(extra.length ? { extraRoles: extra } : {}), ...(mariadb ? { accessories: acc } : {}) }),
+            ),
           ),
       });
       this.host = this.server.privateIpv4;

@@ -35,11 +35,12 @@ export class Study extends pulumi.ComponentResource {
     const network = new Network(`${name}-network`, { cloud, region }, parent);
     const appFirewall = new Firewall(`${name}-app-firewall`, { cloud, network, inbound: webRules(config.adminCidrs) }, parent);
 
-    if (config.database.engine === "postgres") {
-      const firewall =
-        config.tierSpec.databasePlacement === "own-host"
-          ? new Firewall(`${name}-db-firewall`, { cloud, network, inbound: databaseRules(config.adminCidrs, appFirewall) }, parent)
-          : undefined;
+    // The database host (two-server) runs PostgreSQL, MariaDB (accessories.mariadb), or both; on one
+    // host, PostgresHost is PostgreSQL on the app host and MariaDB is the app host's own.
+    const ownHost = config.tierSpec.databasePlacement === "own-host";
+    const runs = { postgres: config.database.engine === "postgres", mariadb: ownHost && Boolean(config.accessories.mariadb) };
+    if (runs.postgres || runs.mariadb) {
+      const firewall = ownHost ? new Firewall(`${name}-db-firewall`, { cloud, network, inbound: databaseRules(config.adminCidrs, appFirewall, runs) }, parent) : undefined;
       this.database = new PostgresHost(`${name}-db`, { config, network, firewall }, parent);
     }
 

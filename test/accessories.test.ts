@@ -7,6 +7,9 @@
 //   - the app user writes its database and reaches no other (another database, mysql.*, CREATE
 //     DATABASE, GRANT), and the analyst reads and cannot write or create;
 //   - passwords with quotes, backslashes and dollars arrive unchanged (lit() in the script);
+//   - as on a database host (two-server; the certificate made and the listen line written by the rendered
+//     datadir script, 127.0.0.2 standing for the app host): the app user is admitted from that address
+//     only and only over TLS, the analyst not at all from there, and the accounts go when it is unset;
 //   - the rendered backup script writes a checked, pruned <db>-<stamp>.dump; a failing dump leaves
 //     nothing; restore without --yes does nothing; dump, damage, restore gives identical rows and drops
 //     tables made after the backup, and both users still work.
@@ -14,12 +17,12 @@
 // Docker network are checked statically (and the network script against a stand-in docker).
 // Everything rendered passes cloud-init's schema, shellcheck, systemd-analyze verify and nft -c.
 // Needs root and Debian's mariadb-server, mariadb-client, gzip, python3, shellcheck, cloud-init, nftables.
-import { spawnSync, SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseStudyConfig } from "../src/config";
-import { DOCKER_NETWORK_SH, MARIADB, MARIADB_BACKUP_SH, MARIADB_CNF, MARIADB_DATADIR_SH, MARIADB_RESTORE_SH, MARIADB_USERS_SH, mariadbPart, MONGODB, OFFSITE_ENV, PRUNE_PY } from "../src/host";
+import { DOCKER_NETWORK_SH, MARIADB, MARIADB_BACKUP_SH, MARIADB_DATADIR_SH, MARIADB_RESTORE_SH, MARIADB_TLS_CNF, MARIADB_USERS_SH, mariadbPart, MONGODB, OFFSITE_ENV, PRUNE_PY } from "../src/host";
 import { planOf, studyConfig } from "./helpers";
 import { freePort } from "./support/processes";
 import { renderHosts, RenderedHost } from "./support/render";
@@ -76,6 +79,33 @@ function refused(r: SpawnSyncReturns<string>, error: RegExp): void {
   expect(r.status).not.toBe(0);
 }
 
+/**
+ * A TCP relay that reaches the server from SOURCE (another loopback address, standing for another
+ * host: the mariadb client cannot pick its source address). TLS passes through it untouched.
+ */
+const RELAY_PY = `import socket, sys, threading
+source, target = sys.argv[1], int(sys.argv[2])
+srv = socket.create_server(("127.0.0.1", 0))
+print(srv.getsockname()[1], flush=True)
+def pump(a, b):
+    while data := a.recv(65536):
+        b.sendall(data)
+    b.shutdown(socket.SHUT_WR)
+while True:
+    c, _ = srv.accept()
+    u = socket.create_connection(("127.0.0.1", target), source_address=(source, 0))
+    for a, b in ((c, u), (u, c)):
+        threading.Thread(target=pump, args=(a, b), daemon=True).start()
+`;
+async function relayFrom(source: string): Promise<{ port: number; stop: () => void }> {
+  const child = spawn("python3", ["-c", RELAY_PY, source, String(port)], { stdio: ["ignore", "pipe", "inherit"] });
+  const relayPort = await new Promise<number>((resolve, reject) => {
+    child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once("exit", (code) => reject(new Error(`the relay exited (${code})`)));
+  });
+  return { port: relayPort, stop: () => child.kill() };
+}
+
 describe("MariaDB: the rendered set-up on a real server", () => {
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error("test/accessories.test.ts needs root (mariadbd as mysql, runuser): run it as CI does");
@@ -98,11 +128,19 @@ beforeAll(async () => {
   if (!init) throw new Error("the datadir script no longer runs mariadb-install-db");
   must(run("bash", ["-c", `set -euo pipefail\ndatadir=${data}\n${init.trim().replace(/"\$datadir\.new"/, '"$datadir"')}`], baseEnv()), "mariadb-install-db");
 
-  // The rendered settings, then only what a scratch server must change (later lines win).
+  // A database host's settings (loopback and TLS), the certificate and listen line made by the rendered
+  // datadir script's own lines (127.0.0.2 for the private address), then only what a scratch server
+  // must change (later lines win).
+  const tls = join(scratch, "tls");
+  const lines = (pattern: RegExp) => MARIADB_DATADIR_SH.split("\n").filter((l) => pattern.test(l)).map((l) => l.trim());
+  const made = lines(/^\s*(install -d -o root -g mysql|openssl req|mv "\$tls|chown mysql:mysql "\$tls|chmod 06\d\d "\$tls)/);
+  expect(made).toHaveLength(7);
+  const listen = lines(/^\s*printf '\[mysqld\]\\nbind-address/)[0].replace(/> \S+$/, `> ${join(scratch, "listen.cnf")}`);
+  must(run("bash", ["-c", `set -euo pipefail\ntls=${tls}\nprivate=127.0.0.2\n${made.join("\n")}\n${listen}`], baseEnv()), "certificate and listen line");
   const cnf = join(scratch, "my.cnf");
   writeFileSync(
     cnf,
-    `${MARIADB_CNF}\n[mysqld]\ndatadir = ${data}\nport = ${port}\nsocket = ${socket}\npid-file = ${join(scratch, "run/mysqld.pid")}\nlog-error = ${join(scratch, "run/error.log")}\n`,
+    `${MARIADB_TLS_CNF.replaceAll(MARIADB.tls, tls)}\n${readFileSync(join(scratch, "listen.cnf"), "utf8")}\n[mysqld]\ndatadir = ${data}\nport = ${port}\nsocket = ${socket}\npid-file = ${join(scratch, "run/mysqld.pid")}\nlog-error = ${join(scratch, "run/error.log")}\n`,
   );
   chmodSync(cnf, 0o644);
   const child = spawnSync("bash", ["-c", `/usr/sbin/mariadbd --defaults-file=${cnf} --user=mysql > ${scratch}/stdout.log 2>&1 & echo $!`], { encoding: "utf8" });
@@ -164,7 +202,8 @@ function readLog(): string {
     expect(ok(asApp("SELECT name FROM participants WHERE id = 2"))).toBe("zweite 🧪");
     expect(asRoot("SELECT COUNT(*) FROM mysql.global_priv WHERE User = ''")).toBe("0");
     expect(asRoot("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test'")).toBe("0");
-    expect(asRoot("SELECT @@bind_address, @@character_set_server, @@skip_name_resolve")).toBe("127.0.0.1\tutf8mb4\t1");
+    // The database host's form: 127.0.0.1 and the private address, in one list (MariaDB 10.11).
+    expect(asRoot("SELECT @@bind_address, @@character_set_server, @@skip_name_resolve, @@have_ssl")).toBe("127.0.0.1,127.0.0.2\tutf8mb4\t1\tYES");
   });
 
   test("the app user writes its database, and reaches no other", () => {
@@ -196,6 +235,31 @@ function readLog(): string {
     refused(tcp(users.appUser, "wrong", "SELECT 1"), /Access denied for user 'study'@'127\.0\.0\.1' \(using password: YES\)/);
     const viaSocket = run("mariadb", ["--no-defaults", "--batch", "--skip-column-names", "-S", socket, "-u", users.analystUser, users.database], { ...baseEnv(), MYSQL_PWD: users.analystPassword }, "SELECT CURRENT_USER()");
     expect(ok(viaSocket)).toBe("study_analyst@localhost");
+  });
+
+  test("as on a database host: the app user from the app host's address only, over TLS only; the analyst local only", async () => {
+    const remote = mariadbPart({ users, keep: { daily: 7, weekly: 4, monthly: 6 }, clientCidr: "127.0.0.2/32" }).files!.find((f) => f.path === MARIADB.env)!.content;
+    expect(remote).toContain('CLIENT_HOST="127.0.0.2/255.255.255.255"');
+    const remoteEnv = join(scratch, "remote.env");
+    writeFileSync(remoteEnv, remote, { mode: 0o600 });
+    for (let i = 0; i < 2; i++) must(run("bash", [join(scratch, "users.sh")], clientEnv({ STUDYHOST_MARIADB_ENV: remoteEnv })), "users script with CLIENT_HOST");
+    // Connecting from 127.0.0.2 (the app host) or 127.0.0.3 (any other), with or without TLS.
+    const relays = { "127.0.0.2": await relayFrom("127.0.0.2"), "127.0.0.3": await relayFrom("127.0.0.3") };
+    const from = (source: keyof typeof relays, user: string, password: string, tlsOn: boolean, sql: string) =>
+      run("mariadb", ["--no-defaults", "--batch", "--skip-column-names", "-h", "127.0.0.1", "-P", String(relays[source].port), tlsOn ? "--ssl" : "--skip-ssl", "-u", user, users.database], { ...baseEnv(), MYSQL_PWD: password }, sql);
+    try {
+    expect(ok(from("127.0.0.2", users.appUser, users.appPassword, true, "SELECT CURRENT_USER(); SELECT VARIABLE_VALUE LIKE 'TLSv1.%' FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_version'; CREATE TABLE from_app (x INT); DROP TABLE from_app; SELECT DATABASE();"))).toBe("study@127.0.0.2/255.255.255.255\n1\nstudy");
+    refused(from("127.0.0.2", users.appUser, users.appPassword, false, "SELECT 1"), /Access denied for user 'study'@'127\.0\.0\.2'/);
+    refused(from("127.0.0.3", users.appUser, users.appPassword, true, "SELECT 1"), /Host '127\.0\.0\.3' is not allowed to connect|Access denied for user 'study'@'127\.0\.0\.3'/);
+    refused(from("127.0.0.2", users.analystUser, users.analystPassword, true, "SELECT 1"), /Access denied for user 'study_analyst'@'127\.0\.0\.2'/);
+    expect(asRoot(`SHOW GRANTS FOR 'study'@'127.0.0.2/255.255.255.255'`).split("\n").slice(1)).toEqual(["GRANT ALL PRIVILEGES ON `study`.* TO `study`@`127.0.0.2/255.255.255.255`"]);
+    // Without CLIENT_HOST (the app host's set-up) the account is dropped again.
+    must(run("bash", [join(scratch, "users.sh")]), "users script without CLIENT_HOST");
+    expect(asRoot("SELECT COUNT(*) FROM mysql.global_priv WHERE Host NOT IN ('localhost', '127.0.0.1') AND User IN ('study', 'study_analyst')")).toBe("0");
+    refused(from("127.0.0.2", users.appUser, users.appPassword, true, "SELECT 1"), /is not allowed to connect|Access denied/);
+    } finally {
+      for (const r of Object.values(relays)) r.stop();
+    }
   });
 
   test("backup, damage, restore: identical rows; tables made after the backup are gone; both users still work", () => {
@@ -283,8 +347,10 @@ describe("rendered hosts with accessories", () => {
       for (const { unit, output } of verifyUnits(h)) expect([h.label, unit, output]).toEqual([h.label, unit, ""]);
     }
     for (const label of Object.keys(CONFIGS)) {
+      // On two-server MariaDB's scripts are on the database host.
+      const mariadbHost = label.startsWith("two-server") ? hosts.find((h) => h.label === `${label}/study-db`)! : appHost(label);
       const scripts = walk(appHost(label).root).filter((f) => f.startsWith("/usr/local/sbin/"));
-      if (label.includes("mariadb") || label.includes("both")) expect(scripts).toEqual(expect.arrayContaining([MARIADB.setup, MARIADB.users, MARIADB.backup, MARIADB.restore]));
+      if (label.includes("mariadb") || label.includes("both")) expect(walk(mariadbHost.root)).toEqual(expect.arrayContaining([MARIADB.setup, MARIADB.users, MARIADB.backup, MARIADB.restore]));
       if (label.includes("mongodb") || label.includes("both")) expect(scripts).toEqual(expect.arrayContaining([MONGODB.setup, MONGODB.backup, MONGODB.restore, "/usr/local/sbin/studyhost-docker-network"]));
     }
   });
@@ -295,6 +361,7 @@ describe("rendered hosts with accessories", () => {
       const nft = file(h, "/etc/nftables.conf");
       expect([label, runAll("nft", ["-c", "-f", join(h.root, "etc/nftables.conf")])]).toEqual([label, { status: 0, output: "" }]);
       expect(nft).not.toMatch(/3306|27017/);
+      expect(nft).not.toContain("mariadb_clients");
       const usesNetwork = label.includes("mongodb") || label.includes("both");
       expect(nft.includes('iifname "studyhost0" ip daddr 169.254.169.254 reject')).toBe(usesNetwork);
     }
@@ -347,25 +414,46 @@ describe("rendered hosts with accessories", () => {
     expect(manifest.accessories.mongodb).toMatchObject({ database: "stage_database", network: "studyhost", published: false, data: "/var/lib/studyhost/mongodb" });
   });
 
-  test("backups: the shared timer runs the accessories' backups; the two-server app host gets a timer of its own", () => {
+  test("backups: the shared timer runs the accessories' backups; the two-server hosts each back up what they hold", () => {
     const shared = file(appHost("small-sqlite-mariadb"), "/etc/systemd/system/studyhost-backup.service");
     expect(shared).toContain(`ExecStart=${MARIADB.backup}\n`);
     expect(file(appHost("small-sqlite-mariadb"), MARIADB.env)).toContain('BACKUP_DIR="/var/lib/studyhost/backups/mariadb"');
     const own = appHost("two-server-both");
     expect(existsSync(join(own.root, "etc/systemd/system/studyhost-backup.service"))).toBe(false);
     const service = file(own, "/etc/systemd/system/studyhost-accessories-backup.service");
-    expect(service).toContain(`ExecStart=${MARIADB.backup}\nExecStart=${MONGODB.backup}\n`);
+    expect(service).toMatch(new RegExp(`^ExecStart=${MONGODB.backup}\nNice=`, "m"));
+    expect(service).not.toContain(MARIADB.backup);
     expect(existsSync(join(own.root, "usr/local/lib/studyhost/prune_backups.py"))).toBe(true);
-    // And the database host is as it was: no accessories there.
+    // MariaDB's backup runs where its data is: on the database host, after PostgreSQL's, on its timer.
     const db = hosts.find((h) => h.label === "two-server-both/study-db")!;
-    expect(existsSync(join(db.root, "etc/studyhost/mariadb.env"))).toBe(false);
+    expect(file(db, "/etc/systemd/system/studyhost-backup.service")).toMatch(new RegExp(`^ExecStart=/usr/local/sbin/studyhost-backup\nExecStart=${MARIADB.backup}\n`, "m"));
+    expect(file(db, MARIADB.env)).toContain('BACKUP_DIR="/var/lib/studyhost/backups/mariadb"');
+    expect(file(db, MARIADB.env)).toContain('CLIENT_HOST="10.42.1.0/255.255.255.0"');
+  });
+
+  test("two-server: MariaDB on the database host beside PostgreSQL, 3306 and 5432 from the private network only; the app host its client", () => {
+    const db = hosts.find((h) => h.label === "two-server-both/study-db")!;
+    const nft = file(db, "/etc/nftables.conf");
+    expect(runAll("nft", ["-c", "-f", join(db.root, "etc/nftables.conf")])).toEqual({ status: 0, output: "" });
+    expect(nft).toContain("ip saddr @postgres_clients_v4 tcp dport 5432 accept");
+    expect(nft).toContain("ip saddr @mariadb_clients_v4 tcp dport 3306 accept");
+    expect(nft).toMatch(/set mariadb_clients_v4 \{\n\s+type ipv4_addr\n\s+flags interval\n\s+elements = \{ 10\.42\.1\.0\/24 \}/);
+    // PostgreSQL's memory is halved beside MariaDB (2 GB host: 1 GB, shared_buffers a quarter of it).
+    expect(file(db, "/etc/studyhost/postgresql/studyhost.conf")).toMatch(/^shared_buffers = 256MB$/m);
+    const app = appHost("two-server-both");
+    expect(file(app, "/etc/study/env")).toMatch(/^MARIADB_URL="mysql\+pymysql:\/\/study:[^@"]+@10\.42\.1\.\d+:3306\/study\?charset=utf8mb4&ssl_check_hostname=false"$/m);
+    expect(file(app, "/etc/study/env")).toMatch(/^DATABASE_URL="postgresql:\/\/.*\?sslmode=require"$/m);
+    const provision = file(app, "/usr/local/sbin/studyhost-provision");
+    const order = /^for current in ([a-z0-9 -]+); do$/m.exec(provision)![1].split(" ");
+    expect(order.indexOf("database-wait")).toBeLessThan(order.indexOf("mariadb-wait"));
+    expect(order.indexOf("mariadb-wait")).toBeLessThan(order.indexOf("app"));
+    expect(order).not.toContain("mariadb");
   });
 
   test("the provisioning order: accessories after the firewall and backups, before the app", () => {
     const provision = file(appHost("two-server-both"), "/usr/local/sbin/studyhost-provision");
     const order = /^for current in ([a-z0-9 -]+); do$/m.exec(provision)![1].split(" ");
     expect(order.indexOf("docker-network")).toBeLessThan(order.indexOf("mongodb"));
-    expect(order.indexOf("mariadb")).toBeLessThan(order.indexOf("app"));
     expect(order.indexOf("mongodb")).toBeLessThan(order.indexOf("app"));
     expect(order.indexOf("accessories-backups")).toBeGreaterThan(0);
   });
@@ -420,12 +508,26 @@ describe("configuration", () => {
         'studyhost:app.network: got "private"; MariaDB (accessories.mariadb) listens on the host\'s 127.0.0.1 only, which a container on the private network cannot reach; use network: host',
       ],
       [{ app: { ...container, network: "bridge" } }, 'studyhost:app.network: got "bridge"; expected host or private'],
+      [{ database: { engine: "none" } }, 'studyhost:database.engine: got "none"; none leaves the app without a database: configure accessories.mariadb or accessories.mongodb, or use postgres'],
+      [{ tier: "two-server", database: { engine: "none" }, accessories: { mongodb: {} } }, 'studyhost:database.engine: got "none"; none with mongodb only leaves the two-server tier\'s database host with nothing to run: use small or large, or postgres'],
+      [
+        { database: { engine: "none" }, accessories: { mariadb: {} }, sites: [{ domain: "other.example.org", app: { ...container, name: "other", port: 9000, network: "host" }, database: true }] },
+        "studyhost:sites.0.database: got true; a site's database lives on the study's PostgreSQL or SQLite, and studyhost:database.engine is none: set it to false, or use postgres",
+      ],
+      [{ database: { engine: "mysql" } }, 'studyhost:database.engine: got "mysql"; expected postgres, sqlite or none'],
     ];
     for (const [overrides, expected] of cases) {
       const m = message(overrides);
       expect(m).toBe(expected);
       expect(m).not.toContain("\n");
     }
+  });
+
+  test("valid: engine none with an accessory on every tier; a private-network container with MariaDB on two-server (reached over the private network)", () => {
+    for (const tier of ["small", "large", "two-server"]) expect(message({ tier, database: { engine: "none" }, accessories: { mariadb: {} } })).toBe("no error");
+    expect(message({ tier: "two-server", app: { ...container }, accessories: { mariadb: {} } })).toBe("no error");
+    const parsed = parseStudyConfig(studyConfig("digitalocean", "small", { database: { engine: "none" }, accessories: { mongodb: {} }, staging: { domain: "test.example.org" } }));
+    expect(parsed.database.engine).toBe("none");
   });
 
   test("passwords are generated Pulumi secrets, only for configured accessories", async () => {

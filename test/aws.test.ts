@@ -28,6 +28,8 @@ beforeAll(async () => {
   plans.small = await planOf(studyConfig("aws", "small", { database: { engine: "sqlite" } }));
   plans.large = await planOf(studyConfig("aws", "large", { region: "eu-west-1" }));
   plans.twoServer = await planOf(studyConfig("aws", "two-server"));
+  plans.twoServerMariadb = await planOf(studyConfig("aws", "two-server", { database: { engine: "none" }, accessories: { mariadb: {} } }));
+  plans.twoServerBoth = await planOf(studyConfig("aws", "two-server", { accessories: { mariadb: {} } }));
 });
 
 type Ingress = { fromPort: number; toPort: number; cidrBlocks?: string[]; ipv6CidrBlocks?: string[]; securityGroups?: string[] };
@@ -170,6 +172,18 @@ describe("security groups", () => {
     const dbGroups = one(plans.twoServer, T.instance, "study-db-server").inputs.vpcSecurityGroupIds as string[];
     expect(dbGroups).toHaveLength(1);
     expect(dbGroups[0]).not.toBe(appGroup);
+  });
+
+  test("database host with MariaDB: 3306 only from the app's security group (5432 too with PostgreSQL, not without)", () => {
+    const admins = { port: 22, to: 22, v4: ["203.0.113.0/24"], v6: ["2001:db8:1::/48"], groups: [] };
+    for (const [plan, ports] of [[plans.twoServerMariadb, [3306]], [plans.twoServerBoth, [5432, 3306]]] as const) {
+      const appGroup = (one(plan, T.instance, "study-app-server").inputs.vpcSecurityGroupIds as string[])[0];
+      expect(ingress(one(plan, T.group, "study-db-firewall"))).toEqual([...ports.map((p) => ({ port: p, to: p, v4: [], v6: [], groups: [appGroup] })), admins]);
+    }
+    // MariaDB's passwords belong to the database host that runs it; the app host makes none of its own.
+    const passwords = ofType(plans.twoServerMariadb, "random:index/randomPassword:RandomPassword").map((r) => r.name);
+    expect(passwords).toEqual(expect.arrayContaining(["study-db-mariadb-app-password", "study-db-mariadb-analyst-password"]));
+    expect(passwords.filter((n) => n.startsWith("study-app-mariadb"))).toEqual([]);
   });
 
   test("the VPC's default security group is stripped of every rule", () => {

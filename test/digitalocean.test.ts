@@ -23,6 +23,8 @@ beforeAll(async () => {
   plans.smallPostgres = await planOf(studyConfig("digitalocean", "small"));
   plans.large = await planOf(studyConfig("digitalocean", "large", { region: "fra1" }));
   plans.twoServer = await planOf(studyConfig("digitalocean", "two-server"));
+  plans.twoServerMariadb = await planOf(studyConfig("digitalocean", "two-server", { database: { engine: "none" }, accessories: { mariadb: {} } }));
+  plans.twoServerBoth = await planOf(studyConfig("digitalocean", "two-server", { accessories: { mariadb: {} } }));
 });
 
 const inbound = (fw: { inputs: Record<string, unknown> }) =>
@@ -102,6 +104,16 @@ describe("firewalls", () => {
     const dbTag = (one(plans.twoServer, T.droplet, "study-db-server").inputs.tags as string[])[0];
     expect(dbTag).not.toBe(appTag);
     expect((fw.inputs.tags as string[])).toEqual([dbTag]);
+  });
+
+  test("database host with MariaDB: 3306 only from the app firewall's tag (5432 too with PostgreSQL, not without)", () => {
+    const admins = { port: "22", from: ["203.0.113.0/24", "2001:db8:1::/48"] };
+    for (const [plan, ports] of [[plans.twoServerMariadb, ["3306"]], [plans.twoServerBoth, ["5432", "3306"]]] as const) {
+      const appTag = (one(plan, T.droplet, "study-app-server").inputs.tags as string[])[0];
+      expect(inbound(one(plan, T.firewall, "study-db-firewall"))).toEqual([...ports.map((port) => ({ port, from: [appTag] })), admins]);
+    }
+    // The database host keeps its name and protection whichever databases it holds.
+    expect(one(plans.twoServerMariadb, T.droplet, "study-db-server").options.protect).toBe(true);
   });
 });
 

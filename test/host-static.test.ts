@@ -42,10 +42,12 @@ for (const cloud of ["digitalocean", "aws"] as const) {
   CONFIGS[`${cloud}-two-server-git`] = studyConfig(cloud, "two-server", { app: git });
 }
 
-// The example stacks of the presets (Pulumi.<preset>.yaml), on both clouds.
+// The example stacks of the presets (Pulumi.<preset>.yaml), on both clouds; CamCOPS on two-server too
+// (MariaDB alone on the database host, the app host its client).
 for (const [name, config] of Object.entries(presetExamples())) {
   for (const cloud of ["digitalocean", "aws"] as const) CONFIGS[`${cloud}-preset-${name}`] = onCloud(config, cloud);
 }
+for (const cloud of ["digitalocean", "aws"] as const) CONFIGS[`${cloud}-preset-camcops-two-server`] = onCloud({ ...presetExamples().camcops, tier: "two-server" }, cloud);
 
 let hosts: RenderedHost[];
 beforeAll(async () => {
@@ -70,8 +72,9 @@ const run = (cmd: string, args: string[], input?: string) => {
 };
 
 test("the matrix covers every tier, both clouds, both app kinds and both host roles", () => {
-  // Ten configurations (two with a database host) on each cloud, and each preset's example on both.
-  expect(hosts.length).toBe(14 + 2 * Object.keys(presetExamples()).length);
+  // Ten configurations (two with a database host) on each cloud, each preset's example on both, and
+  // CamCOPS on two-server on both (two hosts each).
+  expect(hosts.length).toBe(14 + 2 * Object.keys(presetExamples()).length + 4);
   expect(new Set(hosts.map((h) => h.host))).toEqual(new Set(["study-app", "study-db"]));
 });
 
@@ -150,7 +153,10 @@ test("every host firewall passes nft -c and opens only what the host serves", ()
     expect([h.label, run("nft", ["-c", "-f", file])]).toEqual([h.label, { status: 0, output: "" }]);
     const text = readFileSync(file, "utf8");
     expect(text.includes("tcp dport { 80, 443 } accept")).toBe(h.host === "study-app");
-    expect(text.includes("tcp dport 5432 accept")).toBe(h.host === "study-db");
+    // A database host opens each database it runs to the private network: CamCOPS's runs MariaDB only.
+    const camcopsDb = h.host === "study-db" && h.label.includes("camcops");
+    expect(text.includes("tcp dport 5432 accept")).toBe(h.host === "study-db" && !camcopsDb);
+    expect(text.includes("tcp dport 3306 accept")).toBe(camcopsDb);
     expect(text).toContain("ip saddr @admin_v4 tcp dport 22 accept");
   }
 });

@@ -23,7 +23,8 @@ export interface StudyApp {
   /**
    * Its own database's name (PostgreSQL: a database with an owner role of this name and a read-only
    * `<name>_analyst` role; SQLite: the file `<name>.sqlite3` in the app's state folder), or undefined
-   * for an app without a database (a site with `database: false`).
+   * for an app without a database (a site with `database: false`; the primary app and its staging copy
+   * with `database.engine: none`, whose data is in accessory databases only).
    */
   readonly database?: string;
   /** Whether the nightly backup dumps its database: the primary's and the sites', not staging's. */
@@ -38,14 +39,14 @@ export const stagingName = (appName: string) => `${appName}_staging`;
  * before production), then the primary app, then the sites in the order given.
  */
 export function studyApps(c: AppKeys): StudyApp[] {
-  const primaryDb = c.database.name ?? c.app.name;
+  const primaryDb = c.database.engine === "none" ? undefined : (c.database.name ?? c.app.name);
   const primary: StudyApp = { role: "primary", key: "app", app: c.app, domains: [c.domain, ...c.extraDomains], database: primaryDb, backedUp: true };
   const apps: StudyApp[] = [];
   if (c.staging) {
     const s = c.staging;
     const common = { name: stagingName(c.app.name), port: s.port ?? c.app.port + 1, env: { ...c.app.env, ...s.env } };
     const app: AppConfig = c.app.kind === "python" ? { ...c.app, ...common, source: s.source ?? c.app.source } : { ...c.app, ...common, image: s.image ?? c.app.image };
-    apps.push({ role: "staging", key: "staging", app, domains: [s.domain], database: stagingName(primaryDb), backedUp: false });
+    apps.push({ role: "staging", key: "staging", app, domains: [s.domain], database: primaryDb === undefined ? undefined : stagingName(primaryDb), backedUp: false });
   }
   apps.push(primary);
   c.sites.forEach((site, i) =>

@@ -200,17 +200,26 @@ const BackupsSchema = z
   .strict()
   .default({ schedule: "*-*-* 03:15:00", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
 
-// --- Accessory databases beside (or instead of) PostgreSQL, on the app host (src/host/accessories.ts). ---
+// --- Accessory databases beside (or instead of) PostgreSQL (src/host/accessories.ts): MongoDB on the app
+// host, MariaDB where the tier keeps its databases (the app host, or two-server's database host). ---
 const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "expected an image reference such as mongo:7.0 or mongo@sha256:...");
 /** The default MongoDB image: a tag, which moves; pin it by digest (mongo:7.0@sha256:...) for production. */
 export const DEFAULT_MONGODB_IMAGE = "mongo:7.0";
 const AccessoriesSchema = z
   .object({
+    /**
+     * MariaDB from the distribution, for the primary app (MARIADB_URL). Small and large: on the app
+     * host, 127.0.0.1 only. Two-server: on the database host (with PostgreSQL, or alone with
+     * `database.engine: none`), listening on the private network too, the app user admitted only from
+     * the private network and only over TLS, 3306 open to the app host only; its backups run there.
+     */
     mariadb: z
       .object({ database: slug.optional().describe("the database name (default: the app's name); its app user has the same name, its read-only user <name>_analyst") })
       .strict()
       .optional()
-      .describe("MariaDB from the distribution on the app host, on 127.0.0.1 only: { database? }"),
+      .describe(
+        "MariaDB from the distribution: on the app host on 127.0.0.1 only (small, large), or on the database host (two-server), where it listens on the private network, admits the app user only from there and only over TLS: { database? }",
+      ),
     mongodb: z
       .object({
         image: imageRef.default(DEFAULT_MONGODB_IMAGE).describe(`the MongoDB image (default ${DEFAULT_MONGODB_IMAGE}, a tag: pin it by digest)`),
@@ -245,7 +254,10 @@ export const StudyConfigObject = z
     ...moreApps,
     database: z
       .object({
-        engine: z.enum(["postgres", "sqlite"], { error: "expected postgres or sqlite" }).default("postgres"),
+        engine: z
+          .enum(["postgres", "sqlite", "none"], { error: "expected postgres, sqlite or none" })
+          .default("postgres")
+          .describe("postgres (default), sqlite (small tier), or none: the app keeps its data only in accessory databases (accessories.mariadb / mongodb), so no PostgreSQL runs and no DATABASE_URL is set"),
         name: slug.optional().describe("the database name (default: the app's name)"),
       })
       .strict()
@@ -299,7 +311,7 @@ export const StudyConfigSchema = StudyConfigObject.superRefine(checkAcrossKeys);
 function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.RefinementCtx): void {
   const tier = TIER_TABLE[c.tier];
   if (!tier.engines.includes(c.database.engine)) {
-    ctx.addIssue({ code: "custom", path: ["database", "engine"], message: `${c.database.engine} is allowed only on the small tier; the ${c.tier} tier needs ${tier.engines.join(" or ")}` });
+    ctx.addIssue({ code: "custom", path: ["database", "engine"], message: `${c.database.engine} is allowed only on the small tier; the ${c.tier} tier takes ${tier.engines.join(" or ")}` });
   }
   const catalog = CATALOG[c.cloud];
   if (c.region !== undefined && !catalog.regions.includes(c.region)) {
@@ -333,9 +345,19 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
   }
 }
 
-/** Accessories serve the primary app, on the app host: what that rules out. */
+/** Accessories serve the primary app (MariaDB on the app host, or on two-server's database host): what that rules out. */
 function checkAccessories(c: z.output<typeof StudyConfigObject>, ctx: z.RefinementCtx): void {
-  const { mariadb } = c.accessories;
+  const { mariadb, mongodb } = c.accessories;
+  if (c.database.engine === "none") {
+    if (!mariadb && !mongodb) ctx.addIssue({ code: "custom", path: ["database", "engine"], message: "none leaves the app without a database: configure accessories.mariadb or accessories.mongodb, or use postgres" });
+    // MongoDB stays on the app host: without MariaDB, two-server's database host would run nothing.
+    else if (!mariadb && TIER_TABLE[c.tier].databasePlacement === "own-host") ctx.addIssue({ code: "custom", path: ["database", "engine"], message: `none with mongodb only leaves the ${c.tier} tier's database host with nothing to run: use small or large, or postgres` });
+    c.sites.forEach((site, i) => {
+      if (site.database) ctx.addIssue({ code: "custom", path: ["sites", i, "database"], message: "a site's database lives on the study's PostgreSQL or SQLite, and studyhost:database.engine is none: set it to false, or use postgres" });
+    });
+  }
+  // On a database host MariaDB is reached over the private network, which a private-network container reaches too.
+  if (TIER_TABLE[c.tier].databasePlacement === "own-host") return;
   studyApps(c).forEach((a) => {
     if (a.app.kind !== "container" || a.app.network !== "private") return;
     // The staging copy takes its network from studyhost:app.

@@ -234,6 +234,14 @@ function offsiteEnv(offsite: NonNullable<BackupInput["offsite"]>): string {
   return envFile({ OFFSITE_BUCKET: offsite.bucket, ...rcloneS3Remote("OFFSITE", offsite) });
 }
 
+/**
+ * The offsite copy's settings and rclone, for a host whose backups run without `backupPart` (only
+ * accessory databases): their scripts copy offsite when this file exists, as the main backup does.
+ */
+export function offsitePart(offsite: NonNullable<BackupInput["offsite"]>): HostPart {
+  return { packages: ["rclone"], files: [secretFile(OFFSITE_ENV, offsiteEnv(offsite))] };
+}
+
 /** The settings one run of the backup (and restore) script reads. */
 function backupEnv(input: BackupInput, s: BackupSource, dir: string, appUnit: string | undefined): string {
   return envFile({

@@ -11,6 +11,11 @@ export interface HostFirewallInput {
   /** Networks allowed to reach PostgreSQL on 5432 (the private network, on database hosts). */
   readonly postgresClients: readonly string[];
   /**
+   * Networks allowed to reach MariaDB on 3306 (the private network, on a database host that runs it).
+   * @default [] (none: 3306 stays closed)
+   */
+  readonly mariadbClients?: readonly string[];
+  /**
    * The bridge of studyhost's private Docker network (accessories, container apps with `network:
    * private`): traffic its containers send is forwarded, not output, so the output chain's
    * metadata rule does not see it; a forward chain refuses it the metadata service. Opens nothing.
@@ -51,6 +56,7 @@ export function renderNftables(input: HostFirewallInput): string {
   if (input.web) rules.push("    tcp dport { 80, 443 } accept");
   allow("admin", 22, input.adminCidrs);
   allow("postgres_clients", 5432, input.postgresClients);
+  allow("mariadb_clients", 3306, input.mariadbClients ?? []);
   // Our own table only (no `flush ruleset`): reloading it leaves Docker's and fail2ban's tables alone.
   return `#!/usr/sbin/nft -f
 # studyhost host firewall: what the cloud firewall allows, and nothing else.

@@ -5,6 +5,11 @@
 // fixed there) and starts the server; the provisioning step then points the server at the volume,
 // initialising it once or adopting the data a replaced machine left there, so every later boot and
 // re-run finds it as it was. It listens on 127.0.0.1 only, with utf8mb4.
+// On a database host (two-server, `clientCidr`) it also listens on the host's private address, found at
+// boot as PostgreSQL's is, with a self-signed certificate made on the host (as PostgreSQL uses the
+// distribution's): the app user exists for the private network too, REQUIRE SSL there, as pg_hba's
+// hostssl line; the analyst stays local. The network and not the app host's own address, because each
+// host's user data needs the other's address (a cycle); the cloud firewall admits the app host only.
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript } from "./shell";
 import { envFile } from "./env";
@@ -22,8 +27,14 @@ export interface MariadbInput {
   readonly users: MariadbUsers;
   /** The retention the host's other backups keep. */
   readonly keep: { readonly daily: number; readonly weekly: number; readonly monthly: number };
-  /** The app's unit, stopped during a restore. */
+  /** The app's unit, stopped during a restore (on the app host). */
   readonly appUnit?: string;
+  /**
+   * The private network the app host connects from (database hosts): MariaDB then listens there too,
+   * with TLS, and admits the app user from there over TLS only.
+   * @default undefined (loopback only, on the app host)
+   */
+  readonly clientCidr?: string;
 }
 
 export const MARIADB = {
@@ -37,10 +48,13 @@ export const MARIADB = {
   users: `${PATHS.sbin}/studyhost-mariadb-users`,
   backup: `${PATHS.sbin}/studyhost-backup-mariadb`,
   restore: `${PATHS.sbin}/studyhost-restore-mariadb`,
+  /** A database host's: the private network it listens on (read at boot) and its certificate. */
+  listenCidr: `${PATHS.etc}/mariadb/listen-cidr`,
+  tls: "/etc/mysql/studyhost-tls",
 } as const;
 
 /** The server's settings, installed into /etc/mysql/mariadb.conf.d after Debian's own (50-server.cnf). */
-export const MARIADB_CNF = `# studyhost: the data volume, loopback only, utf8mb4.
+export const MARIADB_CNF = `# studyhost: the data volume, loopback only (a database host adds its private address), utf8mb4.
 [mysqld]
 datadir = ${MARIADB.datadir}
 bind-address = 127.0.0.1
@@ -56,12 +70,36 @@ symbolic-links = 0
 default-character-set = utf8mb4
 `;
 
+/** A database host's settings: the above, with the certificate the datadir script makes. */
+export const MARIADB_TLS_CNF = MARIADB_CNF.replace(
+  "\n[client]",
+  `# The app host connects over the private network: TLS, with the certificate made at provisioning.
+ssl_cert = ${MARIADB.tls}/server-cert.pem
+ssl_key = ${MARIADB.tls}/server-key.pem
+tls_version = TLSv1.2,TLSv1.3
+
+[client]`,
+);
+
+/** A CIDR block as MariaDB's account host 'base/netmask' (IPv4: the private networks are). */
+export function mariadbClientHost(cidr: string): string {
+  const [base, bits] = cidr.split("/");
+  const n = Number(bits ?? 32);
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(base) || !(n >= 0 && n <= 32)) throw new Error(`mariadbClientHost: expected an IPv4 CIDR block, got ${cidr}`);
+  const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
+  const dotted = (v: number) => [24, 16, 8, 0].map((s) => (v >>> s) & 255).join(".");
+  const addr = base.split(".").reduce((v, o) => ((v << 8) | Number(o)) >>> 0, 0);
+  return `${dotted((addr & mask) >>> 0)}/${dotted(mask)}`;
+}
+
 /**
  * Users and database, idempotent (run at every provisioning). The SQL goes to the client on stdin, so
  * no password is ever on a command line; values are quoted as MariaDB string literals (backslash and
  * quote escaped), names as identifiers. Each user exists at 'localhost' (the socket) and '127.0.0.1'
  * (TCP, the app's URL), with exactly its privileges: everything on its database for the app (no GRANT
- * OPTION, nothing elsewhere), SELECT on it for the analyst.
+ * OPTION, nothing elsewhere), SELECT on it for the analyst. On a database host the app user also
+ * exists at CLIENT_HOST (the private network, 'base/netmask'), REQUIRE SSL; any other host the app or
+ * analyst user was once created at is dropped, so the accounts are exactly these.
  */
 export const MARIADB_USERS_SH = bashScript(
   "studyhost-mariadb-users: the study's MariaDB database, its app user and its read-only analyst user.",
@@ -79,18 +117,26 @@ db=$(printf '\`%s\`' "$DATABASE")
   echo "DROP DATABASE IF EXISTS test;"
   echo "DELETE FROM mysql.db WHERE Db = 'test' OR Db = 'test\\\\_%';"
   echo "FLUSH PRIVILEGES;"
+  # Accounts left from an earlier set-up (another network): dropped.
+  while IFS=$'\\t' read -r user host; do
+    [ -n "$user" ] || continue
+    case "$host" in localhost | 127.0.0.1) continue ;; esac
+    [ "$user" = "$APP_USER" ] && [ "$host" = "\${CLIENT_HOST:-}" ] && continue
+    echo "DROP USER $(lit "$user")@$(lit "$host");"
+  done < <(mariadb --batch --skip-column-names -e "SELECT User, Host FROM mysql.global_priv WHERE User IN ($(lit "$APP_USER"), $(lit "$ANALYST_USER"))")
+  account() { # name password privileges host [REQUIRE ...]
+    local who
+    who="$(lit "$1")@$(lit "$4")"
+    echo "CREATE USER IF NOT EXISTS $who IDENTIFIED BY $(lit "$2");"
+    echo "ALTER USER $who IDENTIFIED BY $(lit "$2")\${5:+ $5};"
+    echo "REVOKE ALL PRIVILEGES, GRANT OPTION FROM $who;"
+    echo "GRANT $3 ON $db.* TO $who;"
+  }
   for host in localhost 127.0.0.1; do
-    app="$(lit "$APP_USER")@'$host'"
-    analyst="$(lit "$ANALYST_USER")@'$host'"
-    echo "CREATE USER IF NOT EXISTS $app IDENTIFIED BY $(lit "$APP_PASSWORD");"
-    echo "ALTER USER $app IDENTIFIED BY $(lit "$APP_PASSWORD");"
-    echo "REVOKE ALL PRIVILEGES, GRANT OPTION FROM $app;"
-    echo "GRANT ALL PRIVILEGES ON $db.* TO $app;"
-    echo "CREATE USER IF NOT EXISTS $analyst IDENTIFIED BY $(lit "$ANALYST_PASSWORD");"
-    echo "ALTER USER $analyst IDENTIFIED BY $(lit "$ANALYST_PASSWORD");"
-    echo "REVOKE ALL PRIVILEGES, GRANT OPTION FROM $analyst;"
-    echo "GRANT SELECT ON $db.* TO $analyst;"
+    account "$APP_USER" "$APP_PASSWORD" "ALL PRIVILEGES" "$host"
+    account "$ANALYST_USER" "$ANALYST_PASSWORD" SELECT "$host"
   done
+  if [ -n "\${CLIENT_HOST:-}" ]; then account "$APP_USER" "$APP_PASSWORD" "ALL PRIVILEGES" "$CLIENT_HOST" "REQUIRE SSL"; fi
 } | mariadb --batch
 `,
 );
@@ -122,6 +168,27 @@ fi
 # A volume from a replaced machine: its files carry the old machine's uid for mysql.
 if [ -n "$(find "$datadir" ! -user mysql -print -quit)" ]; then chown -R mysql:mysql "$datadir"; fi
 chmod 0750 "$datadir"
+if [ -f ${MARIADB.listenCidr} ]; then
+  # A database host: a self-signed certificate made once (the client encrypts without verifying it,
+  # as PostgreSQL's sslmode=require), and the private address, found at boot, beside 127.0.0.1.
+  tls=${MARIADB.tls}
+  if [ ! -s "$tls/server-key.pem" ] || [ ! -s "$tls/server-cert.pem" ]; then
+    install -d -o root -g mysql -m 0750 "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$(hostname)" -keyout "$tls/server-key.pem.new" -out "$tls/server-cert.pem.new" 2> /dev/null
+    mv "$tls/server-cert.pem.new" "$tls/server-cert.pem"
+    mv "$tls/server-key.pem.new" "$tls/server-key.pem"
+  fi
+  chown mysql:mysql "$tls/server-key.pem" "$tls/server-cert.pem"
+  chmod 0600 "$tls/server-key.pem"
+  chmod 0644 "$tls/server-cert.pem"
+  cidr=$(cat ${MARIADB.listenCidr})
+  private=$(ip -4 -o addr show | awk '{print $4}' | cut -d/ -f1 | python3 -c 'import ipaddress, sys
+net = ipaddress.ip_network(sys.argv[1])
+print(next((a for a in sys.stdin.read().split() if ipaddress.ip_address(a) in net), ""))' "$cidr")
+  [ -n "$private" ] || { echo "no address in $cidr on this host" >&2; exit 1; }
+  # MariaDB 10.11 and later take a list of addresses.
+  printf '[mysqld]\\nbind-address = 127.0.0.1,%s\\n' "$private" > /etc/mysql/mariadb.conf.d/61-studyhost-listen.cnf
+fi
 systemctl daemon-reload
 systemctl enable mariadb.service
 systemctl restart mariadb.service
@@ -177,12 +244,18 @@ echo "restored $DATABASE from $file (what was there before: $before)"
 
 export function mariadbPart(input: MariadbInput): HostPart {
   const u = input.users;
+  const remote = input.clientCidr;
   return {
-    packages: ["mariadb-server", "mariadb-client"],
+    packages: ["mariadb-server", "mariadb-client", ...(remote ? ["openssl"] : [])],
     files: [
-      configFile(`${MARIADB.etc}/studyhost.cnf`, MARIADB_CNF),
-      // The distribution's unit knows nothing of the data volume.
-      configFile(`${PATHS.units}/mariadb.service.d/studyhost.conf`, `[Unit]\nRequiresMountsFor=${PATHS.data}\n`),
+      configFile(`${MARIADB.etc}/studyhost.cnf`, remote ? MARIADB_TLS_CNF : MARIADB_CNF),
+      ...(remote ? [configFile(MARIADB.listenCidr, `${remote}\n`)] : []),
+      // The distribution's unit knows nothing of the data volume (nor, on a database host, of the
+      // private address it listens on).
+      configFile(
+        `${PATHS.units}/mariadb.service.d/studyhost.conf`,
+        `[Unit]\nRequiresMountsFor=${PATHS.data}\n${remote ? "Wants=network-online.target\nAfter=network-online.target\n" : ""}`,
+      ),
       secretFile(
         MARIADB.env,
         envFile({
@@ -196,6 +269,7 @@ export function mariadbPart(input: MariadbInput): HostPart {
           KEEP_WEEKLY: String(input.keep.weekly),
           KEEP_MONTHLY: String(input.keep.monthly),
           APP_UNIT: input.appUnit ?? "",
+          ...(remote ? { CLIENT_HOST: mariadbClientHost(remote) } : {}),
         }),
       ),
       script(MARIADB.setup, MARIADB_DATADIR_SH),
@@ -207,7 +281,33 @@ export function mariadbPart(input: MariadbInput): HostPart {
   };
 }
 
-/** The app's URL (SQLAlchemy's form with PyMySQL; other drivers take the same parts). */
-export function mariadbUrl(u: Pick<MariadbUsers, "appUser" | "appPassword" | "database">): string {
-  return `mysql+pymysql://${encodeURIComponent(u.appUser)}:${encodeURIComponent(u.appPassword)}@127.0.0.1:${MARIADB.port}/${u.database}?charset=utf8mb4`;
+/**
+ * The app's URL (SQLAlchemy's form with PyMySQL; other drivers take the same parts). To a database host
+ * (`host`) it asks for TLS: SQLAlchemy's MySQL dialects gather ssl_* query keys into the driver's `ssl`
+ * argument, and PyMySQL given an `ssl` without a CA encrypts without verifying the certificate (as
+ * libpq's sslmode=require); ssl_check_hostname=false is the key that says so. The server's REQUIRE SSL
+ * refuses a client that does not.
+ * @param host the database host's private address; undefined: MariaDB on this host (127.0.0.1)
+ */
+export function mariadbUrl(u: Pick<MariadbUsers, "appUser" | "appPassword" | "database">, host?: string): string {
+  return `mysql+pymysql://${encodeURIComponent(u.appUser)}:${encodeURIComponent(u.appPassword)}@${host ?? "127.0.0.1"}:${MARIADB.port}/${u.database}?charset=utf8mb4${host ? "&ssl_check_hostname=false" : ""}`;
+}
+
+/** Where the app host keeps the client settings for MariaDB on the database host (root only). */
+export const MARIADB_CLIENT_CNF = `${PATHS.etc}/mariadb-client.cnf`;
+
+/**
+ * The app host's side of MariaDB on the database host: the client, its settings (the app user, over
+ * TLS; `sudo mariadb --defaults-extra-file=${MARIADB_CLIENT_CNF}` for an operator), and a step that
+ * waits until the app user can log in (the database host may still be provisioning: up to 15 minutes).
+ */
+export function mariadbClientPart(u: Pick<MariadbUsers, "appUser" | "appPassword" | "database">, host: string): HostPart {
+  const quoted = (v: string) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  const cnf = `# studyhost: the app user on the database host's MariaDB, over TLS.\n[client]\nhost = ${host}\nport = ${MARIADB.port}\nuser = ${quoted(u.appUser)}\npassword = ${quoted(u.appPassword)}\ndatabase = ${quoted(u.database)}\nssl\ndefault-character-set = utf8mb4\n`;
+  const login = `mariadb --defaults-extra-file=${MARIADB_CLIENT_CNF} --batch -e 'SELECT 1' > /dev/null`;
+  return {
+    packages: ["mariadb-client"],
+    files: [secretFile(MARIADB_CLIENT_CNF, cnf)],
+    steps: [{ name: "mariadb-wait", script: `for _ in $(seq 1 180); do ${login} 2> /dev/null && break; sleep 5; done\n${login}\necho "MariaDB on ${host} admits the app user over TLS"` }],
+  };
 }

@@ -4,7 +4,8 @@ import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import { appPaths } from "./app";
 import { AppInstance, AppSecrets, appSite, appsParts, appVersion, DatabaseLink, manifestApps } from "./apps";
-import { accessoriesManifest, accessoriesParts, accessoryEnv, AccessorySecrets, hasAccessories, usesDockerNetwork } from "./accessories";
+import { accessoriesManifest, accessoriesParts, accessoryEnv, accessoryNames, AccessorySecrets, databaseHostAccessories, hasAccessories, mariadbPlacement, usesDockerNetwork } from "./accessories";
+import { MARIADB } from "./mariadb";
 import { analyticsManifest, analyticsPart } from "./analytics";
 import { backupPart, BackupSource } from "./backup";
 import { DOCKER_NETWORK } from "./dockerNetwork";
@@ -26,7 +27,8 @@ export interface AppHostInput {
   readonly hostname: string;
   readonly dataDevice: string;
   readonly secrets: { readonly secretKey: string; readonly adminPassword: string };
-  readonly database: DatabaseLink;
+  /** The study's database; undefined exactly with `database.engine: none` (accessory databases only). */
+  readonly database?: DatabaseLink;
   /** PostgreSQL running on this same host, with its roles' passwords. */
   readonly localPostgres?: PostgresRoles;
   readonly tls: TlsSettings;
@@ -38,19 +40,24 @@ export interface AppHostInput {
   readonly extraApps?: Readonly<Record<string, { readonly secrets: AppSecrets; readonly database?: DatabaseLink }>>;
   /** The extra apps' databases on this host's PostgreSQL (with `localPostgres`). @default [] */
   readonly localPostgresExtra?: readonly PostgresRoles[];
-  /** The passwords of the accessory databases (studyhost:accessories) this host runs. @default {} */
+  /** The passwords of the accessory databases (studyhost:accessories) the primary app uses. @default {} */
   readonly accessories?: AccessorySecrets;
+  /** The database host's private address, where MariaDB runs there (two-server with accessories.mariadb). */
+  readonly mariadbHost?: string;
 }
 
 export interface DatabaseHostInput {
   readonly config: StudyConfig;
   readonly hostname: string;
   readonly dataDevice: string;
-  readonly roles: PostgresRoles;
+  /** PostgreSQL's roles; undefined with `database.engine: none` (no PostgreSQL runs, only MariaDB). */
+  readonly roles?: PostgresRoles;
   /** The extra apps' databases (staging, sites with `database: true`) on this server. @default [] */
   readonly extraRoles?: readonly PostgresRoles[];
   /** The private network the app host connects from. */
   readonly clientCidr: string;
+  /** MariaDB's passwords, when it runs here (studyhost:accessories.mariadb on two-server). @default {} */
+  readonly accessories?: AccessorySecrets;
 }
 
 /** The SQLite file of a small study: on the data volume, in the app's state folder. */
@@ -108,7 +115,7 @@ pg_isready --host=${link.host} --port=${link.port}`,
 function appInstances(input: AppHostInput): AppInstance[] {
   return studyApps(input.config).map((app): AppInstance => {
     if (app.role === "primary") {
-      const env = hasAccessories(input.config) ? accessoryEnv(input.config, input.accessories ?? {}, app.app) : {};
+      const env = hasAccessories(input.config) ? accessoryEnv(input.config, input.accessories ?? {}, app.app, input.mariadbHost) : {};
       return { app, secrets: input.secrets, database: input.database, ...(Object.keys(env).length ? { env } : {}) };
     }
     const given = input.extraApps?.[app.app.name];
@@ -123,6 +130,7 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   const app = config.app;
   const size = config.hosts.app.size;
   const paths = appPaths(app.name);
+  if ((config.database.engine === "none") !== !input.database) throw new Error(`renderAppHost: studyhost:database.engine is ${config.database.engine} but ${input.database ? "a" : "no"} database link was given`);
   const instances = appInstances(input);
   const extra = instances.filter((i) => i.app.role !== "primary");
   const parts: HostPart[] = [
@@ -134,14 +142,16 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   const extraRoles = input.localPostgresExtra ?? [];
   if (input.localPostgres) parts.push(postgresPart({ roles: input.localPostgres, memoryMb: Math.round((size.memoryGb * 1024) / 2), ...(extraRoles.length ? { extraRoles } : {}) }));
   // The accessory databases (studyhost:accessories): after PostgreSQL, their backups on the same timer.
-  const sharedBackupTimer = input.database.engine === "sqlite" || Boolean(input.localPostgres);
-  const accessories = accessoriesParts({ config, secrets: input.accessories ?? {}, memoryGb: size.memoryGb, appUnit: paths.unit, sharedBackupTimer });
-  if (input.database.engine === "sqlite") {
-    parts.push(backups(config, { engine: "sqlite", name: config.database.name, path: input.database.path, owner: app.name }, paths.unit, extraBackups(extra, "app-host"), accessories.backupCommands));
+  // With engine none and no database host, the accessories' backups get a timer of their own.
+  const db = input.database;
+  const sharedBackupTimer = db?.engine === "sqlite" || Boolean(input.localPostgres);
+  const accessories = accessoriesParts({ config, secrets: input.accessories ?? {}, memoryGb: size.memoryGb, appUnit: paths.unit, sharedBackupTimer, ...(input.mariadbHost ? { mariadbHost: input.mariadbHost } : {}) });
+  if (db?.engine === "sqlite") {
+    parts.push(backups(config, { engine: "sqlite", name: config.database.name, path: db.path, owner: app.name }, paths.unit, extraBackups(extra, "app-host"), accessories.backupCommands));
   } else if (input.localPostgres) {
     parts.push(backups(config, { engine: "postgres", database: input.localPostgres.database, appRole: input.localPostgres.appUser }, paths.unit, extraBackups(extra, "app-host"), accessories.backupCommands));
-  } else {
-    parts.push(waitForDatabase(input.database));
+  } else if (db) {
+    parts.push(waitForDatabase(db));
   }
   parts.push(...accessories.parts);
   // Staging's install and health check, then production's app (only if staging is healthy), the
@@ -162,14 +172,14 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     cloud: config.cloud,
     domain: config.domain,
     app: { name: app.name, kind: app.kind, version: appVersion(app), port: app.port, healthPath: app.healthPath, unit: paths.unit },
-    database: input.database.engine === "sqlite" ? { engine: "sqlite", path: input.database.path } : { engine: "postgres", host: input.database.host, name: input.database.name },
+    database: !db ? { engine: "none" } : db.engine === "sqlite" ? { engine: "sqlite", path: db.path } : { engine: "postgres", host: db.host, name: db.name },
     tls: { domains: input.tls.domains, acmeDirectory: input.tls.acmeDirectory },
     jobs: jobsManifest(config),
     fetch: fetchManifest(config),
     paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups },
     // Only a host with more than one app lists them (a study without staging or sites renders as before).
     ...(extra.length ? { apps: manifestApps(extra) } : {}),
-    ...(hasAccessories(config) ? { accessories: accessoriesManifest(config) } : {}),
+    ...(hasAccessories(config) ? { accessories: accessoriesManifest(config, input.mariadbHost) } : {}),
     ...(config.analytics ? { analytics: analyticsManifest(config) } : {}),
   };
   return document(config, input.hostname, input.dataDevice, parts, manifest, config.domain);
@@ -182,22 +192,37 @@ function databaseHostBackups(config: StudyConfig): ExtraBackups {
     .map((a) => ({ source: { engine: "postgres" as const, database: a.database!, appRole: a.database! } }));
 }
 
+/**
+ * The database host (two-server): PostgreSQL (unless `database.engine` is none) and MariaDB (with
+ * accessories.mariadb), each reachable from the private network only, backed up here.
+ */
 export function renderDatabaseHost(input: DatabaseHostInput): HostDocument {
   const { config, roles } = input;
   const size = config.hosts.database!.size;
+  const mariadb = Boolean(config.accessories.mariadb) && mariadbPlacement(config) === "database-host";
+  if ((config.database.engine === "postgres") !== Boolean(roles)) throw new Error(`renderDatabaseHost: studyhost:database.engine is ${config.database.engine} but PostgreSQL's roles were ${roles ? "" : "not "}given`);
+  if (!roles && !mariadb) throw new Error("renderDatabaseHost: neither PostgreSQL nor MariaDB runs on this database host");
+  const accessories = databaseHostAccessories({ config, secrets: input.accessories ?? {}, clientCidr: input.clientCidr, sharedBackupTimer: Boolean(roles) });
   const parts: HostPart[] = [
     basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
-    hostFirewallPart({ web: false, adminCidrs: config.adminCidrs, postgresClients: [input.clientCidr] }),
-    postgresPart({ roles, memoryMb: size.memoryGb * 1024, clientCidr: input.clientCidr, ...(input.extraRoles?.length ? { extraRoles: input.extraRoles } : {}) }),
-    backups(config, { engine: "postgres", database: roles.database, appRole: roles.appUser }, undefined, databaseHostBackups(config)),
+    hostFirewallPart({ web: false, adminCidrs: config.adminCidrs, postgresClients: roles ? [input.clientCidr] : [], mariadbClients: mariadb ? [input.clientCidr] : [] }),
   ];
+  // PostgreSQL gets the host's memory, or half of it beside MariaDB (whose own buffer pool is the distribution's default).
+  if (roles) {
+    parts.push(
+      postgresPart({ roles, memoryMb: (size.memoryGb * 1024) / (mariadb ? 2 : 1), clientCidr: input.clientCidr, ...(input.extraRoles?.length ? { extraRoles: input.extraRoles } : {}) }),
+      backups(config, { engine: "postgres", database: roles.database, appRole: roles.appUser }, undefined, databaseHostBackups(config), accessories.backupCommands),
+    );
+  }
+  parts.push(...accessories.parts);
   const manifest = {
     studyhost: 1,
     role: "database",
     tier: config.tier,
     cloud: config.cloud,
     domain: config.domain,
-    database: { engine: "postgres", name: roles.database, appUser: roles.appUser, analystUser: roles.analystUser, clientCidr: input.clientCidr },
+    database: roles ? { engine: "postgres", name: roles.database, appUser: roles.appUser, analystUser: roles.analystUser, clientCidr: input.clientCidr } : { engine: "none" },
+    ...(mariadb ? { accessories: { mariadb: { ...accessoryNames(config).mariadb, listen: `127.0.0.1 and the private address, port ${MARIADB.port}`, clientCidr: input.clientCidr, tls: true, data: MARIADB.datadir, backups: MARIADB.backups } } } : {}),
     paths: { data: DATA_MOUNT, backups: PATHS.backups },
   };
   return document(config, input.hostname, input.dataDevice, parts, manifest);

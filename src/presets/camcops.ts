@@ -39,14 +39,10 @@ export const camcops: Preset<z.output<typeof Options>> = {
   name: NAME,
   guide: "001_2ac58a816490de90.txt",
   options: Options,
-  expand(o, context) {
-    // "Create a database": CamCOPS's data is in MySQL, here MariaDB from the distribution on the app
-    // host (studyhost:accessories.mariadb). On two-server, PostgreSQL has a host of its own and
-    // accessories stay on the app host: the database server would be paid for and never used, so the
-    // preset refuses it rather than hide that.
-    if (context.tier === "two-server") {
-      throw new PresetProblem("tier", "camcops keeps its data in MariaDB on the app host (seed 001: MySQL); two-server's database host runs PostgreSQL only and would sit unused: use small or large");
-    }
+  expand(o) {
+    // "Create a database": CamCOPS's data is in MySQL, here MariaDB from the distribution
+    // (studyhost:accessories.mariadb, below): on the app host (small, large) or on two-server's database
+    // host, reached over the private network with TLS: every tier.
     for (const [section, keys] of Object.entries(OWN_KEYS)) {
       const clash = Object.keys(o.settings[section as keyof typeof o.settings]).find((k) => keys.includes(k.toUpperCase()));
       if (clash) throw new PresetProblem(`app.settings.${section}.${clash}`, `${clash} is written by studyhost (generated or derived); leave it out of settings`);
@@ -129,8 +125,9 @@ export const camcops: Preset<z.output<typeof Options>> = {
       },
       // "Create a database": a database for CamCOPS, a user with access to it only, and a read-only
       // user for analysis; "Configure backups": dumps kept daily, then weekly and monthly (the host's
-      // shared retention, studyhost:backups).
-      defaults: { accessories: { mariadb: {} } },
+      // shared retention, studyhost:backups). CamCOPS uses no other database: studyhost's own is
+      // none (no PostgreSQL idles beside MariaDB) unless the study sets studyhost:database itself.
+      defaults: { accessories: { mariadb: {} }, database: { engine: "none" } },
     };
   },
 };

@@ -38,7 +38,7 @@ export function expandPresets(raw: unknown): unknown {
   const database = isObject(raw.database) ? raw.database : {};
   let expansion;
   try {
-    expansion = preset.expand(parsed.data, { tier: String(raw.tier), engine: database.engine === "sqlite" ? "sqlite" : "postgres" });
+    expansion = preset.expand(parsed.data, { tier: String(raw.tier), engine: database.engine === "sqlite" || database.engine === "none" ? database.engine : "postgres" });
   } catch (err) {
     if (!(err instanceof PresetProblem)) throw err;
     throw new ConfigError(`studyhost:${err.key}`, `studyhost:${err.key}: ${err.message}`);

@@ -8,7 +8,7 @@ import type { z } from "zod";
 /** What a preset knows about the study when it expands: enough to pick a driver or refuse a tier. */
 export interface PresetContext {
   readonly tier: string;
-  readonly engine: "postgres" | "sqlite";
+  readonly engine: "postgres" | "sqlite" | "none";
 }
 
 export interface PresetExpansion {

@@ -24,8 +24,11 @@ export interface Tier {
   readonly databasePlacement: "same-host" | "own-host";
   /** The database host's floor, for tiers that have one. */
   readonly database?: Floor;
-  /** Database engines the tier accepts. SQLite only where one process serves few users. */
-  readonly engines: readonly ("postgres" | "sqlite")[];
+  /**
+   * Database engines the tier accepts. SQLite only where one process serves few users; none (the app's
+   * data only in accessory databases) on every tier.
+   */
+  readonly engines: readonly ("postgres" | "sqlite" | "none")[];
 }
 
 export const TIER_TABLE: Record<TierName, Tier> = {
@@ -34,14 +37,14 @@ export const TIER_TABLE: Record<TierName, Tier> = {
     audience: "fewer than 25 concurrent users",
     app: { vcpus: 1, memoryGb: 1, storageGb: 10 },
     databasePlacement: "same-host",
-    engines: ["postgres", "sqlite"],
+    engines: ["postgres", "sqlite", "none"],
   },
   large: {
     name: "large",
     audience: "50 or more concurrent users, one server",
     app: { vcpus: 2, memoryGb: 4, storageGb: 50 },
     databasePlacement: "same-host",
-    engines: ["postgres"],
+    engines: ["postgres", "none"],
   },
   "two-server": {
     name: "two-server",
@@ -49,7 +52,7 @@ export const TIER_TABLE: Record<TierName, Tier> = {
     app: { vcpus: 2, memoryGb: 2, storageGb: 20 },
     databasePlacement: "own-host",
     database: { vcpus: 2, memoryGb: 2, storageGb: 50 },
-    engines: ["postgres"],
+    engines: ["postgres", "none"],
   },
 };
 

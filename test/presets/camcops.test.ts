@@ -2,13 +2,19 @@
 // the server"): each assertion names the section it checks. Rendered from Pulumi.camcops.yaml as
 // `plan --out` does, on DigitalOcean and (the same study) on AWS.
 import { spawnSync } from "node:child_process";
-import { AppHostView, configError, example, lineOf, renderAppHost } from "./support";
+import { AppHostView, configError, example, lineOf, renderAppHost, renderStudyHosts } from "./support";
 
 let small: AppHostView;
 let aws: AppHostView;
+/** Two-server on DigitalOcean: the app host and the database host, where MariaDB runs. */
+let twoApp: AppHostView;
+let twoDb: AppHostView;
 beforeAll(async () => {
   small = await renderAppHost(example("camcops"));
   aws = await renderAppHost(example("camcops", { tier: "large", database: { engine: "postgres" }, backups: { keepDaily: 10, keepWeekly: 8, keepMonthly: 12 } }), "aws");
+  const two = await renderStudyHosts(example("camcops", { tier: "two-server", backups: { keepDaily: 9, keepWeekly: 5, keepMonthly: 3 } }));
+  twoApp = two.app;
+  twoDb = two.db!;
 }, 60_000);
 
 const deploy = (h: AppHostView) => h.file("usr/local/sbin/studyhost-deploy-camcops");
@@ -51,10 +57,46 @@ test("Create a database: DB_URL is MariaDB (for the guide's MySQL) through PyMyS
   const users = envOf(small, "etc/studyhost/mariadb.env");
   expect(users).toMatchObject({ DATABASE: "camcops", APP_USER: "camcops", ANALYST_USER: "camcops_analyst", APP_UNIT: "camcops.service" });
   const sql = small.file("usr/local/sbin/studyhost-mariadb-users");
-  expect(sql).toContain('echo "GRANT ALL PRIVILEGES ON $db.* TO $app;"');
-  expect(sql).toContain('echo "GRANT SELECT ON $db.* TO $analyst;"');
-  // On the app host on the large tier too (PostgreSQL there is studyhost's, unused by CamCOPS).
+  expect(sql).toContain('account "$APP_USER" "$APP_PASSWORD" "ALL PRIVILEGES" "$host"');
+  expect(sql).toContain('account "$ANALYST_USER" "$ANALYST_PASSWORD" SELECT "$host"');
+  expect(users.CLIENT_HOST).toBeUndefined();
+  // On the app host on the large tier too (PostgreSQL there only because that study asked for it).
   expect(envOf(aws, "etc/camcops/env").MARIADB_URL).toMatch(/^mysql\+pymysql:\/\/camcops:/);
+  // CamCOPS uses no other database: without studyhost:database, no PostgreSQL runs and no DATABASE_URL is set.
+  expect(small.packages()).not.toContain("postgresql");
+  expect(envOf(small, "etc/camcops/env").DATABASE_URL).toBeUndefined();
+  expect(aws.packages()).toContain("postgresql");
+});
+
+test("Create a database, on two-server: MariaDB on the database host, the app user from the private network over TLS, no PostgreSQL", () => {
+  // The app's URL names the database host's private address and asks PyMySQL for TLS.
+  const conf = confAsPython(twoApp);
+  expect(conf.site.db_url).toBe(envOf(twoApp, "etc/camcops/env").MARIADB_URL);
+  expect(conf.site.db_url).toMatch(/^mysql\+pymysql:\/\/camcops:[A-Za-z0-9-]+@10\.116\.0\.\d+:3306\/camcops\?charset=utf8mb4&ssl_check_hostname=false$/);
+  // The database host runs MariaDB (no PostgreSQL: CamCOPS uses none); the app host only its client.
+  expect(twoDb.packages()).toEqual(expect.arrayContaining(["mariadb-server", "openssl"]));
+  expect(twoDb.packages()).not.toContain("postgresql");
+  expect(twoApp.packages()).not.toContain("mariadb-server");
+  expect(twoApp.packages()).toContain("mariadb-client");
+  expect(() => twoApp.file("usr/local/sbin/studyhost-mariadb-datadir")).toThrow(/ENOENT/);
+  // The app user exists for the private network (DigitalOcean's 10.116.0.0/20), REQUIRE SSL; the analyst stays local.
+  const users = envOf(twoDb, "etc/studyhost/mariadb.env");
+  expect(users).toMatchObject({ DATABASE: "camcops", APP_USER: "camcops", ANALYST_USER: "camcops_analyst", CLIENT_HOST: "10.116.0.0/255.255.240.0", APP_UNIT: "" });
+  expect(twoDb.file("usr/local/sbin/studyhost-mariadb-users")).toContain('account "$APP_USER" "$APP_PASSWORD" "ALL PRIVILEGES" "$CLIENT_HOST" "REQUIRE SSL"');
+  // TLS with the certificate made on the host; the private address (found at boot) beside 127.0.0.1.
+  const cnf = twoDb.file("etc/studyhost/mariadb/studyhost.cnf");
+  expect(cnf).toMatch(/^ssl_cert = \/etc\/mysql\/studyhost-tls\/server-cert\.pem$/m);
+  expect(cnf).toMatch(/^bind-address = 127\.0\.0\.1$/m);
+  expect(twoDb.file("etc/studyhost/mariadb/listen-cidr")).toBe("10.116.0.0/20\n");
+  // The same password on both sides; the app host waits for the app user's TLS login before upgrade_db.
+  expect(twoApp.permissions("/etc/studyhost/mariadb-client.cnf")).toBe("0600");
+  const client = twoApp.file("etc/studyhost/mariadb-client.cnf");
+  expect(client).toContain(`password = "${users.APP_PASSWORD}"`);
+  expect(client).toMatch(/^ssl$/m);
+  expect(conf.site.db_url).toContain(`camcops:${users.APP_PASSWORD}@`);
+  const manifest = JSON.parse(twoApp.file("etc/studyhost/manifest.rendered.json"));
+  expect(manifest.database).toEqual({ engine: "none" });
+  expect(manifest.accessories.mariadb).toMatchObject({ where: "database host", tls: true });
 });
 
 test("Create the database structure: upgrade_db as the service's user before every (re)start", () => {
@@ -103,7 +145,7 @@ test("Plan where to put files: config in /etc/camcops, code in the venv under /s
 });
 
 test("Overview / Configure your firewall / Browse to the web site: HTTPS only; plain HTTP redirected, the app's port closed", () => {
-  for (const h of [small, aws]) {
+  for (const h of [small, aws, twoApp]) {
     const site = h.file("etc/nginx/sites-available/studyhost-camcops.conf");
     expect(site).toContain("location / { return 308 https://$host$request_uri; }");
     expect(site).toContain("proxy_pass http://127.0.0.1:8000;");
@@ -111,15 +153,28 @@ test("Overview / Configure your firewall / Browse to the web site: HTTPS only; p
     expect(nft).toContain("tcp dport { 80, 443 } accept");
     expect(nft).not.toMatch(/8000|3306/);
   }
+  // On two-server, MariaDB's port opens on the database host to the private network only (nothing else but SSH).
+  const dbNft = twoDb.file("etc/nftables.conf");
+  expect(dbNft).toMatch(/set mariadb_clients_v4 \{\n\s+type ipv4_addr\n\s+flags interval\n\s+elements = \{ 10\.116\.0\.0\/20 \}/);
+  expect(dbNft).toContain("ip saddr @mariadb_clients_v4 tcp dport 3306 accept");
+  expect(dbNft.match(/dport/g)).toHaveLength(2); // ssh from the admin network, and 3306
+  expect(dbNft).not.toMatch(/5432|dport \{ 80, 443 \}/);
   // Tablets upload from anywhere: nothing is restricted to adminCidrs.
   expect(small.file("etc/nginx/sites-available/studyhost-camcops.conf")).not.toMatch(/deny all;/);
 });
 
 test("Configure backups: MariaDB dumped by the nightly backup, pruned daily / weekly / monthly with the study's retention", () => {
-  for (const [h, keep] of [[small, ["7", "4", "6"]], [aws, ["10", "8", "12"]]] as const) {
-    expect(h.file("etc/systemd/system/studyhost-backup.service")).toMatch(/^ExecStart=\/usr\/local\/sbin\/studyhost-backup-mariadb$/m);
+  // Beside PostgreSQL on its timer (large, as that study asked), on a timer of its own without it
+  // (small), and where MariaDB runs on two-server: the database host.
+  const unitOf = { small: "studyhost-accessories-backup", aws: "studyhost-backup", twoDb: "studyhost-accessories-backup" };
+  for (const [h, unitName, keep] of [[small, unitOf.small, ["7", "4", "6"]], [aws, unitOf.aws, ["10", "8", "12"]], [twoDb, unitOf.twoDb, ["9", "5", "3"]]] as const) {
+    expect(h.file(`etc/systemd/system/${unitName}.service`)).toMatch(/^ExecStart=\/usr\/local\/sbin\/studyhost-backup-mariadb$/m);
+    expect(h.file(`etc/systemd/system/${unitName}.timer`)).toMatch(/^OnCalendar=\*-\*-\* 03:15:00$/m);
     expect(envOf(h, "etc/studyhost/mariadb.env")).toMatchObject({ BACKUP_DIR: "/var/lib/studyhost/backups/mariadb", KEEP_DAILY: keep[0], KEEP_WEEKLY: keep[1], KEEP_MONTHLY: keep[2] });
   }
+  // The two-server app host holds no database, so it backs up nothing.
+  expect(() => twoApp.file("etc/systemd/system/studyhost-accessories-backup.service")).toThrow(/ENOENT/);
+  expect(() => twoApp.file("etc/systemd/system/studyhost-backup.service")).toThrow(/ENOENT/);
   expect(small.file("usr/local/sbin/studyhost-backup-mariadb")).toContain('"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"');
 });
 
@@ -135,9 +190,9 @@ test("bad options stop with one line naming the key", () => {
   expect(configError({ ...base, app: { ...app, settings: { site: { LANGUAGE: "en_GB\n[x]" } } } })).toBe(
     "studyhost:app.configFiles.0.content.site.LANGUAGE: got a value of 9 characters (not shown); expected a string (one line, no %, no spaces at either end), a number, a boolean or a list of such strings",
   );
-  expect(configError({ ...base, tier: "two-server", database: { engine: "postgres" } })).toBe(
-    "studyhost:tier: camcops keeps its data in MariaDB on the app host (seed 001: MySQL); two-server's database host runs PostgreSQL only and would sit unused: use small or large",
-  );
+  // Two-server is a valid CamCOPS study now (MariaDB on the database host), with or without PostgreSQL beside it.
+  expect(configError({ ...base, tier: "two-server" })).toBe("");
+  expect(configError({ ...base, tier: "two-server", database: { engine: "postgres" } })).toBe("");
   expect(configError({ ...base, app: { ...app, preset: "camcop" } })).toMatch(/^studyhost:app\.preset: got "camcop"; expected one of .*camcops/);
   expect(configError(base)).toBe("");
 });

@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { configErrorOf, onCloud, presetExamples } from "../helpers";
 import { renderHosts, RenderedHost } from "../support/render";
 
@@ -17,15 +18,27 @@ export interface AppHostView {
   file(path: string): string;
   /** The #cloud-config's write_files entry for PATH: its permissions. */
   permissions(path: string): string | undefined;
+  /** The packages the #cloud-config installs. */
+  packages(): string[];
 }
 
 export async function renderAppHost(config: Record<string, unknown>, cloud: "digitalocean" | "aws" = "digitalocean"): Promise<AppHostView> {
+  return (await renderStudyHosts(config, cloud)).app;
+}
+
+/** The app host and, on two-server, the database host. */
+export async function renderStudyHosts(config: Record<string, unknown>, cloud: "digitalocean" | "aws" = "digitalocean"): Promise<{ app: AppHostView; db?: AppHostView }> {
   const hosts = await renderHosts({ [`${cloud}-${String((config.app as { preset?: string }).preset)}`]: onCloud(config, cloud) });
-  const host = hosts.find((h) => h.host === "study-app")!;
+  const db = hosts.find((h) => h.host === "study-db");
+  return { app: hostView(hosts.find((h) => h.host === "study-app")!), ...(db ? { db: hostView(db) } : {}) };
+}
+
+function hostView(host: RenderedHost): AppHostView {
   const userData = readFileSync(join(host.dir, "user-data"), "utf8");
   return {
     host,
     file: (path) => readFileSync(join(host.root, path), "utf8"),
+    packages: () => (parse(userData) as { packages?: string[] }).packages ?? [],
     permissions: (path) => new RegExp(`path: ${path.replace(/[.]/g, "\\.")}\\n(?:\\s+(?!path:)\\S.*\\n)*?\\s+permissions: "?(\\d+)`).exec(userData)?.[1],
   };
 }
