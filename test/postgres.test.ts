@@ -392,9 +392,10 @@ describe("backup and restore with the rendered scripts", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  test("a SQLite backup of a missing database file fails instead of saving an empty database", () => {
-    // A wrong SQLITE_PATH (or a volume not mounted) must not produce "successful" empty backups that
-    // the retention rule would, day by day, keep in place of the real ones.
+  test("a SQLite backup of a missing database file saves no empty database: nothing to back up when the app has not made it, an error when its folder is missing", () => {
+    // An empty backup would be kept by the retention rule, day by day, in place of the real ones.
+    // An app that keeps its data elsewhere (CamCOPS in MariaDB, seed 001) never makes the file: that
+    // must not fail the backup unit, which then goes on to the accessories' backups.
     const s = writeScripts();
     const dir = join(scratch, "backups-sqlite-missing");
     const missing = join(scratch, "no-state", "study.sqlite3");
@@ -402,10 +403,16 @@ describe("backup and restore with the rendered scripts", () => {
     const envPath = join(files, "backup-sqlite-missing.env");
     backupEnv(envPath, { engine: "sqlite", name: "study", path: missing, owner: SQLITE_OWNER }, dir);
     const r = run(s.backup, [], { env: scriptEnv(envPath, s.prune) });
-    expect(r.status).not.toBe(0);
+    expect([r.status, r.stdout.trim()]).toEqual([0, `no SQLite database at ${missing} (the app has not created it): nothing to back up`]);
     expect(readdirSync(dir)).toEqual([]);
     // Nor may the backup create the database file: it would be root's, empty, and in the app's way.
     expect(existsSync(missing)).toBe(false);
+    // A folder that is not there (a wrong path) fails.
+    const wrongEnv = join(files, "backup-sqlite-no-folder.env");
+    backupEnv(wrongEnv, { engine: "sqlite", name: "study", path: join(scratch, "no-such-folder", "study.sqlite3"), owner: SQLITE_OWNER }, dir);
+    const wrong = run(s.backup, [], { env: scriptEnv(wrongEnv, s.prune) });
+    expect([wrong.status, wrong.stderr]).toEqual([1, expect.stringContaining("no folder for the SQLite database")]);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   test("restore refuses without --yes when the answer is not yes, and changes nothing", () => {

@@ -28,6 +28,11 @@ export function accessoryNames(config: Pick<StudyConfig, "accessories" | "app">)
   };
 }
 
+/** The units of the configured accessories, which the primary app starts after. */
+export function accessoryUnits(config: Pick<StudyConfig, "accessories">): string[] {
+  return [...(config.accessories.mariadb ? ["mariadb.service"] : []), ...(config.accessories.mongodb ? [MONGODB.unit] : [])];
+}
+
 export const hasAccessories = (config: Pick<StudyConfig, "accessories">) => Boolean(config.accessories.mariadb || config.accessories.mongodb);
 
 /** Whether the host needs studyhost's private Docker network: MongoDB, or a container app that joins it. */

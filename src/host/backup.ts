@@ -157,8 +157,12 @@ ${BACKUP_START}case "$ENGINE" in
     ;;
   sqlite)
     final="$BACKUP_DIR/$NAME-$stamp.sqlite3"
-    # sqlite3 would create an empty database (and "back it up") if the file were missing.
-    [ -f "$SQLITE_PATH" ] || { echo "no SQLite database at $SQLITE_PATH" >&2; exit 1; }
+    # sqlite3 would create an empty database (and "back it up") if the file were missing. A folder
+    # that is not there is an error; a file the app has not made (an app that keeps its data
+    # elsewhere, such as CamCOPS in MariaDB) is nothing to back up: nothing is written or pruned, and
+    # the backups after this one (the accessories') still run.
+    [ -d "$(dirname "$SQLITE_PATH")" ] || { echo "no folder for the SQLite database $SQLITE_PATH" >&2; exit 1; }
+    [ -f "$SQLITE_PATH" ] || { echo "no SQLite database at $SQLITE_PATH (the app has not created it): nothing to back up"; exit 0; }
     # As the app's user, next to the database: run as root, sqlite3 could leave root-owned -wal and
     # -shm files that the app could then not open.
     staged="$(dirname "$SQLITE_PATH")/.studyhost-backup-$stamp"
