@@ -450,6 +450,14 @@ describe("rendered hosts with accessories", () => {
     expect(order).not.toContain("mariadb");
   });
 
+  test("at boot the app starts after the accessory databases whose URLs it gets (CamCOPS refuses to start without its database)", () => {
+    const after = (label: string, unit: string) => /^After=(.*)$/m.exec(file(appHost(label), `/etc/systemd/system/${unit}`))![1].split(" ");
+    expect(after("small-sqlite-mariadb", "study.service")).toEqual(["network-online.target", "mariadb.service"]);
+    expect(after("small-postgres-python-both", "study.service")).toEqual(["network-online.target", "postgresql.service", "mariadb.service", MONGODB.unit]);
+    expect(after("two-server-both", "study.service")).toEqual(["network-online.target", "mariadb.service", MONGODB.unit]);
+    expect(after("large-container-private-mongodb", "emission.service")).toEqual(["docker.service", "network-online.target", "studyhost-docker-network.service", MONGODB.unit]);
+  });
+
   test("the provisioning order: accessories after the firewall and backups, before the app", () => {
     const provision = file(appHost("two-server-both"), "/usr/local/sbin/studyhost-provision");
     const order = /^for current in ([a-z0-9 -]+); do$/m.exec(provision)![1].split(" ");

@@ -36,6 +36,12 @@ export function mariadbPlacement(config: Pick<StudyConfig, "tierSpec">): "app-ho
   return config.tierSpec.databasePlacement === "own-host" ? "database-host" : "app-host";
 }
 
+/** The units of the accessories on the app host, which the primary app starts after (MariaDB on a database host is waited for by its own step). */
+export function accessoryUnits(config: Pick<StudyConfig, "accessories" | "tierSpec">): string[] {
+  const mariadbHere = config.accessories.mariadb && mariadbPlacement(config) === "app-host";
+  return [...(mariadbHere ? ["mariadb.service"] : []), ...(config.accessories.mongodb ? [MONGODB.unit] : [])];
+}
+
 export const hasAccessories = (config: Pick<StudyConfig, "accessories">) => Boolean(config.accessories.mariadb || config.accessories.mongodb);
 
 /** Whether the host needs studyhost's private Docker network: MongoDB, or a container app that joins it. */

@@ -16,6 +16,12 @@ export interface AppInput {
   readonly vcpus: number;
   /** PostgreSQL runs on this host too: fewer gunicorn workers, and start after it. */
   readonly sharesHostWithPostgres: boolean;
+  /**
+   * More units the app starts after at boot: the accessory databases whose URL it gets (an app that
+   * checks its database at start, as CamCOPS does, fails otherwise when they race).
+   * @default []
+   */
+  readonly after?: readonly string[];
 }
 
 export interface AppPaths {
@@ -97,7 +103,7 @@ Environment=STATE_DIR=${p.state}`;
 function pythonUnit(app: PythonAppConfig, p: AppPaths, input: AppInput): string {
   return `[Unit]
 Description=${app.name}: the study's app (studyhost)
-After=network-online.target${input.sharesHostWithPostgres ? " postgresql.service" : ""}
+After=${["network-online.target", ...(input.sharesHostWithPostgres ? ["postgresql.service"] : []), ...(input.after ?? [])].join(" ")}
 Wants=network-online.target
 RequiresMountsFor=${PATHS.data}
 
@@ -155,7 +161,7 @@ export function systemdArgument(arg: string): string {
   return /^[A-Za-z0-9_./:=@+-]+$/.test(literal) ? literal : `"${literal.replace(/(["\\])/g, "\\$1")}"`;
 }
 
-function containerUnit(app: ContainerAppConfig, p: AppPaths): string {
+function containerUnit(app: ContainerAppConfig, p: AppPaths, after: readonly string[]): string {
   const run = [
     "/usr/bin/docker run --rm",
     `--name ${app.name}`,
@@ -170,7 +176,7 @@ function containerUnit(app: ContainerAppConfig, p: AppPaths): string {
   const network = app.network === "private" ? ` ${DOCKER_NETWORK.unit}` : "";
   return `[Unit]
 Description=${app.name}: the study's app in a container (studyhost)
-After=docker.service network-online.target${network}
+After=docker.service network-online.target${network}${after.map((u) => ` ${u}`).join("")}
 Requires=docker.service${network}
 RequiresMountsFor=${PATHS.data}
 
@@ -305,7 +311,7 @@ ${p.deploy}`;
     files: [
       ...files,
       secretFile(`${p.etc}/docker.env`, dockerEnv(input.env)),
-      configFile(`${PATHS.units}/${p.unit}`, containerUnit(app, p)),
+      configFile(`${PATHS.units}/${p.unit}`, containerUnit(app, p, input.after ?? [])),
       script(p.deploy, containerDeploy(app, p)),
     ],
     steps: [{ name: "app", script: `systemctl enable --now docker.service\n${layout}` }],

@@ -61,6 +61,8 @@ export interface AppsContext {
   readonly adminCidrs: readonly string[];
   readonly vcpus: number;
   readonly sharesHostWithPostgres: boolean;
+  /** The accessory databases' units: the primary app (which gets their URLs) starts after them. @default [] */
+  readonly accessoryUnits?: readonly string[];
 }
 
 /** The primary app's steps keep their names; another app's carry its name (`_` as `-`). */
@@ -134,7 +136,8 @@ fi`,
 
 /** One app's install step, renamed for an extra app, gated on `needs`. */
 function installPart(i: AppInstance, ctx: AppsContext, needs: readonly string[]): HostPart {
-  const part = appPart({ app: i.app.app, env: appEnv(i), vcpus: ctx.vcpus, sharesHostWithPostgres: ctx.sharesHostWithPostgres });
+  const after = i.app.role === "primary" ? (ctx.accessoryUnits ?? []) : [];
+  const part = appPart({ app: i.app.app, env: appEnv(i), vcpus: ctx.vcpus, sharesHostWithPostgres: ctx.sharesHostWithPostgres, after });
   const steps = (part.steps ?? []).map((s): ProvisionStep => ({ ...s, name: stepNames(i.app).app, ...(needs.length ? { needs } : {}) }));
   return { ...part, steps };
 }

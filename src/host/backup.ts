@@ -157,7 +157,9 @@ ${BACKUP_START}case "$ENGINE" in
     ;;
   sqlite)
     final="$BACKUP_DIR/$NAME-$stamp.sqlite3"
-    # sqlite3 would create an empty database (and "back it up") if the file were missing.
+    # sqlite3 would create an empty database (and "back it up") if the file were missing. A missing
+    # file fails loudly: it cannot be told from a lost one. (An app that keeps its data elsewhere, such
+    # as CamCOPS in MariaDB, sets studyhost:database.engine none and has no SQLite backup at all.)
     [ -f "$SQLITE_PATH" ] || { echo "no SQLite database at $SQLITE_PATH" >&2; exit 1; }
     # As the app's user, next to the database: run as root, sqlite3 could leave root-owned -wal and
     # -shm files that the app could then not open.

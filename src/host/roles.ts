@@ -4,7 +4,7 @@ import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import { appPaths } from "./app";
 import { AppInstance, AppSecrets, appSite, appsParts, appVersion, DatabaseLink, manifestApps } from "./apps";
-import { accessoriesManifest, accessoriesParts, accessoryEnv, accessoryNames, AccessorySecrets, databaseHostAccessories, hasAccessories, mariadbPlacement, usesDockerNetwork } from "./accessories";
+import { accessoriesManifest, accessoriesParts, accessoryEnv, accessoryNames, AccessorySecrets, accessoryUnits, databaseHostAccessories, hasAccessories, mariadbPlacement, usesDockerNetwork } from "./accessories";
 import { MARIADB } from "./mariadb";
 import { analyticsManifest, analyticsPart } from "./analytics";
 import { backupPart, BackupSource } from "./backup";
@@ -156,7 +156,7 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   parts.push(...accessories.parts);
   // Staging's install and health check, then production's app (only if staging is healthy), the
   // sites; nginx with one site per app; then the health checks that can also go through nginx.
-  const apps = appsParts(instances, { adminCidrs: config.adminCidrs, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres) });
+  const apps = appsParts(instances, { adminCidrs: config.adminCidrs, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres), accessoryUnits: accessoryUnits(config) });
   parts.push(...apps.install);
   // Jobs and bucket fetches belong to an app: after it is installed.
   parts.push(fetchPart(config), jobsPart(config));

@@ -1,11 +1,11 @@
 // What the end-to-end tests share on top of boot.ts: the stand-in app served from the internet side,
 // a stack file rendered for the lab, requests from the internet namespace, waiting for the app.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
-import type { HostReport, Net } from "../../src/local/boot";
-import { serveGitRepo, ServedRepo } from "../../src/local/gitServe";
+import { parse, stringify } from "yaml";
+import { boot, BootedHost, collect, exec, type HostReport, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, waitForBoot } from "../../src/local/boot";
+import { serveGitRepo, ServedRepo, stopServer } from "../../src/local/gitServe";
 
 export const REPO = resolve(__dirname, "../..");
 export const DOMAIN = "study.example.org";
@@ -114,3 +114,95 @@ export function provisioning(report: HostReport) {
 }
 
 export const PROVISIONED_CLEANLY = { failed: [], journals: {}, steps: [], finished: true, state: "running" };
+
+/** A preset example stack's config (Pulumi.<preset>.yaml), without the `studyhost:` prefix. */
+export function exampleConfig(file: string): Record<string, any> {
+  const doc = parse(readFileSync(join(REPO, file), "utf8")) as { config: Record<string, unknown> };
+  return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(/^studyhost:/, ""), v]));
+}
+
+/**
+ * One lab (number `lab`) with one booted host `study-app`, as the preset tests use it: net, the
+ * servers started for it (package index, git), the host; all torn down by `down`.
+ */
+export class PresetLab {
+  net!: Net;
+  host?: PreparedHost;
+  booted?: BootedHost;
+  servers: number[] = [];
+  bootStartedAt = 0;
+
+  constructor(readonly lab: number) {}
+
+  up(): Net {
+    this.net = netUp({ lab: this.lab, acme: true, admin: ADMIN, hosts: [{ name: "study-app" }] });
+    return this.net;
+  }
+
+  /** The lab's domain, admin address and ACME server over the example's config; every other key kept. */
+  config(example: Record<string, any>, app: Record<string, unknown>): Record<string, unknown> {
+    return {
+      ...example,
+      domain: DOMAIN,
+      adminCidrs: [`${ADMIN}/32`],
+      tls: { acmeDirectory: this.net.acme!.directory, caBundle: readFileSync(this.net.acme!.endpointCa, "utf8") },
+      app: { ...example.app, ...app },
+    };
+  }
+
+  /** Boots the host from USERDATA (a fresh root in DIR) until systemd settles; how long it took. */
+  async boot(dir: string, userData: string, beforeBoot?: (h: PreparedHost) => void): Promise<number> {
+    this.host = prepareHost({ name: "study-app", userData, dir });
+    beforeBoot?.(this.host);
+    this.bootStartedAt = Date.now();
+    this.booted = await boot(this.host, { netnsPath: this.net.hosts[0].netnsPath });
+    await waitForBoot(this.booted);
+    return Date.now() - this.bootStartedAt;
+  }
+
+  /** Powers the host off and boots the same root again (the data folder kept); how long until systemd settled. */
+  async reboot(): Promise<number> {
+    await powerOff(this.booted!);
+    const t0 = Date.now();
+    this.booted = await boot(this.host!, { netnsPath: this.net.hosts[0].netnsPath });
+    await waitForBoot(this.booted);
+    return Date.now() - t0;
+  }
+
+  /** What the booted host shows, to compare with PROVISIONED_CLEANLY. */
+  provisioning() {
+    return provisioning(collect(this.booted!));
+  }
+
+  https(path: string, extra: string[] = []) {
+    return https(this.net, this.net.hosts[0].address, path, extra);
+  }
+
+  /** Status code and body of an https request (from the admin address with `asAdmin`). */
+  get(path: string, asAdmin = false): { code: string; body: string } {
+    const r = this.https(path, [...(asAdmin ? ["--interface", ADMIN] : []), "-w", "\n%{http_code}"]);
+    const at = r.stdout.lastIndexOf("\n");
+    return { code: r.stdout.slice(at + 1), body: r.stdout.slice(0, at) };
+  }
+
+  /** Until PATH answers 200 through nginx (after a restart, a restore, a reboot), at most `ms`; how long it took. */
+  async answers(path: string, ms: number): Promise<number> {
+    const t0 = Date.now();
+    while (Date.now() - t0 < ms) {
+      if (this.get(path).code === "200") return Date.now() - t0;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`${path} did not answer 200 through nginx within ${ms} ms`);
+  }
+
+  inside(cmd: string, input?: string) {
+    return exec(this.booted!, ["bash", "-c", cmd], { timeoutMs: 120_000, input });
+  }
+
+  async down(): Promise<void> {
+    if (this.booted) await powerOff(this.booted);
+    if (this.host) removeHost(this.host, { data: true });
+    for (const pid of this.servers) stopServer(pid);
+    if (this.net) netDown(this.lab);
+  }
+}

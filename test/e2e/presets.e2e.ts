@@ -16,10 +16,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
-import { boot, BootedHost, collect, ensureImage, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
-import { serveGitRepo, stopServer } from "../../src/local/gitServe";
-import { ADMIN, committedRepo, DOMAIN, fromInternet, https as httpsOf, provisioning, PROVISIONED_CLEANLY, recordFigures, renderStack, REPO, servePackageIndex } from "./lab";
+import { ensureImage, missingPrerequisites, tcpProbe } from "../../src/local/boot";
+import { serveGitRepo } from "../../src/local/gitServe";
+import { ADMIN, committedRepo, DOMAIN, exampleConfig, fromInternet, PresetLab, PROVISIONED_CLEANLY, recordFigures, renderStack, servePackageIndex } from "./lab";
 
 const LAB = 4;
 const STANDINS = join(__dirname, "standins");
@@ -28,68 +27,6 @@ jest.setTimeout(30 * 60_000);
 
 let work: string;
 const timings: Record<string, number> = {};
-
-/** A preset example stack's config, without the `studyhost:` prefix. */
-function exampleConfig(file: string): Record<string, any> {
-  const doc = parse(readFileSync(join(REPO, file), "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(/^studyhost:/, ""), v]));
-}
-
-/** One lab with one booted host: net, servers, host; torn down by `down`. */
-class Lab {
-  net!: Net;
-  host?: PreparedHost;
-  booted?: BootedHost;
-  servers: number[] = [];
-  bootStartedAt = 0;
-
-  up(): Net {
-    this.net = netUp({ lab: LAB, acme: true, admin: ADMIN, hosts: [{ name: "study-app" }] });
-    return this.net;
-  }
-
-  /** The lab's domain, admin address and ACME server over the example's config; every other key kept. */
-  config(example: Record<string, any>, app: Record<string, unknown>): Record<string, unknown> {
-    return {
-      ...example,
-      domain: DOMAIN,
-      adminCidrs: [`${ADMIN}/32`],
-      tls: { acmeDirectory: this.net.acme!.directory, caBundle: readFileSync(this.net.acme!.endpointCa, "utf8") },
-      app: { ...example.app, ...app },
-    };
-  }
-
-  async boot(dir: string, userData: string, beforeBoot?: (h: PreparedHost) => void): Promise<number> {
-    this.host = prepareHost({ name: "study-app", userData, dir });
-    beforeBoot?.(this.host);
-    this.bootStartedAt = Date.now();
-    this.booted = await boot(this.host, { netnsPath: this.net.hosts[0].netnsPath });
-    await waitForBoot(this.booted);
-    return Date.now() - this.bootStartedAt;
-  }
-
-  https(path: string, extra: string[] = []) {
-    return httpsOf(this.net, this.net.hosts[0].address, path, extra);
-  }
-
-  /** Status code and body of an https request (from the admin address with `asAdmin`). */
-  get(path: string, asAdmin = false): { code: string; body: string } {
-    const r = this.https(path, [...(asAdmin ? ["--interface", ADMIN] : []), "-w", "\n%{http_code}"]);
-    const at = r.stdout.lastIndexOf("\n");
-    return { code: r.stdout.slice(at + 1), body: r.stdout.slice(0, at) };
-  }
-
-  inside(cmd: string) {
-    return exec(this.booted!, ["bash", "-c", cmd], { timeoutMs: 120_000 });
-  }
-
-  async down(): Promise<void> {
-    if (this.booted) await powerOff(this.booted);
-    if (this.host) removeHost(this.host, { data: true });
-    for (const pid of this.servers) stopServer(pid);
-    if (this.net) netDown(LAB);
-  }
-}
 
 beforeAll(() => {
   const missing = missingPrerequisites({ acme: true });
@@ -105,12 +42,12 @@ afterAll(() => {
 });
 
 /** cloud-init finished, the system running with no failed unit, every provisioning step passed. */
-function provisionedCleanly(lab: Lab) {
-  expect(provisioning(collect(lab.booted!))).toEqual(PROVISIONED_CLEANLY);
+function provisionedCleanly(lab: PresetLab) {
+  expect(lab.provisioning()).toEqual(PROVISIONED_CLEANLY);
 }
 
 describe("bofs preset (seed 000): small tier, SQLite", () => {
-  const lab = new Lab();
+  const lab = new PresetLab(LAB);
   const dir = () => join(work, "bofs");
 
   beforeAll(async () => {
@@ -182,7 +119,7 @@ describe("bofs preset (seed 000): small tier, SQLite", () => {
 });
 
 describe("backscope preset (seed 004): large tier, PostgreSQL on the same host", () => {
-  const lab = new Lab();
+  const lab = new PresetLab(LAB);
   const dir = () => join(work, "backscope");
   let backscopeCommit = "";
 

@@ -4,7 +4,7 @@ PyPI cannot be reached where the test runs, so this package takes the real one's
 distribution name, module and command line (`python -m BOFS production.toml [--check-config]`), the
 same production.toml keys (TITLE, SECRET_KEY, PORT, SQLALCHEMY_DATABASE_URI, ADMIN_PASSWORD,
 USE_ADMIN, PAGE_LIST, ...), the same port and bind address (0.0.0.0), /admin, and a database at
-SQLALCHEMY_DATABASE_URI (sqlite:/// only). See __main__.py.
+SQLALCHEMY_DATABASE_URI (sqlite:///, or postgresql:// through psycopg2). See __main__.py.
 """
 STAND_IN = True
 __version__ = "0.0.1"

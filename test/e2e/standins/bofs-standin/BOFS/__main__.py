@@ -4,7 +4,9 @@ Reads the TOML file named on the command line (tomllib). With --check-config: ch
 needs, says so on stdout and exits 0, or names what is wrong and exits 1. Without: serves on PORT,
 bound to 0.0.0.0 as the real one does in production, with the standard library's wsgiref:
   /            TITLE and the PAGE_LIST names (what the test reads to know production.toml was used)
-  /write?body= a row written to the database at SQLALCHEMY_DATABASE_URI (sqlite:///PATH)
+  /write?body= a row written to the database at SQLALCHEMY_DATABASE_URI: sqlite:///PATH, or PostgreSQL at
+               postgresql://... through psycopg2 (what the psycopg2-binary package installs), as
+               Flask-SQLAlchemy takes either
   /read        the rows, as JSON
   /admin       a login form; ?password=ADMIN_PASSWORD logs in (USE_ADMIN must be true)
 """
@@ -25,18 +27,40 @@ def problems(cfg):
         if isinstance(v, str) and "${" in v:
             out.append(f"{k} holds an unsubstituted variable: {v}")
     uri = cfg.get("SQLALCHEMY_DATABASE_URI", "")
-    if uri and not uri.startswith("sqlite:///"):
-        out.append(f"SQLALCHEMY_DATABASE_URI: the stand-in supports sqlite:/// only, got {uri.split(':')[0]}")
+    if uri and not uri.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg2://")):
+        out.append(f"SQLALCHEMY_DATABASE_URI: the stand-in supports sqlite:/// and postgresql:// only, got {uri.split(':')[0]}")
     if not isinstance(cfg.get("PORT"), int):
         out.append("PORT must be an integer")
     return out
 
 
+class Database:
+    """One connection to SQLite or PostgreSQL with the table made; `run` takes ? placeholders for both."""
+
+    def __init__(self, uri):
+        if uri.startswith("sqlite:///"):
+            self.conn, self.mark = sqlite3.connect(uri[len("sqlite:///"):]), "?"
+            key = "INTEGER PRIMARY KEY"
+        else:
+            import psycopg2  # SQLAlchemy's default PostgreSQL driver; "postgresql+psycopg2://" names it
+
+            self.conn, self.mark = psycopg2.connect("postgresql://" + uri.split("://", 1)[1]), "%s"
+            key = "SERIAL PRIMARY KEY"
+        self.run(f"CREATE TABLE IF NOT EXISTS participant_notes (id {key}, body TEXT NOT NULL)")
+
+    def run(self, sql, args=()):
+        cur = self.conn.cursor()
+        cur.execute(sql.replace("?", self.mark), args)
+        rows = cur.fetchall() if cur.description else []
+        self.conn.commit()
+        return rows
+
+    def close(self):
+        self.conn.close()
+
+
 def database(cfg):
-    db = sqlite3.connect(cfg["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):])
-    db.execute("CREATE TABLE IF NOT EXISTS participant_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-    db.commit()
-    return db
+    return Database(cfg["SQLALCHEMY_DATABASE_URI"])
 
 
 def application(cfg):
@@ -55,11 +79,13 @@ def application(cfg):
             return answer("200 OK", f"<!doctype html><title>{title}</title><h1>{title}</h1>\n<p>Pages: {pages}</p>\n<p>BOFS stand-in</p>\n")
         if path == "/write":
             db = database(cfg)
-            db.execute("INSERT INTO participant_notes (body) VALUES (?)", (query.get("body", [""])[0],))
-            db.commit()
+            db.run("INSERT INTO participant_notes (body) VALUES (?)", (query.get("body", [""])[0],))
+            db.close()
             return answer("200 OK", "written\n", "text/plain")
         if path == "/read":
-            rows = [r[0] for r in database(cfg).execute("SELECT body FROM participant_notes ORDER BY id")]
+            db = database(cfg)
+            rows = [r[0] for r in db.run("SELECT body FROM participant_notes ORDER BY id")]
+            db.close()
             return answer("200 OK", json.dumps(rows), "application/json")
         if path == "/admin" or path.startswith("/admin/"):
             if not cfg.get("USE_ADMIN"):
