@@ -142,9 +142,9 @@ test("every nginx site passes nginx -t (paths moved under a scratch root, certif
     }
     rmSync(root, { recursive: true, force: true });
   }
-  // A holding and a full site per app: one app per host, but two (ViewBovis and Auspice) on the
-  // ViewBovis example's, on each cloud.
-  expect(sites).toBe(2 * hosts.filter((x) => x.host === "study-app").length + 2 * 2 * (presetExamples().viewbovis ? 1 : 0));
+  // A holding and a full site per app: one app per host, but three (ViewBovis, its staging copy and
+  // Auspice) on the ViewBovis example's, on each cloud.
+  expect(sites).toBe(2 * hosts.filter((x) => x.host === "study-app").length + 2 * 2 * 2 * (presetExamples().viewbovis ? 1 : 0));
 });
 
 test("every host firewall passes nft -c and opens only what the host serves", () => {

@@ -1,5 +1,7 @@
-// User data within each cloud's limit. DigitalOcean takes up to 64 KiB of text; AWS only 16 KB, which
-// a full study host exceeds, so AWS gets it gzipped and base64-encoded (cloud-init recognises gzip).
+// User data within each cloud's limit. DigitalOcean takes up to 64 KiB of text: a host over it gets its
+// files gzipped inside the document. AWS takes only 16 KB, which a full study host exceeds even
+// gzipped: there the files travel in S3 (./hostFilesBundle.ts) and the rest goes gzipped and
+// base64-encoded (cloud-init recognises gzip).
 import { ConfigError } from "../config/load";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { parse, stringify } from "yaml";
@@ -39,7 +41,7 @@ export function packUserData(cloud: CloudName, plain: string, host: string): str
     throw new ConfigError(
       "studyhost:app",
       `${host}: its #cloud-config is ${packed.length} bytes${cloud === "aws" ? " gzipped" : ""}, over ${cloud}'s user-data limit of ${USER_DATA_LIMIT_BYTES[cloud]} bytes; ` +
-        `put fewer apps or features on this host (sites, staging, analytics, accessories)${cloud === "aws" ? ", or use cloud: digitalocean (64 KiB)" : ""}`,
+        `put fewer apps or features on this host (sites, staging, analytics, accessories)`,
     );
   }
   return cloud === "aws" ? packed.toString("base64") : text;
