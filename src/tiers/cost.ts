@@ -35,9 +35,14 @@ export function publicIpCost(cloud: CloudName, host: string): CostItem {
   return { item: `${host}: public IPv4 address`, monthlyUsd: CATALOG[cloud].publicIpv4UsdPerMonth };
 }
 
-/** Everything a host bills: the machine (and boot disk), its data volume, its public IPv4 address. */
+/**
+ * Everything a host bills: the machine (and boot disk), its data volume, its public IPv4 address, and
+ * on AWS the S3 object its files travel in (src/clouds/awsHostFiles.ts: a few KB and a handful of
+ * requests, under a cent, listed so the plan shows every resource that bills).
+ */
 export function hostCost(cloud: CloudName, host: string, size: MachineSize, volumeGb: number): CostItem[] {
-  return [...machineCost(cloud, host, size), volumeCost(cloud, `${host}: data volume`, volumeGb), publicIpCost(cloud, host)];
+  const files: CostItem[] = cloud === "aws" ? [{ item: `${host}: S3 bucket for the host's files (a few KB)`, monthlyUsd: 0 }] : [];
+  return [...machineCost(cloud, host, size), volumeCost(cloud, `${host}: data volume`, volumeGb), publicIpCost(cloud, host), ...files];
 }
 
 /**
