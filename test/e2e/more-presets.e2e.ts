@@ -110,9 +110,11 @@ describe("camcops preset (seed 001): small tier, MariaDB on the host", () => {
     expect(sql("SELECT @@datadir;").stdout).toBe("/var/lib/studyhost/mariadb/\n");
   });
 
-  test("MariaDB listens on 127.0.0.1 only; from the internet only 80 and 443 are open", () => {
+  test("MariaDB listens on 127.0.0.1 only, and no PostgreSQL idles beside it (database.engine none); from the internet only 80 and 443 are open", () => {
     const listening = lab.inside("ss -Hltn 'sport = :3306'").stdout.trim().split("\n");
     expect(listening.map((l) => l.trim().split(/\s+/)[3])).toEqual(["127.0.0.1:3306"]);
+    expect(lab.inside("ss -Hltn 'sport = :5432'").stdout).toBe("");
+    expect(lab.inside("systemctl is-active postgresql.service").stdout.trim()).not.toBe("active");
     const addr = lab.net.hosts[0].address;
     expect(tcpProbe(lab.net.internet.netns, addr, 443)).toMatch(/^open/);
     for (const port of [3306, 8000]) expect(tcpProbe(lab.net.internet.netns, addr, port)).toBe("timeout");
