@@ -10,19 +10,21 @@
 //   - as on a database host (two-server; the certificate made and the listen line written by the rendered
 //     datadir script, 127.0.0.2 standing for the app host): the app user is admitted from that address
 //     only and only over TLS, the analyst not at all from there, and the accounts go when it is unset;
+//     the app's URL (mariadbUrl), opened with SQLAlchemy and PyMySQL, connects over TLS;
 //   - the rendered backup script writes a checked, pruned <db>-<stamp>.dump; a failing dump leaves
 //     nothing; restore without --yes does nothing; dump, damage, restore gives identical rows and drops
 //     tables made after the backup, and both users still work.
 // MongoDB's image cannot be pulled here (no registry): its unit, run command, scripts and the private
 // Docker network are checked statically (and the network script against a stand-in docker).
 // Everything rendered passes cloud-init's schema, shellcheck, systemd-analyze verify and nft -c.
-// Needs root and Debian's mariadb-server, mariadb-client, gzip, python3, shellcheck, cloud-init, nftables.
+// Needs root and Debian's mariadb-server, mariadb-client, gzip, python3 (with python3-sqlalchemy and
+// python3-pymysql), shellcheck, cloud-init, nftables.
 import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseStudyConfig } from "../src/config";
-import { DOCKER_NETWORK_SH, MARIADB, MARIADB_BACKUP_SH, MARIADB_DATADIR_SH, MARIADB_RESTORE_SH, MARIADB_TLS_CNF, MARIADB_USERS_SH, mariadbPart, MONGODB, OFFSITE_ENV, PRUNE_PY } from "../src/host";
+import { DOCKER_NETWORK_SH, MARIADB, MARIADB_BACKUP_SH, MARIADB_DATADIR_SH, MARIADB_RESTORE_SH, MARIADB_TLS_CNF, MARIADB_USERS_SH, mariadbPart, mariadbUrl, MONGODB, OFFSITE_ENV, PRUNE_PY } from "../src/host";
 import { planOf, studyConfig } from "./helpers";
 import { freePort } from "./support/processes";
 import { renderHosts, RenderedHost } from "./support/render";
@@ -250,6 +252,16 @@ function readLog(): string {
     try {
     expect(ok(from("127.0.0.2", users.appUser, users.appPassword, true, "SELECT CURRENT_USER(); SELECT VARIABLE_VALUE LIKE 'TLSv1.%' FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_version'; CREATE TABLE from_app (x INT); DROP TABLE from_app; SELECT DATABASE();"))).toBe("study@127.0.0.2/255.255.255.255\n1\nstudy");
     refused(from("127.0.0.2", users.appUser, users.appPassword, false, "SELECT 1"), /Access denied for user 'study'@'127\.0\.0\.2'/);
+    // The app's URL to a database host, opened as CamCOPS opens it (SQLAlchemy's create_engine with
+    // PyMySQL: Debian's python3-sqlalchemy and python3-pymysql): ssl_check_hostname=false alone makes
+    // the dialect pass PyMySQL an ssl argument, and PyMySQL then encrypts without verifying the
+    // self-signed certificate. The same URL without it connects in the clear and is refused.
+    const url = mariadbUrl(users, "127.0.0.1").replace(":3306/", `:${relays["127.0.0.2"].port}/`);
+    expect(url).toMatch(/\?charset=utf8mb4&ssl_check_hostname=false$/);
+    const viaSqlalchemy = (u: string) =>
+      run("/usr/bin/python3", ["-c", `import sys, sqlalchemy\nwith sqlalchemy.create_engine(sys.argv[1]).connect() as c:\n    print(c.exec_driver_sql("SELECT CURRENT_USER(), VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_version'").one())`, u]);
+    expect(ok(viaSqlalchemy(url))).toMatch(/^\('study@127\.0\.0\.2\/255\.255\.255\.255', 'TLSv1\.[23]'\)$/);
+    refused(viaSqlalchemy(url.replace("&ssl_check_hostname=false", "")), /Access denied for user 'study'@'127\.0\.0\.2'/);
     refused(from("127.0.0.3", users.appUser, users.appPassword, true, "SELECT 1"), /Host '127\.0\.0\.3' is not allowed to connect|Access denied for user 'study'@'127\.0\.0\.3'/);
     refused(from("127.0.0.2", users.analystUser, users.analystPassword, true, "SELECT 1"), /Access denied for user 'study_analyst'@'127\.0\.0\.2'/);
     expect(asRoot(`SHOW GRANTS FOR 'study'@'127.0.0.2/255.255.255.255'`).split("\n").slice(1)).toEqual(["GRANT ALL PRIVILEGES ON `study`.* TO `study`@`127.0.0.2/255.255.255.255`"]);
@@ -454,7 +466,8 @@ describe("rendered hosts with accessories", () => {
     const after = (label: string, unit: string) => /^After=(.*)$/m.exec(file(appHost(label), `/etc/systemd/system/${unit}`))![1].split(" ");
     expect(after("small-sqlite-mariadb", "study.service")).toEqual(["network-online.target", "mariadb.service"]);
     expect(after("small-postgres-python-both", "study.service")).toEqual(["network-online.target", "postgresql.service", "mariadb.service", MONGODB.unit]);
-    // On two-server MariaDB is on the database host: provisioning's mariadb-wait step waits for it, not the unit.
+    // On two-server MariaDB is on the database host: no mariadb.service here to order after (the app
+    // retries until it answers: test/e2e/camcops-two-server.e2e.ts boots the app host before it).
     expect(after("two-server-both", "study.service")).toEqual(["network-online.target", MONGODB.unit]);
     expect(after("large-container-private-mongodb", "emission.service")).toEqual(["docker.service", "network-online.target", "studyhost-docker-network.service", MONGODB.unit]);
   });

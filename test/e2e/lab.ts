@@ -88,6 +88,13 @@ export function https(net: Net, address: string, path: string, extra: string[] =
   return fromInternet(net, ["curl", "-sS", "--max-time", "10", "--cacert", net.acme!.root, "--resolve", `${DOMAIN}:443:${address}`, ...extra, `https://${DOMAIN}${path}`]);
 }
 
+/** Status code and body of an https request to ADDRESS (from the admin address with `asAdmin`); code "000": no answer. */
+export function httpsGet(net: Net, address: string, path: string, asAdmin = false): { code: string; body: string } {
+  const r = https(net, address, path, [...(asAdmin ? ["--interface", ADMIN] : []), "-w", "\n%{http_code}"]);
+  const at = r.stdout.lastIndexOf("\n");
+  return { code: r.stdout.slice(at + 1), body: r.stdout.slice(0, at) };
+}
+
 /** Until the app answers through nginx (after a restart, a restore, a reboot), at most `ms`; how long it took. */
 export async function appAnswers(net: Net, address: string, ms: number): Promise<number> {
   const t0 = Date.now();
@@ -122,6 +129,21 @@ export function exampleConfig(file: string): Record<string, any> {
 }
 
 /**
+ * An example stack's config for a lab: its domain and admin address, APP's keys over the example's app,
+ * and with `net` the lab's ACME server (without: the example's own TLS settings, for a first render
+ * that only asks the plan where things go); every other key kept.
+ */
+export function labConfig(example: Record<string, any>, app: Record<string, unknown>, net?: Net): Record<string, unknown> {
+  return {
+    ...example,
+    domain: DOMAIN,
+    adminCidrs: [`${ADMIN}/32`],
+    ...(net ? { tls: { acmeDirectory: net.acme!.directory, caBundle: readFileSync(net.acme!.endpointCa, "utf8") } } : {}),
+    app: { ...example.app, ...app },
+  };
+}
+
+/**
  * One lab (number `lab`) with one booted host `study-app`, as the preset tests use it: net, the
  * servers started for it (package index, git), the host; all torn down by `down`.
  */
@@ -141,13 +163,7 @@ export class PresetLab {
 
   /** The lab's domain, admin address and ACME server over the example's config; every other key kept. */
   config(example: Record<string, any>, app: Record<string, unknown>): Record<string, unknown> {
-    return {
-      ...example,
-      domain: DOMAIN,
-      adminCidrs: [`${ADMIN}/32`],
-      tls: { acmeDirectory: this.net.acme!.directory, caBundle: readFileSync(this.net.acme!.endpointCa, "utf8") },
-      app: { ...example.app, ...app },
-    };
+    return labConfig(example, app, this.net);
   }
 
   /** Boots the host from USERDATA (a fresh root in DIR) until systemd settles; how long it took. */
@@ -180,9 +196,7 @@ export class PresetLab {
 
   /** Status code and body of an https request (from the admin address with `asAdmin`). */
   get(path: string, asAdmin = false): { code: string; body: string } {
-    const r = this.https(path, [...(asAdmin ? ["--interface", ADMIN] : []), "-w", "\n%{http_code}"]);
-    const at = r.stdout.lastIndexOf("\n");
-    return { code: r.stdout.slice(at + 1), body: r.stdout.slice(0, at) };
+    return httpsGet(this.net, this.net.hosts[0].address, path, asAdmin);
   }
 
   /** Until PATH answers 200 through nginx (after a restart, a restore, a reboot), at most `ms`; how long it took. */

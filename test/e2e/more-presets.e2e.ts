@@ -11,7 +11,7 @@
 // (standins/make_index.py, through the real studyhost:app.pipIndexUrl): a STAND-IN camcops_server
 // (standins/camcops-standin: `camcops_server upgrade_db|serve_gunicorn --config FILE`), the STAND-IN
 // BOFS (standins/bofs-standin), and REAL code repacked from Debian's packages on this machine: gunicorn,
-// PyMySQL (python3-pymysql) and psycopg2 (python3-psycopg2, under the name psycopg2-binary). Everything
+// PyMySQL (python3-pymysql), SQLAlchemy (python3-sqlalchemy: the stand-in opens DB_URL with it) and psycopg2 (python3-psycopg2, under the name psycopg2-binary). Everything
 // else (cloud-init, systemd, nginx, certbot against Pebble, MariaDB, PostgreSQL, pip, venvs) is real.
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/more-presets.e2e.ts

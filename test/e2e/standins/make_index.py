@@ -8,6 +8,9 @@ entry_points.txt, RECORD}). PyPI cannot be reached where the test runs, so it ho
   camcops-server           STAND-IN (camcops-standin/camcops_server): `camcops_server upgrade_db|serve_gunicorn`
   gunicorn                 the REAL gunicorn: Debian's python3-gunicorn files on this machine, repacked
   pymysql                  the REAL PyMySQL: Debian's python3-pymysql files, repacked
+  sqlalchemy               the REAL SQLAlchemy: Debian's python3-sqlalchemy files (pure Python: without
+                           python3-sqlalchemy-ext's C speed-ups, which SQLAlchemy does without), repacked;
+                           the camcops_server stand-in opens DB_URL with it, as CamCOPS does
   psycopg2-binary          the REAL psycopg2: Debian's python3-psycopg2 files (its C extension linked to
                            the system's libpq5, where PyPI's psycopg2-binary bundles a libpq), repacked
                            under the name the bofs preset installs; tagged for this machine's CPython
@@ -28,13 +31,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEBIAN = "/usr/lib/python3/dist-packages"
 
 
-def files_under(top, prefix):
-    """(archive name, bytes) for every file under TOP, without caches, named PREFIX/relative."""
+def files_under(top, prefix, skip=(".pyc",)):
+    """(archive name, bytes) for every file under TOP, without caches (nor names ending in SKIP), named PREFIX/relative."""
     out = []
     for dirpath, dirnames, filenames in os.walk(top):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
         for f in sorted(filenames):
-            if f.endswith(".pyc"):
+            if f.endswith(tuple(skip)):
                 continue
             path = os.path.join(dirpath, f)
             with open(path, "rb") as fh:
@@ -74,13 +77,13 @@ def wheel(out_dir, name, version, summary, files, console_scripts=(), requires=(
     return project
 
 
-def debian_package(module, egg, deb):
+def debian_package(module, egg, deb, skip=(".pyc",)):
     """(version, files) of Debian's python3 package DEB on this machine: module MODULE, egg-info EGG-*."""
     infos = glob.glob(os.path.join(DEBIAN, f"{egg}-*.egg-info"))
     if not os.path.isdir(os.path.join(DEBIAN, module)) or not infos:
         sys.exit(f"make_index.py: Debian's {deb} is not installed here (apt-get install -y {deb})")
     version = re.search(rf"{re.escape(egg)}-(.+?)(\.egg-info)$", infos[0]).group(1)
-    return version, files_under(os.path.join(DEBIAN, module), module)
+    return version, files_under(os.path.join(DEBIAN, module), module, skip)
 
 
 def cpython_tag():
@@ -98,12 +101,14 @@ def main(out_dir):
     ]
     projects.append(wheel(out_dir, "camcops_server", "2.4.22", "STAND-IN for camcops_server (studyhost e2e test), not CamCOPS",
                           files_under(os.path.join(HERE, "camcops-standin", "camcops_server"), "camcops_server"),
-                          ["camcops_server = camcops_server.cli:main"], requires=["gunicorn"]))
+                          ["camcops_server = camcops_server.cli:main"], requires=["gunicorn", "SQLAlchemy"]))
     version, files = debian_package("gunicorn", "gunicorn", "python3-gunicorn")
     projects.append(wheel(out_dir, "gunicorn", version, "gunicorn, repacked from Debian's python3-gunicorn (real code)", files,
                           ["gunicorn = gunicorn.app.wsgiapp:run"]))
     version, files = debian_package("pymysql", "PyMySQL", "python3-pymysql")
     projects.append(wheel(out_dir, "PyMySQL", version, "PyMySQL, repacked from Debian's python3-pymysql (real code)", files))
+    version, files = debian_package("sqlalchemy", "SQLAlchemy", "python3-sqlalchemy", skip=(".pyc", ".so"))
+    projects.append(wheel(out_dir, "SQLAlchemy", version, "SQLAlchemy, repacked from Debian's python3-sqlalchemy (real code, pure Python)", files))
     version, files = debian_package("psycopg2", "psycopg2", "python3-psycopg2")
     projects.append(wheel(out_dir, "psycopg2-binary", version, "psycopg2, repacked from Debian's python3-psycopg2 (real code, linked to the system's libpq5)",
                           files, tag=cpython_tag()))

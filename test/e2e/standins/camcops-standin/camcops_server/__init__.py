@@ -5,7 +5,8 @@ distribution name (camcops_server), the same command (`camcops_server`) and the 
 camcops preset runs, reading the same configuration file (camcops.conf, configparser's ini format):
 
   camcops_server upgrade_db --config FILE      the schema made in the MySQL/MariaDB database at [site]
-                                               DB_URL (mysql+pymysql://, through PyMySQL)
+                                               DB_URL (mysql+pymysql://, opened with SQLAlchemy's
+                                               create_engine and PyMySQL, as CamCOPS opens it)
   camcops_server serve_gunicorn --config FILE  refuses to start unless the database is at the schema's
                                                version (as CamCOPS checks its Alembic revision), then
                                                serves through gunicorn on [server] HOST:PORT

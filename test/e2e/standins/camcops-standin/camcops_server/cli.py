@@ -5,6 +5,11 @@ The web app (served by gunicorn, the real one):
   /write?body=   a row written to the database at DB_URL
   /read          the rows, as JSON
   /request       the scheme and client address as CamCOPS derives them with TRUSTED_PROXY_HEADERS
+  /tls           the database session as the server sees it: the account, TLS version and cipher
+
+DB_URL is opened as CamCOPS opens it: SQLAlchemy's create_engine (the real SQLAlchemy, whose PyMySQL
+dialect turns the URL's query keys, ssl_* among them, into PyMySQL's arguments). A new connection for
+every use (NullPool), as the stand-in did before it used SQLAlchemy.
 """
 import argparse
 import configparser
@@ -13,7 +18,7 @@ import html
 import json
 import os
 import sys
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
 
 SCHEMA_VERSION = "2.4.22-standin-0001"
 STAND_IN = "camcops_server stand-in"
@@ -38,13 +43,18 @@ def read_config(path):
     return parser
 
 
-def connect(cfg):
-    import pymysql
+_engine = None
 
-    u = urlsplit(cfg.get("site", "DB_URL"))
-    charset = parse_qs(u.query).get("charset", ["utf8mb4"])[0]
-    return pymysql.connect(host=u.hostname, port=u.port or 3306, user=unquote(u.username or ""), password=unquote(u.password or ""),
-                           database=u.path.lstrip("/"), charset=charset, autocommit=True)
+
+def connect(cfg):
+    """A DBAPI (PyMySQL) connection made by SQLAlchemy from DB_URL; commit what is to stay."""
+    global _engine
+    if _engine is None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        _engine = create_engine(cfg.get("site", "DB_URL"), poolclass=NullPool)
+    return _engine.raw_connection()
 
 
 def upgrade_db(cfg):
@@ -55,6 +65,7 @@ def upgrade_db(cfg):
         cur.execute("INSERT IGNORE INTO standin_schema_version VALUES (%s)", (SCHEMA_VERSION,))
         cur.execute("SELECT DATABASE(), @@version")
         db, version = cur.fetchone()
+    conn.commit()
     conn.close()
     print(f"{STAND_IN}: upgrade_db: database {db} on MariaDB {version} is at {SCHEMA_VERSION}", flush=True)
 
@@ -89,6 +100,7 @@ def application(cfg):
             conn = connect(cfg)
             with conn.cursor() as cur:
                 cur.execute("INSERT INTO standin_notes (body) VALUES (%s)", (query.get("body", [""])[0],))
+            conn.commit()
             conn.close()
             return answer("200 OK", "written\n", "text/plain")
         if path == "/read":
@@ -98,6 +110,15 @@ def application(cfg):
                 rows = [r[0] for r in cur.fetchall()]
             conn.close()
             return answer("200 OK", json.dumps(rows), "application/json")
+        if path == "/tls":
+            conn = connect(cfg)
+            with conn.cursor() as cur:
+                cur.execute("SELECT CURRENT_USER()")
+                account = cur.fetchone()[0]
+                cur.execute("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')")
+                status = dict(cur.fetchall())
+            conn.close()
+            return answer("200 OK", json.dumps({"account": account, "ssl_version": status.get("Ssl_version", ""), "ssl_cipher": status.get("Ssl_cipher", "")}), "application/json")
         if path == "/request":
             scheme = environ.get("HTTP_X_FORWARDED_PROTO") if "HTTP_X_FORWARDED_PROTO" in trusted else None
             remote = environ.get("HTTP_X_REAL_IP") if "HTTP_X_REAL_IP" in trusted else None
