@@ -9,11 +9,10 @@
 // No PostgreSQL on either host (the preset's database.engine none).
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/camcops-two-server.e2e.ts
-import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
-import { boot, BootedHost, collect, ensureImage, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
+import { boot, BootedHost, collect, exec, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
 import { stopServer } from "../../src/local/gitServe";
-import { ADMIN, exampleConfig, httpsGet, labConfig, provisioning, PROVISIONED_CLEANLY, recordFigures, renderStack, servePackageIndex } from "./lab";
+import { ADMIN, exampleConfig, httpsGet, labConfig, provisioning, PROVISIONED_CLEANLY, renderStack, servePackageIndex, startRun, finishRun } from "./lab";
 
 const LAB = 7;
 const APP = "study-app";
@@ -61,10 +60,7 @@ async function answers(path: string, ms: number): Promise<number> {
 const sslAccepts = () => Number(dbSql("SHOW GLOBAL STATUS LIKE 'Ssl_accepts';").stdout.trim().split(/\s+/)[1]);
 
 beforeAll(async () => {
-  const missing = missingPrerequisites({ acme: true });
-  if (missing.length) throw new Error(`the end-to-end tests need: ${missing.join(", ")}`);
-  work = mkdtempSync("/var/tmp/studyhost-e2e-camcops-two-server-");
-  figures.imageMs = ensureImage();
+  work = startRun("camcops-two-server", figures);
 
   // The camcops example on the two-server tier; only the lab's domain, admin address, ACME server and
   // package index change. The plan decides the database host's private address (it is in the app's
@@ -95,8 +91,7 @@ afterAll(async () => {
   for (const h of Object.values(hosts)) removeHost(h, { data: true });
   for (const pid of servers) stopServer(pid);
   if (net) netDown(LAB);
-  console.log(`camcops on two-server end to end: ${JSON.stringify(figures)} (work folder ${work})`);
-  recordFigures("e2e-camcops-two-server", figures);
+  finishRun("camcops-two-server", figures, work);
 });
 
 test("both hosts: cloud-init finished, every provisioning step passed, no unit failed", () => {

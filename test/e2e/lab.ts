@@ -1,10 +1,10 @@
 // What the end-to-end tests share on top of boot.ts: the stand-in app served from the internet side,
 // a stack file rendered for the lab, requests from the internet namespace, waiting for the app.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
-import { boot, BootedHost, collect, exec, type HostReport, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, waitForBoot } from "../../src/local/boot";
+import { boot, BootedHost, collect, ensureImage, exec, type HostReport, missingPrerequisites, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, waitForBoot } from "../../src/local/boot";
 import { serveGitRepo, ServedRepo, stopServer } from "../../src/local/gitServe";
 
 export const REPO = resolve(__dirname, "../..");
@@ -106,6 +106,24 @@ export async function appAnswers(net: Net, address: string, ms: number): Promise
 }
 
 /** Record figures (not assertions) under bench/results/. */
+/**
+ * What every boot test does first: say what is missing (root, nspawn, Pebble, ...), make the run's work
+ * folder (/var/tmp/studyhost-e2e-NAME-*), and build or unpack the cached image (its time in `figures`).
+ */
+export function startRun(name: string, figures: Record<string, number>): string {
+  const missing = missingPrerequisites({ acme: true });
+  if (missing.length) throw new Error(`the end-to-end tests need: ${missing.join(", ")}`);
+  const work = mkdtempSync(`/var/tmp/studyhost-e2e-${name}-`);
+  figures.imageMs = ensureImage();
+  return work;
+}
+
+/** What every boot test does last: print its figures and record them as bench/results/e2e-NAME.json (figures, not assertions). */
+export function finishRun(name: string, figures: Record<string, number>, work: string): void {
+  console.log(`${name} end to end: ${JSON.stringify(figures)} (work folder ${work})`);
+  recordFigures(`e2e-${name}`, figures);
+}
+
 export function recordFigures(name: string, figures: Record<string, number>): void {
   mkdirSync(join(REPO, "bench", "results"), { recursive: true });
   const note = "packages pre-installed in the test image; a cloud VM also downloads them";

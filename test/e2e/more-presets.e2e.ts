@@ -15,11 +15,11 @@
 // else (cloud-init, systemd, nginx, certbot against Pebble, MariaDB, PostgreSQL, pip, venvs) is real.
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/more-presets.e2e.ts
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ensureImage, missingPrerequisites, tcpProbe } from "../../src/local/boot";
+import { tcpProbe } from "../../src/local/boot";
 import { serveGitRepo } from "../../src/local/gitServe";
-import { committedRepo, DOMAIN, exampleConfig, fromInternet, PresetLab, PROVISIONED_CLEANLY, recordFigures, renderStack, servePackageIndex } from "./lab";
+import { committedRepo, DOMAIN, exampleConfig, fromInternet, PresetLab, PROVISIONED_CLEANLY, renderStack, servePackageIndex, startRun, finishRun } from "./lab";
 
 const LAB = 6;
 const STANDINS = join(__dirname, "standins");
@@ -30,17 +30,11 @@ let work: string;
 const timings: Record<string, number> = {};
 
 beforeAll(() => {
-  const missing = missingPrerequisites({ acme: true });
-  if (missing.length) throw new Error(`the end-to-end tests need: ${missing.join(", ")}`);
-  work = mkdtempSync("/var/tmp/studyhost-e2e-more-presets-");
-  timings.imageMs = ensureImage();
+  work = startRun("more-presets", timings);
 });
 
-afterAll(() => {
-  console.log(`more presets end to end: ${JSON.stringify(timings)} (work folder ${work})`);
-  // Figures, not assertions: boot to a provisioned host, and to the preset's app answering over https.
-  recordFigures("e2e-more-presets", timings);
-});
+// Figures, not assertions: boot to a provisioned host, and to the preset's app answering over https.
+afterAll(() => finishRun("more-presets", timings, work));
 
 /** The http answer's status and Location (nginx's redirect to https). */
 function redirect(lab: PresetLab, path: string) {

@@ -14,11 +14,11 @@
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/presets.e2e.ts
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureImage, missingPrerequisites, tcpProbe } from "../../src/local/boot";
+import { tcpProbe } from "../../src/local/boot";
 import { serveGitRepo } from "../../src/local/gitServe";
-import { ADMIN, committedRepo, DOMAIN, exampleConfig, fromInternet, PresetLab, PROVISIONED_CLEANLY, recordFigures, renderStack, servePackageIndex } from "./lab";
+import { ADMIN, committedRepo, DOMAIN, exampleConfig, fromInternet, PresetLab, PROVISIONED_CLEANLY, renderStack, servePackageIndex, startRun, finishRun } from "./lab";
 
 const LAB = 4;
 const STANDINS = join(__dirname, "standins");
@@ -29,17 +29,11 @@ let work: string;
 const timings: Record<string, number> = {};
 
 beforeAll(() => {
-  const missing = missingPrerequisites({ acme: true });
-  if (missing.length) throw new Error(`the end-to-end tests need: ${missing.join(", ")}`);
-  work = mkdtempSync("/var/tmp/studyhost-e2e-presets-");
-  timings.imageMs = ensureImage();
+  work = startRun("presets", timings);
 });
 
-afterAll(() => {
-  console.log(`presets end to end: ${JSON.stringify(timings)} (work folder ${work})`);
-  // Figures, not assertions: boot to a provisioned host, and to the preset's app answering over https.
-  recordFigures("e2e-presets", timings);
-});
+// Figures, not assertions: boot to a provisioned host, and to the preset's app answering over https.
+afterAll(() => finishRun("presets", timings, work));
 
 /** cloud-init finished, the system running with no failed unit, every provisioning step passed. */
 function provisionedCleanly(lab: PresetLab) {
