@@ -60,6 +60,25 @@ test("--out writes each host's user data and the files it installs", () => {
   }
 });
 
+test("--out on AWS: user-data as the instance gets it (no files, the fetch first), user-data-with-files the whole document, files/ from the S3 object", () => {
+  const out = mkdtempSync(join(tmpdir(), "studyhost-out-aws-"));
+  try {
+    // The ViewBovis example: AWS, with a staging copy whose files are over EC2's 16 KB user-data limit.
+    const r = run("plan", "--config", "Pulumi.viewbovis.yaml", "--out", out);
+    expect([r.status, r.stderr]).toEqual([0, expect.stringMatching(/wrote \d+ files for study-app under /)]);
+    const userData = parse(readFileSync(join(out, "study-app", "user-data"), "utf8")) as { write_files?: unknown; runcmd: string[][] };
+    expect(userData.write_files).toBeUndefined();
+    expect(userData.runcmd[0][3]).toBe("studyhost-fetch-host-files");
+    const whole = parse(readFileSync(join(out, "study-app", "user-data-with-files"), "utf8")) as { write_files: { path: string; content: string }[]; runcmd: string[][] };
+    expect(whole.runcmd).toEqual(userData.runcmd.slice(1));
+    expect(whole.write_files.length).toBeGreaterThan(50);
+    for (const f of whole.write_files) expect(readFileSync(join(out, "study-app", "files", f.path), "utf8")).toBe(f.content);
+    expect(readFileSync(join(out, "study-app", "files", "etc", "viewbovis_staging", "env"), "utf8")).toContain("SECRET_KEY=");
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 test("a bad config exits 1 with one line naming the key, and no stack trace", () => {
   const dir = mkdtempSync(join(tmpdir(), "studyhost-bad-"));
   try {
