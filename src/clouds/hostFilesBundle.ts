@@ -30,6 +30,19 @@ export interface BundleLocation {
 }
 
 /**
+ * Shell that writes the files of the #cloud-config in "$1" with cloud-init's own write_files module.
+ * Where `--file` goes depends on cloud-init's version: up to 23.x it is an option of `cloud-init` itself
+ * (Debian 12's 22.4 knows no other place); from 24.1 it is an option of each subcommand only, and
+ * `cloud-init --file F single` stops with "invalid choice" (seen with 25.1.4; Ubuntu 24.04, the AMI
+ * studyhost boots on AWS, ships 24.x and later). So `single --help` tells which form this one takes.
+ */
+export const WRITE_FILES_SHELL = `# (The help is read whole, not piped into grep -q: under pipefail an early exit of grep fails the test.)
+case "$(cloud-init single --help 2>/dev/null || true)" in
+  *--file*) cloud-init single --file "$1" --name write_files --frequency always ;;
+  *) cloud-init --file "$1" single --name write_files --frequency always ;;
+esac`;
+
+/**
  * Fetches the files object with the instance role, checks it, writes its files with cloud-init.
  * Arguments: bucket, key, region, sha256 of the gzipped object. The instance profile can take a few
  * seconds to reach a new instance (IAM is eventually consistent), so the fetch is retried for up to
@@ -52,7 +65,10 @@ until rclone copyto ":s3:$bucket/$key" "$packed" --retries 1 --low-level-retries
 done
 echo "$sha256  $packed" | sha256sum --check --quiet || { log "s3://$bucket/$key is not the object this host was planned with"; exit 1; }
 gunzip --force "$packed"
-cloud-init --file ${BUNDLE_DIR}/host-files.yaml single --name write_files --frequency always
+write_with_cloud_init() {
+${WRITE_FILES_SHELL}
+}
+write_with_cloud_init ${BUNDLE_DIR}/host-files.yaml
 rm -f ${BUNDLE_DIR}/host-files.yaml
 log "wrote the files of s3://$bucket/$key"
 `);
