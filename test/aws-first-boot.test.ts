@@ -47,7 +47,7 @@ test.each(["22.4", "25.1"] as const)("the files are handed to cloud-init %s in t
 });
 
 test("the rendered fetch script uses it (not a fixed `cloud-init --file F single`)", () => {
-  const { userData } = splitHostFiles("#cloud-config\nwrite_files:\n  - path: /etc/x\n    content: x\n", { bucket: "b", key: "k", region: "eu-west-2" });
+  const { userData } = splitHostFiles("#cloud-config\nwrite_files:\n  - path: /etc/x\n    content: x\n", { bucket: "b", region: "eu-west-2" });
   const { script } = fetchCommandOf(userData)!;
   expect(script).toContain(WRITE_FILES_SHELL);
   expect(script.replace(WRITE_FILES_SHELL, "")).not.toMatch(/cloud-init --file/);

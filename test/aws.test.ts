@@ -4,8 +4,7 @@ import { parse } from "yaml";
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { unpackUserData } from "../src/clouds/userData";
-import { fetchCommandOf, mergeHostFiles } from "../src/clouds/hostFilesBundle";
-import { HOST_FILES_KEY } from "../src/clouds/awsHostFiles";
+import { fetchCommandOf, hostFilesKey, HOST_FILES_PREFIX, mergeHostFiles, READ_AT_PACKAGE_INSTALL } from "../src/clouds/hostFilesBundle";
 import { mockImageId, mockVolumeId, PlanResult } from "../src/plan";
 import { ubuntuImageName } from "../src/clouds/aws";
 import { one, ofType, planOf, studyConfig, typeCounts } from "./helpers";
@@ -84,13 +83,18 @@ describe("resources per tier", () => {
       const bundle = Buffer.from(String(plan.rawInputs.get(object.urn)!.contentBase64), "base64");
       const files = (parse(gunzipSync(bundle).toString("utf8")) as { write_files: { path: string }[] }).write_files;
       expect(files.map((f) => f.path)).toContain("/usr/local/sbin/studyhost-provision");
-      expect(object.inputs).toMatchObject({ key: HOST_FILES_KEY, serverSideEncryption: "AES256" });
+      // Named by its content, and kept when a newer plan replaces it (a replaced machine keeps its first user data).
+      const sha = createHash("sha256").update(bundle).digest("hex");
+      expect(object.inputs).toMatchObject({ key: hostFilesKey(sha), serverSideEncryption: "AES256" });
+      expect(object.options.retainOnDelete).toBe(true);
       // The user data has no files; its first command fetches this object and checks its sha256.
       const userData = unpackUserData(plan.rawInputs.get(instance.urn)!)!;
-      expect(Object.keys(parse(userData))).not.toContain("write_files");
+      // Only the files a package reads as it is installed stay (PostgreSQL's createcluster setting on the database host).
+      const inline = ((parse(userData) as { write_files?: { path: string }[] }).write_files ?? []).map((f) => f.path);
+      expect(inline).toEqual(host === "study-db" ? [...READ_AT_PACKAGE_INSTALL] : []);
       const fetch = fetchCommandOf(userData)!;
       expect((parse(userData) as { runcmd: string[][] }).runcmd[0][3]).toBe("studyhost-fetch-host-files");
-      expect(fetch.args.slice(1)).toEqual([HOST_FILES_KEY, "us-east-1", createHash("sha256").update(bundle).digest("hex")]);
+      expect(fetch.args.slice(1)).toEqual([hostFilesKey(sha), "us-east-1", sha]);
       expect((parse(userData) as { packages: string[] }).packages).toContain("rclone");
       // Private and TLS-only; the role reads this one object, and the instance boots only after both exist.
       expect(one(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${host}-files-private`).inputs).toMatchObject({
@@ -101,7 +105,7 @@ describe("resources per tier", () => {
       const role = JSON.parse(String(one(plan, "aws:iam/role:Role", `${host}-role`).inputs.assumeRolePolicy));
       expect(role.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
       const policy = JSON.parse(String(one(plan, "aws:iam/rolePolicy:RolePolicy", `${host}-read-files`).inputs.policy));
-      expect(policy.Statement).toEqual([{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${fetch.args[0]}/${HOST_FILES_KEY}` }]);
+      expect(policy.Statement).toEqual([{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${fetch.args[0]}/${HOST_FILES_PREFIX}*` }]);
       // (The mock engine names a bucket and a profile as the provider does: the resource's name and a suffix.)
       expect(fetch.args[0]).toMatch(new RegExp(`^${host}-files-[0-9a-f]{7}$`));
       expect(bucket.inputs.forceDestroy).toBe(true);

@@ -1,16 +1,15 @@
 // The S3 side of an AWS host's files (./hostFilesBundle.ts says why they leave the user data): one
-// private bucket per host holding one object, and an instance role that may read only that bucket.
+// private bucket per host holding its files' objects (one per plan that changed them, named by their
+// content), and an instance role that may read only those.
 // Loaded with ./aws.ts only.
 //
 // Data safety: nothing here holds data that is not rendered again by every plan, so the bucket may be
-// destroyed with its object (forceDestroy). The instance takes the profile as an updatable input: adding
+// destroyed with its objects (forceDestroy). An object is kept when a newer one replaces it
+// (retainOnDelete): a machine replaced with its first user data still finds the files it names. The instance takes the profile as an updatable input: adding
 // it to an existing instance does not replace the instance.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { splitHostFiles } from "./hostFilesBundle";
-
-/** The object's key in the host's bucket. */
-export const HOST_FILES_KEY = "host-files.yaml.gz";
+import { HOST_FILES_PREFIX, splitHostFiles } from "./hostFilesBundle";
 
 export interface HostFilesDelivery {
   /** The user data to boot with: everything but the files, and the command that fetches them. */
@@ -52,20 +51,21 @@ export function deliverHostFiles(parent: pulumi.Resource, name: string, region: 
     { parent },
   );
 
-  const split = pulumi.all([fullUserData, bucket.bucket]).apply(([text, bucketName]) => splitHostFiles(text, { bucket: bucketName, key: HOST_FILES_KEY, region }));
+  const split = pulumi.all([fullUserData, bucket.bucket]).apply(([text, bucketName]) => splitHostFiles(text, { bucket: bucketName, region }));
   const files = new aws.s3.BucketObjectv2(
     `${name}-files`,
     {
       region,
       bucket: bucket.id,
-      key: HOST_FILES_KEY,
+      // A sha256 of the files says nothing of the secrets in them: shown in plans and previews.
+      key: pulumi.unsecret(split.apply((s) => s.key)),
       // The files hold the host's secrets (env files, database passwords): a Pulumi secret in state.
       contentBase64: pulumi.secret(split.apply((s) => s.bundle.toString("base64"))),
       contentType: "application/gzip",
       serverSideEncryption: "AES256",
       tags,
     },
-    { parent, dependsOn: [tlsOnly] },
+    { parent, dependsOn: [tlsOnly], retainOnDelete: true },
   );
 
   const role = new aws.iam.Role(
@@ -80,14 +80,14 @@ export function deliverHostFiles(parent: pulumi.Resource, name: string, region: 
     },
     { parent },
   );
-  // Reading this one object is all the role may do (rclone's copyto asks HEAD then GET, no listing).
+  // Reading the host's files objects is all the role may do (rclone's copyto asks HEAD then GET, no listing).
   const policy = new aws.iam.RolePolicy(
     `${name}-read-files`,
     {
       role: role.id,
       policy: pulumi.jsonStringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: pulumi.interpolate`${bucket.arn}/${HOST_FILES_KEY}` }],
+        Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: pulumi.interpolate`${bucket.arn}/${HOST_FILES_PREFIX}*` }],
       }),
     },
     { parent },

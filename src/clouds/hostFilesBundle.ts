@@ -16,18 +16,33 @@ import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { parse, stringify } from "yaml";
 import { bashScript } from "../host/shell";
+import { POSTGRES_CREATECLUSTER } from "../host/postgres";
+
+/**
+ * Files a package's install scripts read, so they stay in the user data: write_files runs before
+ * cloud-init installs packages, the fetch only after. (Without PostgreSQL's, the package would create
+ * its cluster on the boot disk and the study's database would live there.) None holds a secret.
+ */
+export const READ_AT_PACKAGE_INSTALL: readonly string[] = [POSTGRES_CREATECLUSTER];
 
 /** Where the bundle lands on the host: /run is a tmpfs, so the secrets in it never touch a disk. */
 export const BUNDLE_DIR = "/run/studyhost";
 /** The tag in the first runcmd entry, so tools (and `mergeHostFiles`) can recognise the fetch. */
 export const FETCH_TAG = "studyhost-fetch-host-files";
 
-/** Where a host's files object lives. */
+/** Where a host's files objects live. */
 export interface BundleLocation {
   readonly bucket: string;
-  readonly key: string;
   readonly region: string;
 }
+
+/**
+ * An object's key names its content: a new plan writes a new object beside the old ones, so a machine
+ * replaced later with the user data it was first created with (machines ignore user-data changes, and
+ * Pulumi keeps ignored inputs on a replacement too) still finds the files that user data names.
+ */
+export const HOST_FILES_PREFIX = "host-files-";
+export const hostFilesKey = (sha256: string) => `${HOST_FILES_PREFIX}${sha256}.yaml.gz`;
 
 /**
  * Shell that writes the files of the #cloud-config in "$1" with cloud-init's own write_files module.
@@ -73,7 +88,8 @@ rm -f ${BUNDLE_DIR}/host-files.yaml
 log "wrote the files of s3://$bucket/$key"
 `);
 
-type CloudConfigDoc = { write_files?: unknown[]; packages?: string[]; runcmd?: unknown[][]; [key: string]: unknown };
+type WriteFile = { path: string; [key: string]: unknown };
+type CloudConfigDoc = { write_files?: WriteFile[]; packages?: string[]; runcmd?: unknown[][]; [key: string]: unknown };
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
@@ -82,22 +98,29 @@ export interface SplitHostDocument {
   readonly userData: string;
   readonly bundle: Buffer;
   readonly sha256: string;
+  /** The object's key in the bucket (hostFilesKey). */
+  readonly key: string;
 }
 
 /** Splits a full #cloud-config into user data that fetches its files and the files' object. */
 export function splitHostFiles(text: string, at: BundleLocation): SplitHostDocument {
   const doc = parse(text) as CloudConfigDoc;
+  const { write_files: all = [], ...rest } = doc;
+  const early = all.filter((f) => READ_AT_PACKAGE_INSTALL.includes(f.path));
+  const fetched = all.filter((f) => !READ_AT_PACKAGE_INSTALL.includes(f.path));
   // gzip from Node's zlib writes no timestamp: the same files always give the same bytes and checksum.
-  const bundle = gzipSync(`#cloud-config\n${stringify({ write_files: doc.write_files ?? [] }, { lineWidth: 0 })}`, { level: 9 });
+  const bundle = gzipSync(`#cloud-config\n${stringify({ write_files: fetched }, { lineWidth: 0 })}`, { level: 9 });
   const digest = sha256(bundle);
-  const { write_files: _files, ...rest } = doc;
+  const key = hostFilesKey(digest);
   const packages = rest.packages ?? [];
+  const { runcmd: _runcmd, ...beforeRuncmd } = rest;
   const userData: CloudConfigDoc = {
-    ...rest,
+    ...beforeRuncmd,
     packages: packages.includes("rclone") ? packages : [...packages, "rclone"],
-    runcmd: [["bash", "-c", FETCH_SCRIPT, FETCH_TAG, at.bucket, at.key, at.region, digest], ...(rest.runcmd ?? [])],
+    ...(early.length ? { write_files: early } : {}),
+    runcmd: [["bash", "-c", FETCH_SCRIPT, FETCH_TAG, at.bucket, key, at.region, digest], ...(rest.runcmd ?? [])],
   };
-  return { userData: `#cloud-config\n${stringify(userData, { lineWidth: 0 })}`, bundle, sha256: digest };
+  return { userData: `#cloud-config\n${stringify(userData, { lineWidth: 0 })}`, bundle, sha256: digest, key };
 }
 
 /**
@@ -107,8 +130,8 @@ export function splitHostFiles(text: string, at: BundleLocation): SplitHostDocum
 export function mergeHostFiles(userData: string, bundle: Buffer): string {
   const doc = parse(userData) as CloudConfigDoc;
   const files = (parse(gunzipSync(bundle).toString("utf8")) as CloudConfigDoc).write_files ?? [];
-  const { runcmd = [], ...rest } = doc;
-  const merged = { ...rest, write_files: files, runcmd: runcmd.filter((c) => !(Array.isArray(c) && c[3] === FETCH_TAG)) };
+  const { runcmd = [], write_files: early = [], ...rest } = doc;
+  const merged = { ...rest, write_files: [...early, ...files], runcmd: runcmd.filter((c) => !(Array.isArray(c) && c[3] === FETCH_TAG)) };
   return `#cloud-config\n${stringify(merged, { lineWidth: 0 })}`;
 }
 

@@ -151,6 +151,21 @@ for other in "${PATHS.data}"/postgresql/*/main/PG_VERSION; do
     exit 1
   fi
 done
+# A cluster whose data is not on the volume (the package made one at install, before studyhost's
+# createcluster setting was in place) is not the study's: dropped while it holds nothing, else left
+# alone and the run stops, so the study's data never lives on the boot disk unnoticed.
+if [ -d "$conf" ] && [ "$(pg_conftool -s "$version" main get data_directory)" != "$data" ]; then
+  stray=$(pg_conftool -s "$version" main get data_directory)
+  pg_ctlcluster "$version" main start 2>/dev/null || true
+  databases=$(runuser -u postgres -- psql --cluster "$version/main" --no-psqlrc -XAtc "SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')" 2>/dev/null || echo unknown)
+  tables=$(runuser -u postgres -- psql --cluster "$version/main" --no-psqlrc -XAtc "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')" postgres 2>/dev/null || echo unknown)
+  if [ "$databases" != 0 ] || [ "$tables" != 0 ]; then
+    echo "a PostgreSQL cluster in $stray, off the data volume, holds data ($databases databases, $tables tables in postgres): move it to $data by hand; not touching it" >&2
+    exit 1
+  fi
+  echo "dropping the empty cluster in $stray (off the data volume)"
+  pg_dropcluster --stop "$version" main
+fi
 if [ ! -d "$conf" ]; then
   install -d -o postgres -g postgres "${PATHS.data}/postgresql/$version"
   if [ -f "$data/PG_VERSION" ]; then
@@ -202,14 +217,21 @@ done
 
 const rolesEnv = (r: PostgresRoles) => envFile({ DATABASE: r.database, APP_ROLE: r.appUser, APP_PASSWORD: r.appPassword, ANALYST_ROLE: r.analystUser, ANALYST_PASSWORD: r.analystPassword });
 
+/**
+ * postgresql-common's setting that stops the package's postinst from creating a cluster on the boot
+ * disk. It must be on the host before the package is installed (an AWS host keeps it in its user
+ * data for that reason: src/clouds/hostFilesBundle.ts).
+ */
+export const POSTGRES_CREATECLUSTER = "/etc/postgresql-common/createcluster.d/50-studyhost.conf";
+
 export function postgresPart(input: PostgresInput): HostPart {
   const r = input.roles;
   const extra = input.extraRoles ?? [];
   return {
     packages: ["postgresql", "postgresql-contrib"],
     files: [
-      // Read before the package is installed: no cluster is created on the boot disk.
-      configFile("/etc/postgresql-common/createcluster.d/50-studyhost.conf", "# studyhost creates the cluster on the data volume itself.\ncreate_main_cluster = false\n"),
+      // Read when the package is installed: no cluster is created on the boot disk.
+      configFile(POSTGRES_CREATECLUSTER, "# studyhost creates the cluster on the data volume itself.\ncreate_main_cluster = false\n"),
       configFile(`${POSTGRES_ETC}/studyhost.conf`, settings(input)),
       // The distribution's unit waits only for /var/lib/postgresql and network.target: wait for the
       // data volume, and for the private address a database host listens on.
