@@ -63,6 +63,8 @@ export interface AppsContext {
   readonly sharesHostWithPostgres: boolean;
   /** The accessory databases' units: the primary app (which gets their URLs) starts after them. @default [] */
   readonly accessoryUnits?: readonly string[];
+  /** Provisioning steps the primary app's install needs (MariaDB on the database host answering). @default [] */
+  readonly primaryNeeds?: readonly string[];
 }
 
 /** The primary app's steps keep their names; another app's carry its name (`_` as `-`). */
@@ -154,7 +156,7 @@ export function appsParts(instances: readonly AppInstance[], ctx: AppsContext): 
   return {
     install: [
       ...staging.flatMap((i) => [installPart(i, ctx, []), healthCheck(i.app)]),
-      ...others.map((i) => installPart(i, ctx, i.app.role === "primary" ? gate : [])),
+      ...others.map((i) => installPart(i, ctx, i.app.role === "primary" ? [...gate, ...(ctx.primaryNeeds ?? [])] : [])),
     ],
     health: others.map((i) => healthCheck(i.app)),
   };

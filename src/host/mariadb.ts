@@ -37,6 +37,9 @@ export interface MariadbInput {
   readonly clientCidr?: string;
 }
 
+/** The app host's step that waits for MariaDB on the database host: the app's install needs it. */
+export const MARIADB_WAIT_STEP = "mariadb-wait";
+
 export const MARIADB = {
   datadir: `${PATHS.data}/mariadb`,
   etc: `${PATHS.etc}/mariadb`,
@@ -308,6 +311,6 @@ export function mariadbClientPart(u: Pick<MariadbUsers, "appUser" | "appPassword
   return {
     packages: ["mariadb-client"],
     files: [secretFile(MARIADB_CLIENT_CNF, cnf)],
-    steps: [{ name: "mariadb-wait", script: `for _ in $(seq 1 180); do ${login} 2> /dev/null && break; sleep 5; done\n${login}\necho "MariaDB on ${host} admits the app user over TLS"` }],
+    steps: [{ name: MARIADB_WAIT_STEP, script: `for _ in $(seq 1 180); do ${login} 2> /dev/null && break; sleep 5; done\n${login}\necho "MariaDB on ${host} admits the app user over TLS"` }],
   };
 }

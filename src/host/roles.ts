@@ -5,7 +5,7 @@ import type { StudyConfig } from "../config/load";
 import { appPaths } from "./app";
 import { AppInstance, AppSecrets, appSite, appsParts, appVersion, DatabaseLink, manifestApps } from "./apps";
 import { accessoriesManifest, accessoriesParts, accessoryEnv, accessoryNames, AccessorySecrets, accessoryUnits, databaseHostAccessories, hasAccessories, mariadbPlacement, usesDockerNetwork } from "./accessories";
-import { MARIADB } from "./mariadb";
+import { MARIADB, MARIADB_WAIT_STEP } from "./mariadb";
 import { analyticsManifest, analyticsPart } from "./analytics";
 import { backupPart, BackupSource } from "./backup";
 import { DOCKER_NETWORK } from "./dockerNetwork";
@@ -156,7 +156,7 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   parts.push(...accessories.parts);
   // Staging's install and health check, then production's app (only if staging is healthy), the
   // sites; nginx with one site per app; then the health checks that can also go through nginx.
-  const apps = appsParts(instances, { adminCidrs: config.adminCidrs, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres), accessoryUnits: accessoryUnits(config) });
+  const apps = appsParts(instances, { adminCidrs: config.adminCidrs, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres), accessoryUnits: accessoryUnits(config), ...(input.mariadbHost ? { primaryNeeds: [MARIADB_WAIT_STEP] } : {}) });
   parts.push(...apps.install);
   // Jobs and bucket fetches belong to an app: after it is installed.
   parts.push(fetchPart(config), jobsPart(config));

@@ -39,7 +39,11 @@ export const camcops: Preset<z.output<typeof Options>> = {
   name: NAME,
   guide: "001_2ac58a816490de90.txt",
   options: Options,
-  expand(o) {
+  expand(o, context) {
+    // CamCOPS never creates studyhost's SQLite file: its nightly backup would fail every night.
+    if (context.engine === "sqlite") {
+      throw new PresetProblem("database.engine", "camcops keeps its data in MariaDB (seed 001) and never creates studyhost's SQLite file: use none (the preset's default) or postgres");
+    }
     // "Create a database": CamCOPS's data is in MySQL, here MariaDB from the distribution
     // (studyhost:accessories.mariadb, below): on the app host (small, large) or on two-server's database
     // host, reached over the private network with TLS: every tier.

@@ -45,7 +45,9 @@ export function expandPresets(raw: unknown): unknown {
   }
   const app: Record<string, unknown> = { ...expansion.app, ...overrides };
   if (isObject(expansion.app.env) || isObject(overrides.env)) app.env = { ...(expansion.app.env as object), ...(overrides.env as object) };
-  const out: Record<string, unknown> = { ...expansion.defaults, ...raw, app };
+  // A default the user set part of (say studyhost:database: { name }) keeps the preset's other keys.
+  const defaults = Object.fromEntries(Object.entries(expansion.defaults ?? {}).map(([k, v]) => [k, isObject(v) && isObject(raw[k]) ? { ...v, ...raw[k] } : (raw[k] ?? v)]));
+  const out: Record<string, unknown> = { ...raw, ...defaults, app };
   for (const [key, list] of Object.entries(expansion.lists ?? {})) out[key] = [...list, ...(Array.isArray(raw[key]) ? raw[key] : [])];
   return out;
 }

@@ -94,6 +94,8 @@ test("Create a database, on two-server: MariaDB on the database host, the app us
   expect(client).toContain(`password = "${users.APP_PASSWORD}"`);
   expect(client).toMatch(/^ssl$/m);
   expect(conf.site.db_url).toContain(`camcops:${users.APP_PASSWORD}@`);
+  // The app's install (upgrade_db) needs that wait: it is skipped, not run against no database, when MariaDB never answers.
+  expect(twoApp.file("usr/local/sbin/studyhost-provision")).toMatch(/^    app\) echo mariadb-wait ;;$/m);
   const manifest = JSON.parse(twoApp.file("etc/studyhost/manifest.rendered.json"));
   expect(manifest.database).toEqual({ engine: "none" });
   expect(manifest.accessories.mariadb).toMatchObject({ where: "database host", tls: true });
@@ -194,5 +196,15 @@ test("bad options stop with one line naming the key", () => {
   expect(configError({ ...base, tier: "two-server" })).toBe("");
   expect(configError({ ...base, tier: "two-server", database: { engine: "postgres" } })).toBe("");
   expect(configError({ ...base, app: { ...app, preset: "camcop" } })).toMatch(/^studyhost:app\.preset: got "camcop"; expected one of .*camcops/);
+  // studyhost's SQLite file would never be made, and its nightly backup would fail every night.
+  expect(configError({ ...base, database: { engine: "sqlite" } })).toBe(
+    "studyhost:database.engine: camcops keeps its data in MariaDB (seed 001) and never creates studyhost's SQLite file: use none (the preset's default) or postgres",
+  );
   expect(configError(base)).toBe("");
+});
+
+test("a study's own database keys keep the preset's engine none (the defaults merge key by key)", async () => {
+  const named = await renderAppHost(example("camcops", { database: { name: "cognition" } }));
+  expect(named.packages()).not.toContain("postgresql");
+  expect(JSON.parse(named.file("etc/studyhost/manifest.rendered.json")).database).toEqual({ engine: "none" });
 });
