@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseStudyConfig } from "../src/config";
-import { DOCKER_NETWORK_SH, MARIADB, MONGODB } from "../src/host";
+import { BACKUP_EACH, BACKUP_EACH_SH, DOCKER_NETWORK_SH, MARIADB, MONGODB } from "../src/host";
 import { planOf, studyConfig } from "./helpers";
 import { renderHosts, RenderedHost } from "./support/render";
 import { verifyUnits } from "./support/verify";
@@ -119,17 +119,18 @@ describe("rendered hosts with accessories", () => {
 
   test("backups: the shared timer runs the accessories' backups; the two-server hosts each back up what they hold", () => {
     const shared = file(appHost("small-sqlite-mariadb"), "/etc/systemd/system/studyhost-backup.service");
-    expect(shared).toContain(`ExecStart=${MARIADB.backup}\n`);
+    // Through the runner, after the SQLite backup: a failure of one does not skip the other.
+    expect(shared).toContain(`ExecStart=${BACKUP_EACH} "/usr/local/sbin/studyhost-backup" "${MARIADB.backup}"\n`);
     expect(file(appHost("small-sqlite-mariadb"), MARIADB.env)).toContain('BACKUP_DIR="/var/lib/studyhost/backups/mariadb"');
     const own = appHost("two-server-both");
     expect(existsSync(join(own.root, "etc/systemd/system/studyhost-backup.service"))).toBe(false);
     const service = file(own, "/etc/systemd/system/studyhost-accessories-backup.service");
-    expect(service).toMatch(new RegExp(`^ExecStart=${MONGODB.backup}\nNice=`, "m"));
+    expect(service).toMatch(new RegExp(`^ExecStart=${BACKUP_EACH} "${MONGODB.backup}"\nNice=`, "m"));
     expect(service).not.toContain(MARIADB.backup);
     expect(existsSync(join(own.root, "usr/local/lib/studyhost/prune_backups.py"))).toBe(true);
     // MariaDB's backup runs where its data is: on the database host, after PostgreSQL's, on its timer.
     const db = hosts.find((h) => h.label === "two-server-both/study-db")!;
-    expect(file(db, "/etc/systemd/system/studyhost-backup.service")).toMatch(new RegExp(`^ExecStart=/usr/local/sbin/studyhost-backup\nExecStart=${MARIADB.backup}\n`, "m"));
+    expect(file(db, "/etc/systemd/system/studyhost-backup.service")).toMatch(new RegExp(`^ExecStart=${BACKUP_EACH} "/usr/local/sbin/studyhost-backup" "${MARIADB.backup}"\n`, "m"));
     expect(file(db, MARIADB.env)).toContain('BACKUP_DIR="/var/lib/studyhost/backups/mariadb"');
     expect(file(db, MARIADB.env)).toContain('CLIENT_HOST="10.42.1.0/255.255.255.0"');
   });
@@ -191,6 +192,19 @@ describe("the private Docker network script, against a stand-in docker", () => {
     const clash = run("bash", [join(dir, "net.sh")], env);
     expect(clash.status).toBe(1);
     expect(clash.stderr).toContain("a Docker network studyhost exists with subnet 10.0.0.0/24");
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("the backup runner (every backup of a timer runs; the run fails at the end if one failed)", () => {
+  test("a failing command does not stop the ones after it; the run exits 1 naming it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "studyhost-backup-each-"));
+    writeFileSync(join(dir, "each.sh"), BACKUP_EACH_SH, { mode: 0o755 });
+    const r = spawnSync("bash", [join(dir, "each.sh"), "/bin/false", `/usr/bin/touch ${dir}/second-ran`, `/usr/bin/env MARK=x /usr/bin/touch ${dir}/third-ran`], { encoding: "utf8" });
+    expect([r.status, r.stderr]).toEqual([1, "backup failed: /bin/false\n"]);
+    expect([existsSync(join(dir, "second-ran")), existsSync(join(dir, "third-ran"))]).toEqual([true, true]);
+    const ok = spawnSync("bash", [join(dir, "each.sh"), "/bin/true", "/bin/true"], { encoding: "utf8" });
+    expect([ok.status, ok.stderr]).toEqual([0, ""]);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -10,7 +10,7 @@ import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import type { AppConfig } from "../config/schema";
 import { ALERT_ON_FAILURE } from "./base";
-import { backupTimer, offsitePart, PRUNE_PY, PRUNE_SCRIPT } from "./backup";
+import { BACKUP_EACH, BACKUP_EACH_SH, backupExecStart, backupTimer, offsitePart, PRUNE_PY, PRUNE_SCRIPT } from "./backup";
 import { DOCKER_NETWORK, dockerNetworkPart } from "./dockerNetwork";
 import { MARIADB, mariadbClientPart, mariadbPart, mariadbUrl } from "./mariadb";
 import { MONGODB, mongodbPart, mongoUrl } from "./mongodb";
@@ -107,7 +107,8 @@ ${ALERT_ON_FAILURE}
 
 [Service]
 Type=oneshot
-${commands.map((c) => `ExecStart=${c}\n`).join("")}Nice=10
+${backupExecStart(commands)}
+Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7
 `;
@@ -117,6 +118,7 @@ IOSchedulingPriority=7
     {
       files: [
         script(PRUNE_SCRIPT, PRUNE_PY),
+        script(BACKUP_EACH, BACKUP_EACH_SH),
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.service`, service),
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.timer`, backupTimer(config.backups.schedule)),
       ],

@@ -203,6 +203,36 @@ echo "restored $NAME from $file"
 `,
 );
 
+/** Runs a timer's backups one after the other (the unit's one ExecStart). */
+export const BACKUP_EACH = `${PATHS.sbin}/studyhost-backup-each`;
+
+/**
+ * Every backup a timer makes runs, even when one before it fails (a failed pg_dump must not skip
+ * MariaDB's dump, nor the sites'); the run fails at the end, naming the ones that failed, so the unit
+ * fails and the alert runs. Each argument is one command line of studyhost's own words (paths and
+ * NAME=value settings, never user text): split on spaces.
+ */
+export const BACKUP_EACH_SH = bashScript(
+  "runs each backup command given, all of them, and fails at the end if any failed",
+  `
+failed=()
+for command in "$@"; do
+  echo "== $command"
+  # shellcheck disable=SC2086 # one command line of studyhost's own words: split on purpose
+  if ! $command; then failed+=("$command"); fi
+done
+if [ "\${#failed[@]}" -gt 0 ]; then
+  printf 'backup failed: %s\n' "\${failed[@]}" >&2
+  exit 1
+fi
+`,
+);
+
+/** The ExecStart= line of a backup unit: its commands through BACKUP_EACH (systemd's double quotes group each). */
+export function backupExecStart(commands: readonly string[]): string {
+  return `ExecStart=${BACKUP_EACH} ${commands.map((c) => `"${c}"`).join(" ")}`;
+}
+
 const backupService = (extraEnvFiles: readonly string[], extraCommands: readonly string[] = []) => `[Unit]
 Description=studyhost backup of the study's database
 Documentation=file://${PATHS.sbin}/studyhost-backup
@@ -211,8 +241,8 @@ ${ALERT_ON_FAILURE}
 
 [Service]
 Type=oneshot
-ExecStart=${PATHS.sbin}/studyhost-backup
-${extraEnvFiles.map((f) => `ExecStart=/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup\n`).join("")}${extraCommands.map((c) => `ExecStart=${c}\n`).join("")}Nice=10
+${backupExecStart([`${PATHS.sbin}/studyhost-backup`, ...extraEnvFiles.map((f) => `/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup`), ...extraCommands])}
+Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7
 `;
@@ -270,6 +300,7 @@ export function backupPart(input: BackupInput): HostPart {
       ...extra.map((x) => configFile(extraBackupEnv(sourceName(x.source)), backupEnv(input, x.source, `${PATHS.backups}/${sourceName(x.source)}`, x.appUnit))),
       script(PRUNE_SCRIPT, PRUNE_PY),
       script(`${PATHS.sbin}/studyhost-backup`, BACKUP_SH),
+      script(BACKUP_EACH, BACKUP_EACH_SH),
       script(`${PATHS.sbin}/studyhost-restore`, RESTORE_SH),
       configFile(`${PATHS.units}/studyhost-backup.service`, backupService(extra.map((x) => extraBackupEnv(sourceName(x.source))), input.extraCommands)),
       configFile(`${PATHS.units}/studyhost-backup.timer`, backupTimer(input.schedule)),
