@@ -257,6 +257,26 @@ function readLog(): string {
     refused(from("127.0.0.3", users.appUser, users.appPassword, true, "SELECT 1"), /Host '127\.0\.0\.3' is not allowed to connect|Access denied for user 'study'@'127\.0\.0\.3'/);
     refused(from("127.0.0.2", users.analystUser, users.analystPassword, true, "SELECT 1"), /Access denied for user 'study_analyst'@'127\.0\.0\.2'/);
     expect(asRoot(`SHOW GRANTS FOR 'study'@'127.0.0.2/255.255.255.255'`).split("\n").slice(1)).toEqual(["GRANT ALL PRIVILEGES ON `study`.* TO `study`@`127.0.0.2/255.255.255.255`"]);
+    // A restore on the database host (the app runs elsewhere) locks the app's account there and ends its
+    // sessions for the restore's duration; afterwards the app gets in again.
+    const dbBackups = join(scratch, "database-host-backups");
+    mkdirSync(dbBackups);
+    const dbEnv = join(scratch, "database-host.env");
+    writeFileSync(dbEnv, remote.replace(/^BACKUP_DIR=.*$/m, `BACKUP_DIR="${dbBackups}"`), { mode: 0o600 });
+    must(run("bash", [script("backup-db-host.sh", MARIADB_BACKUP_SH)], clientEnv({ STUDYHOST_MARIADB_ENV: dbEnv })), "backup on the database host");
+    const session = spawn("mariadb", ["--no-defaults", "-h", "127.0.0.1", "-P", String(relays["127.0.0.2"].port), "--ssl", "-u", users.appUser, users.database, "-e", "SELECT SLEEP(120)"], {
+      env: { ...baseEnv(), MYSQL_PWD: users.appPassword },
+    });
+    const ended = new Promise<number | null>((resolve) => session.once("exit", (code) => resolve(code)));
+    const sessions = () => asRoot(`SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '${users.appUser}' AND HOST LIKE '127.0.0.2%'`);
+    for (let i = 0; i < 50 && sessions() === "0"; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(sessions()).toBe("1");
+    const restored = run("bash", [script("restore-db-host.sh", MARIADB_RESTORE_SH), "--yes"], clientEnv({ STUDYHOST_MARIADB_ENV: dbEnv }));
+    expect([restored.status, restored.stderr]).toEqual([0, ""]);
+    expect(await ended).not.toBe(0);
+    expect(sessions()).toBe("0");
+    expect(asRoot(`SELECT JSON_VALUE(Priv, '$.account_locked') FROM mysql.global_priv WHERE User = '${users.appUser}' AND Host = '127.0.0.2/255.255.255.255'`)).toMatch(/^(0|false)$/);
+    expect(ok(from("127.0.0.2", users.appUser, users.appPassword, true, "SELECT 1"))).toBe("1");
     // Without CLIENT_HOST (the app host's set-up) the account is dropped again.
     must(run("bash", [join(scratch, "users.sh")]), "users script without CLIENT_HOST");
     expect(asRoot("SELECT COUNT(*) FROM mysql.global_priv WHERE Host NOT IN ('localhost', '127.0.0.1') AND User IN ('study', 'study_analyst')")).toBe("0");

@@ -229,6 +229,16 @@ if [ "$yes" != yes ]; then
   [ "$answer" = yes ] || { echo "nothing restored"; exit 1; }
 fi
 if [ -n "\${APP_UNIT:-}" ]; then systemctl stop "$APP_UNIT"; trap 'systemctl start "$APP_UNIT"' EXIT; fi
+# On a database host the app runs on another machine: its account there is locked and its sessions
+# ended for the restore, so no write lands between the dump of what is there and the load, or in it.
+if [ -n "\${CLIENT_HOST:-}" ]; then
+  account="'$APP_USER'@'$CLIENT_HOST'"
+  mariadb --batch -e "ALTER USER $account ACCOUNT LOCK;"
+  trap 'mariadb --batch -e "ALTER USER $account ACCOUNT UNLOCK;"' EXIT
+  for id in $(mariadb --batch --skip-column-names -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '$APP_USER' AND HOST NOT LIKE 'localhost%'"); do
+    mariadb --batch -e "KILL $id;" || true
+  done
+fi
 umask 077
 # What is there now is kept (not pruned: not a .dump) until an operator removes it.
 before="$BACKUP_DIR/before-restore-$(date -u +%Y%m%dT%H%M%SZ).sql.gz"
