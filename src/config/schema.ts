@@ -4,7 +4,7 @@
 // messages offer as the valid alternative, and what the README's configuration reference repeats.
 import { z } from "zod";
 import { CATALOG, CLOUDS, CloudName, findSize, sizesMeeting, describeFloor, TIER_TABLE, TIERS, Floor } from "../tiers";
-import { checkConfigFiles, ConfigFileSchema, FrontendSchema, POSTGRES_ENV } from "./appFiles";
+import { checkConfigFiles, ConfigFileSchema, FrontendSchema, POSTGRES_ENV, referencedNames } from "./appFiles";
 import { AnalyticsSchema, checkAnalytics } from "./analytics";
 import { checkApps, studyApps } from "./apps";
 import { checkPowerSchedule, PowerScheduleSchema } from "./powerSchedule";
@@ -329,6 +329,13 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
   checkApps(c, ctx, c.dnsZone ?? defaultZone(c.domain));
   if (c.backups.offsite && !c.offsiteSecretAccessKey) {
     ctx.addIssue({ code: "custom", path: ["offsiteSecretAccessKey"], message: "expected the offsite bucket's secret access key (backups.offsite is set): pulumi config set --secret studyhost:offsiteSecretAccessKey" });
+  }
+  // The staging copy shares studyhost:app's files but not the accessories (they serve the primary app
+  // only): a file that names their URLs would reach staging with the name unreplaced.
+  const accessoryNames = accessoryEnv(c);
+  const stagingMisses = c.app.configFiles.flatMap((f) => referencedNames(f.content)).filter((n) => accessoryNames.includes(n));
+  if (c.staging && stagingMisses.length) {
+    ctx.addIssue({ code: "custom", path: ["staging"], message: `the staging copy shares studyhost:app.configFiles, which name \${${stagingMisses[0]}}, but accessories serve the primary app only: leave staging out for this app` });
   }
   for (const a of studyApps(c)) if (a.role !== "staging") checkConfigFiles(a.app.configFiles, [...Object.keys(a.app.env), ...(a.database && c.database.engine === "postgres" ? POSTGRES_ENV : []), ...(a.role === "primary" ? accessoryEnv(c) : [])], a.app.kind, [...a.key.split(".").map((k) => (/^\d+$/.test(k) ? Number(k) : k)), ...(a.role === "site" ? ["app"] : []), "configFiles"], ctx);
   checkAccessories(c, ctx);

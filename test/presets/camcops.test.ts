@@ -196,6 +196,10 @@ test("bad options stop with one line naming the key", () => {
   expect(configError({ ...base, tier: "two-server" })).toBe("");
   expect(configError({ ...base, tier: "two-server", database: { engine: "postgres" } })).toBe("");
   expect(configError({ ...base, app: { ...app, preset: "camcop" } })).toMatch(/^studyhost:app\.preset: got "camcop"; expected one of .*camcops/);
+  // A staging copy would get camcops.conf with ${MARIADB_URL} unreplaced: accessories serve the primary app only.
+  expect(configError({ ...base, staging: { domain: "test.camcops.example.org" } })).toBe(
+    'studyhost:staging: got {"domain":"test.camcops.example.org"}; the staging copy shares studyhost:app.configFiles, which name ${MARIADB_URL}, but accessories serve the primary app only: leave staging out for this app',
+  );
   // studyhost's SQLite file would never be made, and its nightly backup would fail every night.
   expect(configError({ ...base, database: { engine: "sqlite" } })).toBe(
     "studyhost:database.engine: camcops keeps its data in MariaDB (seed 001) and never creates studyhost's SQLite file: use none (the preset's default) or postgres",
