@@ -11,7 +11,8 @@
 // hostssl line; the analyst stays local. The network and not the app host's own address, because each
 // host's user data needs the other's address (a cycle); the cloud firewall admits the app host only.
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
-import { bashScript } from "./shell";
+import { bashScript, PRIVATE_ADDRESS_SH } from "./shell";
+import { parseCidr } from "../config/validators";
 import { envFile } from "./env";
 import { BACKUP_FINISH, BACKUP_START, pickBackup } from "./backup";
 
@@ -86,12 +87,11 @@ tls_version = TLSv1.2,TLSv1.3
 
 /** A CIDR block as MariaDB's account host 'base/netmask' (IPv4: the private networks are). */
 export function mariadbClientHost(cidr: string): string {
-  const [base, bits] = cidr.split("/");
-  const n = Number(bits ?? 32);
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(base) || !(n >= 0 && n <= 32)) throw new Error(`mariadbClientHost: expected an IPv4 CIDR block, got ${cidr}`);
-  const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
+  const block = parseCidr(cidr);
+  if (!block || block.version !== 4) throw new Error(`mariadbClientHost: expected an IPv4 CIDR block, got ${cidr}`);
+  const mask = block.prefix === 0 ? 0 : (0xffffffff << (32 - block.prefix)) >>> 0;
   const dotted = (v: number) => [24, 16, 8, 0].map((s) => (v >>> s) & 255).join(".");
-  const addr = base.split(".").reduce((v, o) => ((v << 8) | Number(o)) >>> 0, 0);
+  const addr = block.address.split(".").reduce((v, o) => ((v << 8) | Number(o)) >>> 0, 0);
   return `${dotted((addr & mask) >>> 0)}/${dotted(mask)}`;
 }
 
@@ -185,10 +185,7 @@ if [ -f ${MARIADB.listenCidr} ]; then
   chmod 0600 "$tls/server-key.pem"
   chmod 0644 "$tls/server-cert.pem"
   cidr=$(cat ${MARIADB.listenCidr})
-  private=$(ip -4 -o addr show | awk '{print $4}' | cut -d/ -f1 | python3 -c 'import ipaddress, sys
-net = ipaddress.ip_network(sys.argv[1])
-print(next((a for a in sys.stdin.read().split() if ipaddress.ip_address(a) in net), ""))' "$cidr")
-  [ -n "$private" ] || { echo "no address in $cidr on this host" >&2; exit 1; }
+  ${PRIVATE_ADDRESS_SH}
   # MariaDB 10.11 and later take a list of addresses.
   printf '[mysqld]\\nbind-address = 127.0.0.1,%s\\n' "$private" > /etc/mysql/mariadb.conf.d/61-studyhost-listen.cnf
 fi
@@ -232,9 +229,9 @@ if [ -n "\${APP_UNIT:-}" ]; then systemctl stop "$APP_UNIT"; trap 'systemctl sta
 # On a database host the app runs on another machine: its account there is locked and its sessions
 # ended for the restore, so no write lands between the dump of what is there and the load, or in it.
 if [ -n "\${CLIENT_HOST:-}" ]; then
-  account="'$APP_USER'@'$CLIENT_HOST'"
-  mariadb --batch -e "ALTER USER $account ACCOUNT LOCK;"
-  trap 'mariadb --batch -e "ALTER USER $account ACCOUNT UNLOCK;"' EXIT
+  app_account() { printf "ALTER USER '%s'@'%s' ACCOUNT %s;\\n" "$APP_USER" "$CLIENT_HOST" "$1" | mariadb --batch; }
+  app_account LOCK
+  trap 'app_account UNLOCK' EXIT
   for id in $(mariadb --batch --skip-column-names -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '$APP_USER' AND HOST NOT LIKE 'localhost%'"); do
     mariadb --batch -e "KILL $id;" || true
   done

@@ -2,7 +2,7 @@
 // created UTF8 from template0. Seed 001 (CamCOPS): an app role that owns only its database, and a
 // read-only role for analysts. Memory from pgtune's "web" formulas (../shared/notes/server-practice.md).
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
-import { bashScript } from "./shell";
+import { bashScript, PRIVATE_ADDRESS_SH } from "./shell";
 import { envFile } from "./env";
 
 export interface PostgresRoles {
@@ -187,10 +187,7 @@ install -o postgres -g postgres -m 0640 ${POSTGRES_ETC}/pg_hba.conf "$conf/pg_hb
 if [ -f ${POSTGRES_ETC}/listen-cidr ]; then
   # A database host listens on its address inside the private network too, found at boot.
   cidr=$(cat ${POSTGRES_ETC}/listen-cidr)
-  private=$(ip -4 -o addr show | awk '{print $4}' | cut -d/ -f1 | python3 -c 'import ipaddress, sys
-net = ipaddress.ip_network(sys.argv[1])
-print(next((a for a in sys.stdin.read().split() if ipaddress.ip_address(a) in net), ""))' "$cidr")
-  [ -n "$private" ] || { echo "no address in $cidr on this host" >&2; exit 1; }
+  ${PRIVATE_ADDRESS_SH}
   echo "listen_addresses = 'localhost,$private'" > "$conf/conf.d/60-studyhost-listen.conf"
 fi
 systemctl enable postgresql.service
