@@ -119,7 +119,8 @@ describe("rendered hosts with accessories", () => {
 
   test("backups: the shared timer runs the accessories' backups; the two-server hosts each back up what they hold", () => {
     const shared = file(appHost("small-sqlite-mariadb"), "/etc/systemd/system/studyhost-backup.service");
-    expect(shared).toContain(`ExecStart=${MARIADB.backup}\n`);
+    // Through run-backups: MariaDB's backup runs even when the SQLite one before it fails.
+    expect(shared).toContain(`ExecStart=/usr/local/lib/studyhost/run-backups "/usr/local/sbin/studyhost-backup" "${MARIADB.backup}"\n`);
     expect(file(appHost("small-sqlite-mariadb"), MARIADB.env)).toContain('BACKUP_DIR="/var/lib/studyhost/backups/mariadb"');
     const own = appHost("two-server-both");
     expect(existsSync(join(own.root, "etc/systemd/system/studyhost-backup.service"))).toBe(false);
@@ -129,7 +130,7 @@ describe("rendered hosts with accessories", () => {
     expect(existsSync(join(own.root, "usr/local/lib/studyhost/prune_backups.py"))).toBe(true);
     // MariaDB's backup runs where its data is: on the database host, after PostgreSQL's, on its timer.
     const db = hosts.find((h) => h.label === "two-server-both/study-db")!;
-    expect(file(db, "/etc/systemd/system/studyhost-backup.service")).toMatch(new RegExp(`^ExecStart=/usr/local/sbin/studyhost-backup\nExecStart=${MARIADB.backup}\n`, "m"));
+    expect(file(db, "/etc/systemd/system/studyhost-backup.service")).toMatch(new RegExp(`^ExecStart=/usr/local/lib/studyhost/run-backups "/usr/local/sbin/studyhost-backup" "${MARIADB.backup}"\n`, "m"));
     expect(file(db, MARIADB.env)).toContain('BACKUP_DIR="/var/lib/studyhost/backups/mariadb"');
     expect(file(db, MARIADB.env)).toContain('CLIENT_HOST="10.42.1.0/255.255.255.0"');
   });

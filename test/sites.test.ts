@@ -327,7 +327,7 @@ describe("the rendered hosts, checked with the real programs", () => {
     expect(read(h, "etc/studyhost/postgres-roles.d/dashboard.env")).toContain('DATABASE="dashboard"');
     expect(read(h, "usr/local/sbin/studyhost-postgres-cluster")).toContain("for roles in /etc/studyhost/postgres-roles.d/study_staging.env /etc/studyhost/postgres-roles.d/dashboard.env; do");
     const service = read(h, "etc/systemd/system/studyhost-backup.service");
-    expect(service).toContain("ExecStart=/usr/bin/env STUDYHOST_BACKUP_ENV=/etc/studyhost/backup.d/dashboard.env /usr/local/sbin/studyhost-backup");
+    expect(service).toContain('ExecStart=/usr/local/lib/studyhost/run-backups "/usr/local/sbin/studyhost-backup" "/usr/bin/env STUDYHOST_BACKUP_ENV=/etc/studyhost/backup.d/dashboard.env /usr/local/sbin/studyhost-backup"\n');
     expect(service).not.toContain("study_staging");
   });
 

@@ -10,7 +10,7 @@ import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import type { AppConfig } from "../config/schema";
 import { ALERT_ON_FAILURE } from "./base";
-import { backupTimer, offsitePart, PRUNE_PY, PRUNE_SCRIPT } from "./backup";
+import { backupExecStart, backupTimer, offsitePart, PRUNE_PY, PRUNE_SCRIPT } from "./backup";
 import { DOCKER_NETWORK, dockerNetworkPart } from "./dockerNetwork";
 import { MARIADB, mariadbClientPart, mariadbPart, mariadbUrl } from "./mariadb";
 import { MONGODB, mongodbPart, mongoUrl } from "./mongodb";
@@ -100,6 +100,7 @@ const OWN_BACKUP_UNIT = "studyhost-accessories-backup";
  * the shared pruning script, and the offsite settings their scripts read.
  */
 function ownBackupTimer(config: StudyConfig, commands: readonly string[]): HostPart[] {
+  const run = backupExecStart(commands);
   const service = `[Unit]
 Description=studyhost backup of the accessory databases
 RequiresMountsFor=${PATHS.data}
@@ -107,7 +108,7 @@ ${ALERT_ON_FAILURE}
 
 [Service]
 Type=oneshot
-${commands.map((c) => `ExecStart=${c}\n`).join("")}Nice=10
+${run.execStart}Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7
 `;
@@ -117,6 +118,7 @@ IOSchedulingPriority=7
     {
       files: [
         script(PRUNE_SCRIPT, PRUNE_PY),
+        ...(run.files ?? []),
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.service`, service),
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.timer`, backupTimer(config.backups.schedule)),
       ],

@@ -203,7 +203,43 @@ echo "restored $NAME from $file"
 `,
 );
 
-const backupService = (extraEnvFiles: readonly string[], extraCommands: readonly string[] = []) => `[Unit]
+/** Runs a host's backups one after the other, each even when one before it failed. */
+export const RUN_BACKUPS = `${PATHS.lib}/run-backups`;
+
+export const RUN_BACKUPS_SH = bashScript(
+  "run-backups COMMAND...: run each backup command (one argument each), even when one before it failed; fails when any failed, naming them.",
+  `
+failed=()
+for command in "$@"; do
+  read -r -a words <<< "$command"
+  echo "== backup: $command"
+  "\${words[@]}" || { echo "backup failed: $command" >&2; failed+=("$command"); }
+done
+if [ "\${#failed[@]}" -gt 0 ]; then
+  echo "\${#failed[@]} of $# backups failed: \${failed[*]}" >&2
+  exit 1
+fi
+`,
+);
+
+/**
+ * The ExecStart of a backup service running COMMANDS (absolute paths, words without quotes), and the
+ * files it needs. Several ExecStart lines would not do: systemd stops a oneshot at the first that
+ * fails, so a failing backup (a SQLite file the app never made) would skip the ones after it (MongoDB's,
+ * the study's only data). With more than one command, run-backups runs them all and fails if any did.
+ */
+export function backupExecStart(commands: readonly string[]): { execStart: string; files: HostPart["files"] } {
+  if (commands.length === 1) return { execStart: `ExecStart=${commands[0]}\n`, files: [] };
+  return { execStart: `ExecStart=${RUN_BACKUPS} ${commands.map((c) => `"${c}"`).join(" ")}\n`, files: [script(RUN_BACKUPS, RUN_BACKUPS_SH)] };
+}
+
+const backupCommands = (extraEnvFiles: readonly string[], extraCommands: readonly string[] = []) => [
+  `${PATHS.sbin}/studyhost-backup`,
+  ...extraEnvFiles.map((f) => `/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup`),
+  ...extraCommands,
+];
+
+const backupService = (execStart: string) => `[Unit]
 Description=studyhost backup of the study's database
 Documentation=file://${PATHS.sbin}/studyhost-backup
 RequiresMountsFor=${PATHS.data}
@@ -211,8 +247,7 @@ ${ALERT_ON_FAILURE}
 
 [Service]
 Type=oneshot
-ExecStart=${PATHS.sbin}/studyhost-backup
-${extraEnvFiles.map((f) => `ExecStart=/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup\n`).join("")}${extraCommands.map((c) => `ExecStart=${c}\n`).join("")}Nice=10
+${execStart}Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7
 `;
@@ -261,6 +296,7 @@ function backupEnv(input: BackupInput, s: BackupSource, dir: string, appUnit: st
 export function backupPart(input: BackupInput): HostPart {
   const s = input.source;
   const extra = input.extra ?? [];
+  const run = backupExecStart(backupCommands(extra.map((x) => extraBackupEnv(sourceName(x.source))), input.extraCommands));
   const engines = [...new Set([s, ...extra.map((x) => x.source)].map((x) => (x.engine === "sqlite" ? "sqlite3" : "postgresql-client")))];
   return {
     packages: [...engines, ...(input.offsite ? ["rclone"] : [])],
@@ -271,7 +307,8 @@ export function backupPart(input: BackupInput): HostPart {
       script(PRUNE_SCRIPT, PRUNE_PY),
       script(`${PATHS.sbin}/studyhost-backup`, BACKUP_SH),
       script(`${PATHS.sbin}/studyhost-restore`, RESTORE_SH),
-      configFile(`${PATHS.units}/studyhost-backup.service`, backupService(extra.map((x) => extraBackupEnv(sourceName(x.source))), input.extraCommands)),
+      ...(run.files ?? []),
+      configFile(`${PATHS.units}/studyhost-backup.service`, backupService(run.execStart)),
       configFile(`${PATHS.units}/studyhost-backup.timer`, backupTimer(input.schedule)),
       ...(input.offsite ? [secretFile(OFFSITE_ENV, offsiteEnv(input.offsite))] : []),
     ],

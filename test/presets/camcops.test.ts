@@ -168,7 +168,9 @@ test("Configure backups: MariaDB dumped by the nightly backup, pruned daily / we
   // (small), and where MariaDB runs on two-server: the database host.
   const unitOf = { small: "studyhost-accessories-backup", aws: "studyhost-backup", twoDb: "studyhost-accessories-backup" };
   for (const [h, unitName, keep] of [[small, unitOf.small, ["7", "4", "6"]], [aws, unitOf.aws, ["10", "8", "12"]], [twoDb, unitOf.twoDb, ["9", "5", "3"]]] as const) {
-    expect(h.file(`etc/systemd/system/${unitName}.service`)).toMatch(/^ExecStart=\/usr\/local\/sbin\/studyhost-backup-mariadb$/m);
+    // Alone, or after the host's own database backup through run-backups (each runs even if one fails).
+    const dump = unitName === "studyhost-backup" ? /^ExecStart=\/usr\/local\/lib\/studyhost\/run-backups "\/usr\/local\/sbin\/studyhost-backup" "\/usr\/local\/sbin\/studyhost-backup-mariadb"$/m : /^ExecStart=\/usr\/local\/sbin\/studyhost-backup-mariadb$/m;
+    expect(h.file(`etc/systemd/system/${unitName}.service`)).toMatch(dump);
     expect(h.file(`etc/systemd/system/${unitName}.timer`)).toMatch(/^OnCalendar=\*-\*-\* 03:15:00$/m);
     expect(envOf(h, "etc/studyhost/mariadb.env")).toMatchObject({ BACKUP_DIR: "/var/lib/studyhost/backups/mariadb", KEEP_DAILY: keep[0], KEEP_WEEKLY: keep[1], KEEP_MONTHLY: keep[2] });
   }
