@@ -6,7 +6,9 @@
 // on: a root user made by the image's entrypoint on an empty data folder, and an app user with
 // readWrite on the study's database only, created or updated at every provisioning.
 // The image cannot be pulled here (no registry): the rendered commands and units are checked
-// statically only (test/accessories.test.ts).
+// statically (test/accessories.test.ts) and run against STAND-IN images in the e-mission boot
+// (test/e2e/emission.e2e.ts: a stand-in mongod and stand-in mongosh/mongodump/mongorestore taking these
+// exact arguments); MongoDB itself never ran.
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript, q } from "./shell";
 import { envFile } from "./env";
@@ -153,7 +155,7 @@ export const MONGODB_BACKUP_SH = bashScript(
 ${BACKUP_START}final="$BACKUP_DIR/$DATABASE-$stamp.dump"
 docker exec ${MONGODB.container} mongodump ${toolsOptions} --db="$DATABASE" --archive --gzip > "$partial"
 [ -s "$partial" ] || { echo "the dump of $DATABASE is empty" >&2; exit 1; }
-# Read back by mongorestore without writing anything (never run here: no image to pull).
+# Read back by mongorestore without writing anything.
 docker exec -i ${MONGODB.container} mongorestore ${toolsOptions} --archive --gzip --dryRun --quiet < "$partial"
 ${BACKUP_FINISH}
 `,

@@ -86,7 +86,10 @@ export const emission: Preset<z.output<typeof Options>> = {
   name: "emission",
   guide: "002_c95effa649e2b542.txt",
   options: Options,
-  expand(o) {
+  expand(o, context) {
+    if (context.engine === "sqlite") {
+      throw new PresetProblem("database.engine", "emission keeps its data in MongoDB (seed 002) and never creates studyhost's SQLite file: use none (the preset's default) or postgres");
+    }
     // "Running behind a reverse proxy/load balancer": behind nginx the server speaks plain HTTP, and
     // the skip (dummy-dev) method makes a user's email their token ("This is very bad").
     if (o.auth === "skip" || o.auth === "dummy-dev") throw new PresetProblem("app.auth", `${o.auth} lets anybody who knows a user's email read their timeline (seed 002, "Running behind a reverse proxy"); expected a real auth method such as token_list`);
@@ -149,7 +152,9 @@ export const emission: Preset<z.output<typeof Options>> = {
       },
       // "Running the database on a different server" (optional in the guide): MongoDB beside the app,
       // data on the data volume, never a published port.
-      defaults: { accessories: { mongodb: {} } },
+      // e-mission keeps everything in MongoDB: studyhost's own database is none (no idle PostgreSQL,
+      // no SQLite file that nobody writes and whose backup would fail).
+      defaults: { accessories: { mongodb: {} }, database: { engine: "none" } },
     };
   },
 };

@@ -114,6 +114,10 @@ test("Upgrade to production: NTP (chrony) installed and enabled, so tokens do no
 test("bad options stop with one line naming the key", () => {
   const base = example("emission");
   const app = base.app as Record<string, unknown>;
+  // e-mission never creates studyhost's SQLite file: its backup would fail every night (found by the boot).
+  expect(configError({ ...base, database: { engine: "sqlite" } })).toBe(
+    "studyhost:database.engine: emission keeps its data in MongoDB (seed 002) and never creates studyhost's SQLite file: use none (the preset's default) or postgres",
+  );
   expect(configError({ ...base, app: { ...app, image: undefined } })).toBe("studyhost:app.image: missing; expected the e-mission server image, e.g. emission/e-mission-server:v3.2.0 (a pinned tag or digest) (the emission preset)");
   expect(configError({ ...base, app: { ...app, image: "emission/e-mission-server:latest" } })).toBe(
     'studyhost:app.image: got "emission/e-mission-server:latest"; expected a pinned tag or digest, such as emission/e-mission-server:v3.2.0 (not latest, not untagged) (the emission preset)',

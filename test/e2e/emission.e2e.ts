@@ -1,0 +1,269 @@
+// The e-mission preset (seed 002) booted for real (lab 9) from exactly the user data `studyhost plan
+// --out` renders for a stack built from Pulumi.emission.yaml (DigitalOcean, as the example is): every
+// preset key kept; only the lab's domain, admin address and ACME server change.
+//
+// STAND-INS (no registry is reachable here and MongoDB is not in Debian; none of this is the real
+// software, and nothing here proves MongoDB or e-mission themselves):
+// - emission/e-mission-server:v3.2.0 and mongo:7.0 are `docker import`s of one small Debian root
+//   (standins/emission-image, on the viewbovis stand-ins' root): a stand-in e-mission server folder in
+//   /usr/src/app (the preset's command, port, conf file paths and environment: cfc_webapp.py serving on
+//   webserver.conf's host and port, keeping records in db.conf's timeseries.url; intake_multiprocess.py
+//   and silent_ios_push.py for the jobs) and a stand-in mongod on 27017 with its own trivial
+//   JSON-over-TCP protocol (NOT MongoDB's wire protocol), its data in /data/db, plus stand-in mongosh,
+//   mongodump and mongorestore that take exactly the arguments studyhost's scripts pass. Both images
+//   are labelled org.studyhost.e2e.standin and told their name in STANDIN_IMAGE. They are imported into
+//   the host's Docker during its boot, before cloud-init's final stage, by a unit the test adds to the
+//   host's root (never to the user data), as viewbovis.e2e.ts does; the deploys' `docker pull` fails and
+//   goes on with the host's copy.
+// What this proves is studyhost's plumbing: the private Docker network and the name `mongodb` on it, no
+// published database port, the conf files mounted read-only, the data on the data volume, the setup,
+// backup (with its --dryRun check) and restore scripts run in the database's container, the scheduled
+// jobs as systemd timers whose services run a container of the app's image with their log on the host.
+// Everything else (cloud-init, systemd, Docker, nginx, certbot against Pebble) is real.
+//
+//   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/emission.e2e.ts
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { collect, PreparedHost, tcpProbe } from "../../src/local/boot";
+import { exampleConfig, finishRun, PresetLab, provisioning, PROVISIONED_CLEANLY, renderStack, startRun } from "./lab";
+
+const LAB = 9;
+const NAME = "emission";
+const IMAGES = { server: "emission/e-mission-server:v3.2.0", mongo: "mongo:7.0" };
+const LABEL = "test/e2e/standins/emission-image";
+/** The private Docker network studyhost makes (src/host/dockerNetwork.ts) and MongoDB's fixed address on it. */
+const PRIVATE = /^172\.30\.232\.\d+$/;
+const MONGO_ADDRESS = "172.30.232.2";
+
+jest.setTimeout(30 * 60_000);
+
+const lab = new PresetLab(LAB);
+const figures: Record<string, number> = {};
+let work = "";
+/** A value made for this run: a record with it can only have been written by this test. */
+const token = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * Test harness only, in the host's root (not in the user data): the stand-in images imported into the
+ * host's Docker at boot, before cloud-init's final stage runs the provisioning.
+ */
+function addStandInImages(h: PreparedHost, tarball: string) {
+  const dir = join(h.root, "var/lib/studyhost-e2e");
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(tarball, join(dir, "standin-images.tar"));
+  const common = (image: string) => `--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV STANDIN_IMAGE=${image}' --change 'LABEL org.studyhost.e2e.standin=${LABEL}'`;
+  const imports = [
+    // The server image's WORKDIR is the server's folder (the preset's serverDir default).
+    `docker import ${common(IMAGES.server)} --change 'WORKDIR /usr/src/app' /var/lib/studyhost-e2e/standin-images.tar ${IMAGES.server}`,
+    // As the mongo image: options alone go to mongod through the entrypoint.
+    `docker import ${common(IMAGES.mongo)} --change 'WORKDIR /' --change 'ENTRYPOINT ["docker-entrypoint.sh"]' --change 'CMD ["mongod"]' /var/lib/studyhost-e2e/standin-images.tar ${IMAGES.mongo}`,
+  ].join("\n");
+  writeFileSync(join(h.root, "usr/local/sbin/studyhost-e2e-standin-images"), `#!/bin/sh\n# studyhost e2e only: STAND-IN images (no registry here), see test/e2e/emission.e2e.ts.\nset -eu\n${imports}\n`, { mode: 0o755 });
+  writeFileSync(
+    join(h.root, "etc/systemd/system/studyhost-e2e-standin-images.service"),
+    `[Unit]
+Description=studyhost e2e only: import the STAND-IN container images (no registry is reachable)
+Requires=docker.service
+After=docker.service
+Before=cloud-final.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/studyhost-e2e-standin-images
+
+[Install]
+WantedBy=multi-user.target
+`,
+  );
+  mkdirSync(join(h.root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
+  symlinkSync("/etc/systemd/system/studyhost-e2e-standin-images.service", join(h.root, "etc/systemd/system/multi-user.target.wants/studyhost-e2e-standin-images.service"));
+}
+
+const inside = (cmd: string) => lab.inside(cmd);
+/** A JSON request to the e-mission stand-in through nginx over https (the chain checked against Pebble's root). */
+function api(path: string): { code: string; json: any } {
+  const r = lab.get(path);
+  let json: any;
+  try {
+    json = JSON.parse(r.body);
+  } catch {
+    json = r.body;
+  }
+  return { code: r.code, json };
+}
+
+async function until(what: string, ms: number, ok: () => boolean): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (ok()) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`${what} not within ${ms} ms`);
+}
+
+beforeAll(async () => {
+  work = startRun(NAME, figures);
+  const t = Date.now();
+  const built = spawnSync(join(__dirname, "standins", "emission-image", "build.sh"), { encoding: "utf8" });
+  if (built.status !== 0) throw new Error(`standins/emission-image/build.sh: ${built.stderr}`);
+  const tarball = built.stdout.trim();
+  figures.standInImageMs = Date.now() - t;
+  lab.up();
+  const { outDir } = renderStack(work, "e2e-emission", lab.config(exampleConfig("Pulumi.emission.yaml"), {}));
+  figures.bootToProvisionedMs = await lab.boot(join(work, "study-app"), join(outDir, "study-app", "user-data"), (h) => addStandInImages(h, tarball));
+});
+
+afterAll(async () => {
+  if (process.env.STUDYHOST_E2E_KEEP !== "1") await lab.down();
+  else console.log(`kept: nsenter -t ${lab.booted?.leader} -a bash; stop with src/local/net.sh down --lab ${LAB} after powering off`);
+  if (work) finishRun(NAME, figures, work);
+});
+
+test("cloud-init finished, the system running with no failed unit, every provisioning step passed", () => {
+  const report = collect(lab.booted!);
+  writeFileSync(join(work, "report.json"), JSON.stringify(report, null, 2));
+  expect(provisioning(report)).toEqual(PROVISIONED_CLEANLY);
+  expect(report.provisionSteps).toEqual(expect.arrayContaining(["docker-network", "mongodb", "app", "jobs"]));
+});
+
+test("both deploys ran on the host's stand-in images: the pull failed (no registry) and each went on with a warning", () => {
+  const log = inside("cat /var/log/studyhost-provision.log").stdout;
+  for (const image of Object.values(IMAGES)) expect(log).toContain(`warning: cannot pull ${image}: using the copy already on this host (sha256:`);
+  for (const [container, image] of [["emission", IMAGES.server], ["studyhost-mongodb", IMAGES.mongo]]) {
+    expect(inside(`docker inspect --format '{{.Config.Image}} {{index .Config.Labels "org.studyhost.e2e.standin"}}' ${container}`).stdout.trim()).toBe(`${image} ${LABEL}`);
+  }
+  expect(log).toContain("MongoDB answers on the private network at mongodb (172.30.232.2:27017), no published port");
+});
+
+test("https through nginx, the chain verified against Pebble's root: the e-mission stand-in with the preset's auth and database host", () => {
+  figures.bootToHttpsMs = Date.now() - lab.bootStartedAt;
+  const page = lab.get("/");
+  expect(page.code).toBe("200");
+  expect(page.body).toContain("<h1>e-mission server STAND-IN</h1>");
+  expect(page.body).toContain(`image ${IMAGES.server}`);
+  expect(page.body).toContain("auth token_list");
+  expect(page.body).toContain("database mongodb:27017/emission");
+  // Its log files where the preset puts them (conf/log/webserver.conf), on the data volume.
+  expect(inside("cat /var/lib/studyhost/emission/logs/webserver.log").stdout).toContain("e-mission stand-in: serving on 0.0.0.0:8080, auth token_list, database mongodb:27017/emission");
+});
+
+test("a write then a read through the server reach the stand-in database by name over the private Docker network; its data lies on the data volume", () => {
+  const w = api(`/write?id=${token}&value=written-through-nginx`);
+  expect([w.code, w.json.ok, w.json.n]).toEqual(["200", 1, 1]);
+  // The database saw the server's container's address on the private network, and answered from its own fixed one.
+  expect(w.json).toMatchObject({ database: "mongodb:27017", resolved: MONGO_ADDRESS, server: MONGO_ADDRESS });
+  expect(w.json.peer).toMatch(PRIVATE);
+  expect(w.json.peer).toBe(inside(`docker inspect --format '{{(index .NetworkSettings.Networks "studyhost").IPAddress}}' emission`).stdout.trim());
+  const r = api(`/read?id=${token}`);
+  expect([r.code, r.json.docs]).toEqual(["200", [{ _id: token, value: "written-through-nginx" }]]);
+  // The app user authenticated on its own database (setup.js made it); the root password is not the app's.
+  expect(inside("grep -c '\"emission\"' /var/lib/studyhost/mongodb/standin-mongod.json").stdout.trim()).not.toBe("0");
+  expect(inside(`grep -c ${token} /var/lib/studyhost/mongodb/standin-mongod.json`).stdout.trim()).toBe("1");
+  expect(inside("findmnt -n -o TARGET -T /var/lib/studyhost/mongodb").stdout.trim()).toBe("/var/lib/studyhost");
+  expect(inside("docker inspect --format '{{range .Mounts}}{{.Source}}:{{.Destination}} {{end}}' studyhost-mongodb").stdout).toContain("/var/lib/studyhost/mongodb:/data/db");
+});
+
+test("the database port is not published: 27017 closed from the internet, nothing listening on it on the host; 8080 only on 127.0.0.1", () => {
+  const addr = lab.net.hosts[0].address;
+  expect(tcpProbe(lab.net.internet.netns, addr, 443)).toMatch(/^open/);
+  for (const port of [27017, 8080]) expect([port, tcpProbe(lab.net.internet.netns, addr, port)]).toEqual([port, expect.stringMatching(/^(timeout|refused)$/)]);
+  const listening = inside("ss -ltnH").stdout;
+  expect(listening).not.toMatch(/:27017\b/);
+  expect(listening.split("\n").filter((l) => /:8080\b/.test(l)).map((l) => l.trim().split(/\s+/)[3])).toEqual(["127.0.0.1:8080"]);
+  expect(inside("docker inspect --format '{{json .HostConfig.PortBindings}} {{json .NetworkSettings.Ports}}' studyhost-mongodb").stdout.trim()).toMatch(/^(\{\}|null) \{"27017\/tcp":null\}$|^(\{\}|null) (\{\}|null)$/);
+});
+
+test("the conf files are mounted read-only in the server container", () => {
+  const mounts = JSON.parse(inside("docker inspect --format '{{json .Mounts}}' emission").stdout) as { Source: string; Destination: string; RW: boolean }[];
+  const conf = mounts.filter((m) => m.Destination.startsWith("/usr/src/app/conf/")).map((m) => [m.Source, m.Destination, m.RW]);
+  expect(conf.sort()).toEqual(
+    [
+      ["/etc/emission/db.conf", "/usr/src/app/conf/storage/db.conf", false],
+      ["/etc/emission/log-intake.conf", "/usr/src/app/conf/log/intake.conf", false],
+      ["/etc/emission/log-webserver.conf", "/usr/src/app/conf/log/webserver.conf", false],
+      ["/etc/emission/push.json", "/usr/src/app/conf/net/ext_service/push.json", false],
+      ["/etc/emission/webserver.conf", "/usr/src/app/conf/net/api/webserver.conf", false],
+    ].sort(),
+  );
+  // As root in the container (the file's owner): only the mount refuses the write.
+  const write = inside("docker exec --user 0 emission sh -c 'echo x >> /usr/src/app/conf/storage/db.conf'");
+  expect(write.status).not.toBe(0);
+  expect(write.stderr).toContain("Read-only file system");
+  // The URL studyhost filled in: the app user's, by name on the private network.
+  expect(inside("docker exec emission cat /usr/src/app/conf/storage/db.conf").stdout).toMatch(/"url": "mongodb:\/\/emission:[^@"]+@mongodb:27017\/emission\?authSource=emission"/);
+});
+
+test("Scheduled jobs: the intake pipeline and the push jobs are systemd timers; started, the intake's service runs a container of the image, its log where studyhost says", async () => {
+  const timers = ["intake", "push_60", "push_600", "push_1800", "push_3600"].map((j) => `studyhost-job-${j}.timer`);
+  for (const timer of timers) expect([timer, inside(`systemctl is-enabled ${timer}; systemctl is-active ${timer}`).stdout]).toEqual([timer, "enabled\nactive\n"]);
+  const manifest = JSON.parse(inside("cat /etc/studyhost/manifest.json").stdout);
+  const intakeLog = (JSON.stringify(manifest).match(/"log":"([^"]*intake\.log)"/) ?? [])[1];
+  expect(intakeLog).toBe("/var/log/emission/intake.log");
+  const t0 = Date.now();
+  expect(inside("systemctl start studyhost-job-intake.service; systemctl show -p Result --value studyhost-job-intake.service").stdout.trim()).toBe("success");
+  figures.intakeJobMs = Date.now() - t0;
+  const log = inside(`cat ${intakeLog}`).stdout;
+  expect(log).toMatch(/intake stand-in \(not the e-mission pipeline\): run intake-\S+ with 3 processes over \d+ timeseries records in mongodb:27017\/emission/);
+  expect(log).toMatch(/== \S+ \/usr\/local\/lib\/studyhost\/jobs\/intake\.sh finished with exit status 0/);
+  expect(inside("journalctl -u studyhost-job-intake.service -o cat").stdout).toContain("intake stand-in (not the e-mission pipeline)");
+  // Its record reached the database over the private network (the job's container, not the app's).
+  const runs = api("/read?coll=pipeline_runs");
+  expect(runs.json.docs.length).toBeGreaterThanOrEqual(1);
+  expect(runs.json.docs[0]).toMatchObject({ processes: 3 });
+  // Its own log file from conf/log/intake.conf, on the data volume; the job's container is gone.
+  expect(inside("cat /var/lib/studyhost/emission/logs/intake.log").stdout).toContain("intake stand-in run intake-");
+  expect(inside("docker ps -a --format '{{.Names}}'").stdout).not.toContain("studyhost-job-intake");
+  // The push job every minute ran by its timer alone (no one started it).
+  figures.pushTimerWaitMs = await until("push_60's timer ran it", 150_000, () => /finished with exit status 0/.test(inside("cat /var/log/emission/push_60.log 2>/dev/null").stdout));
+  expect(inside("cat /var/log/emission/push_60.log").stdout).toContain("push stand-in (nothing sent): silent push for the 60s interval via firebase, server token set");
+});
+
+test("Backup of the stand-in MongoDB: the service writes a dump checked by mongorestore --dryRun; a restore brings back a deleted record", async () => {
+  // e-mission keeps everything in MongoDB: studyhost's own database is none, so MongoDB's dump runs on
+  // the accessories' own timer. (This boot first found that a failing SQLite backup, of a file e-mission
+  // never makes, stopped systemd before MongoDB's dump: every backup of a run now runs,
+  // studyhost-backup-each, and the preset refuses engine sqlite.)
+  expect(inside("systemctl is-enabled studyhost-accessories-backup.timer").stdout.trim()).toBe("enabled");
+  const t0 = Date.now();
+  const service = inside("systemctl start studyhost-accessories-backup.service; systemctl show -p Result --value studyhost-accessories-backup.service; journalctl -u studyhost-accessories-backup.service -o cat");
+  figures.backupMs = Date.now() - t0;
+  expect(service.stdout).toMatch(/^success\n/);
+  expect(service.stdout).toContain("== /usr/local/sbin/studyhost-backup-mongodb");
+  const dumps = inside("ls /var/lib/studyhost/backups/mongodb/").stdout.trim().split("\n").filter((f) => /^emission-\d{8}T\d{6}Z\.dump$/.test(f));
+  expect(dumps).toHaveLength(1);
+  const dump = `/var/lib/studyhost/backups/mongodb/${dumps[0]}`;
+  expect(inside(`gzip -dc ${dump}`).stdout).toContain(token);
+  expect(service.stdout).toContain(`backup written: ${dump}`);
+  expect(inside(`stat -c %a ${dump}`).stdout.trim()).toBe("600");
+
+  expect(api(`/delete?id=${token}`).json.n).toBe(1);
+  expect(api(`/read?id=${token}`).json.docs).toEqual([]);
+  const t1 = Date.now();
+  const restored = inside("studyhost-restore-mongodb --yes");
+  expect([restored.status, restored.stderr.split("\n").filter((l) => /error|fail/i.test(l) && !/0 document\(s\) failed/.test(l))]).toEqual([0, []]);
+  expect(restored.stdout).toContain(`restored emission from ${dump}`);
+  await lab.answers(`/read?id=${token}`, 60_000);
+  figures.restoreToAnswerMs = Date.now() - t1;
+  expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
+  // The app user still works after the restore (setup.js ran again), and the app was started again.
+  expect(inside("systemctl is-active emission.service").stdout.trim()).toBe("active");
+});
+
+test("chrony is enabled (its start skipped in a container, as studyhost allows)", () => {
+  expect(inside("systemctl is-enabled chrony.service").stdout.trim()).toBe("enabled");
+  const state = inside("systemctl show -p ActiveState -p ConditionResult chrony.service").stdout;
+  expect(/ActiveState=active/.test(state) || /ConditionResult=no/.test(state)).toBe(true);
+});
+
+test("power off and boot again: provisioned cleanly, the record and the pipeline's run still there", async () => {
+  figures.rebootToRunningMs = await lab.reboot();
+  expect(lab.provisioning()).toEqual(PROVISIONED_CLEANLY);
+  // Until the server answers from the database (MongoDB's container may still be starting when the
+  // server's page answers: the unit is ordered after it, and Type=exec waits for nothing more).
+  figures.rebootToAnswerMs = await lab.answers(`/read?id=${token}`, 120_000);
+  expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
+  expect(api("/read?coll=pipeline_runs").json.docs.length).toBeGreaterThanOrEqual(1);
+  expect(inside("ss -ltnH").stdout).not.toMatch(/:27017\b/);
+});
