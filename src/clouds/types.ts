@@ -58,7 +58,10 @@ export interface ServerHandle {
   readonly privateIpv4: pulumi.Output<string>;
   /** Undefined where the cloud (as we configure it) gives no IPv6. */
   readonly ipv6?: pulumi.Output<string>;
-  /** The user data the machine boots with, as rendered by `ServerSpec.userData`. */
+  /**
+   * The host's whole #cloud-config, as rendered by `ServerSpec.userData` (files and secrets included).
+   * DigitalOcean boots with it as it is; AWS boots with it split (src/clouds/hostFilesBundle.ts).
+   */
   readonly userData: pulumi.Output<string>;
   /** The machine's ARN, where the cloud has them (AWS): what a power schedule's role may act on. */
   readonly arn?: pulumi.Output<string>;
