@@ -48,7 +48,7 @@ export const TIER_TABLE: Record<TierName, Tier> = {
   },
   "two-server": {
     name: "two-server",
-    audience: "very large studies or institutional requirements: app and its databases (PostgreSQL, MariaDB) on separate servers",
+    audience: "very large studies or institutional requirements: app and its databases on separate servers",
     app: { vcpus: 2, memoryGb: 2, storageGb: 20 },
     databasePlacement: "own-host",
     database: { vcpus: 2, memoryGb: 2, storageGb: 50 },
