@@ -23,10 +23,10 @@
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/emission.e2e.ts
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { collect, PreparedHost, tcpProbe } from "../../src/local/boot";
-import { exampleConfig, finishRun, PresetLab, provisioning, PROVISIONED_CLEANLY, renderStack, startRun } from "./lab";
+import { exampleConfig, finishRun, PresetLab, provisioning, PROVISIONED_CLEANLY, renderStack, startRun, addStandInImages as addStandInImagesTo, STANDIN_IMAGES_TAR } from "./lab";
 
 const LAB = 9;
 const NAME = "emission";
@@ -49,36 +49,14 @@ const token = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice
  * host's Docker at boot, before cloud-init's final stage runs the provisioning.
  */
 function addStandInImages(h: PreparedHost, tarball: string) {
-  const dir = join(h.root, "var/lib/studyhost-e2e");
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(tarball, join(dir, "standin-images.tar"));
   const common = (image: string) => `--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV STANDIN_IMAGE=${image}' --change 'LABEL org.studyhost.e2e.standin=${LABEL}'`;
   const imports = [
     // The server image's WORKDIR is the server's folder (the preset's serverDir default).
-    `docker import ${common(IMAGES.server)} --change 'WORKDIR /usr/src/app' /var/lib/studyhost-e2e/standin-images.tar ${IMAGES.server}`,
+    `docker import ${common(IMAGES.server)} --change 'WORKDIR /usr/src/app' ${STANDIN_IMAGES_TAR} ${IMAGES.server}`,
     // As the mongo image: options alone go to mongod through the entrypoint.
-    `docker import ${common(IMAGES.mongo)} --change 'WORKDIR /' --change 'ENTRYPOINT ["docker-entrypoint.sh"]' --change 'CMD ["mongod"]' /var/lib/studyhost-e2e/standin-images.tar ${IMAGES.mongo}`,
-  ].join("\n");
-  writeFileSync(join(h.root, "usr/local/sbin/studyhost-e2e-standin-images"), `#!/bin/sh\n# studyhost e2e only: STAND-IN images (no registry here), see test/e2e/emission.e2e.ts.\nset -eu\n${imports}\n`, { mode: 0o755 });
-  writeFileSync(
-    join(h.root, "etc/systemd/system/studyhost-e2e-standin-images.service"),
-    `[Unit]
-Description=studyhost e2e only: import the STAND-IN container images (no registry is reachable)
-Requires=docker.service
-After=docker.service
-Before=cloud-final.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/local/sbin/studyhost-e2e-standin-images
-
-[Install]
-WantedBy=multi-user.target
-`,
-  );
-  mkdirSync(join(h.root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
-  symlinkSync("/etc/systemd/system/studyhost-e2e-standin-images.service", join(h.root, "etc/systemd/system/multi-user.target.wants/studyhost-e2e-standin-images.service"));
+    `docker import ${common(IMAGES.mongo)} --change 'WORKDIR /' --change 'ENTRYPOINT ["docker-entrypoint.sh"]' --change 'CMD ["mongod"]' ${STANDIN_IMAGES_TAR} ${IMAGES.mongo}`,
+  ];
+  addStandInImagesTo(h.root, tarball, imports, "test/e2e/emission.e2e.ts");
 }
 
 const inside = (cmd: string) => lab.inside(cmd);

@@ -1,8 +1,8 @@
 // What the end-to-end tests share on top of boot.ts: the stand-in app served from the internet side,
 // a stack file rendered for the lab, requests from the internet namespace, waiting for the app.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
 import { boot, BootedHost, collect, ensureImage, exec, type HostReport, missingPrerequisites, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, waitForBoot } from "../../src/local/boot";
 import { serveGitRepo, ServedRepo, stopServer } from "../../src/local/gitServe";
@@ -122,6 +122,39 @@ export function startRun(name: string, figures: Record<string, number>): string 
 export function finishRun(name: string, figures: Record<string, number>, work: string): void {
   console.log(`${name} end to end: ${JSON.stringify(figures)} (work folder ${work})`);
   recordFigures(`e2e-${name}`, figures);
+}
+
+/** Where a host's root holds the stand-in images' tar for the import unit below. */
+export const STANDIN_IMAGES_TAR = "/var/lib/studyhost-e2e/standin-images.tar";
+
+/**
+ * Test harness only, in the host's root (never in the user data): `tarball` copied in and a unit that
+ * runs `imports` (`docker import ... ${STANDIN_IMAGES_TAR} IMAGE` lines) at boot, after Docker and
+ * before cloud-init's final stage runs the provisioning: as if the VM's disk had the images.
+ */
+export function addStandInImages(root: string, tarball: string, imports: readonly string[], testFile: string): void {
+  mkdirSync(join(root, dirname(STANDIN_IMAGES_TAR)), { recursive: true });
+  copyFileSync(tarball, join(root, STANDIN_IMAGES_TAR));
+  writeFileSync(join(root, "usr/local/sbin/studyhost-e2e-standin-images"), `#!/bin/sh\n# studyhost e2e only: STAND-IN images (no registry here), see ${testFile}.\nset -eu\n${imports.join("\n")}\n`, { mode: 0o755 });
+  writeFileSync(
+    join(root, "etc/systemd/system/studyhost-e2e-standin-images.service"),
+    `[Unit]
+Description=studyhost e2e only: import the STAND-IN container images (no registry is reachable)
+Requires=docker.service
+After=docker.service
+Before=cloud-final.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/studyhost-e2e-standin-images
+
+[Install]
+WantedBy=multi-user.target
+`,
+  );
+  mkdirSync(join(root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
+  symlinkSync("/etc/systemd/system/studyhost-e2e-standin-images.service", join(root, "etc/systemd/system/multi-user.target.wants/studyhost-e2e-standin-images.service"));
 }
 
 export function recordFigures(name: string, figures: Record<string, number>): void {

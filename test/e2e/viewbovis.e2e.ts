@@ -21,12 +21,12 @@
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/viewbovis.e2e.ts
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { boot, BootedHost, collect, ensureImage, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
 import { stopServer } from "../../src/local/gitServe";
-import { ADMIN, DOMAIN, fromInternet, provisioning, PROVISIONED_CLEANLY, recordFigures, renderStack, REPO } from "./lab";
+import { ADMIN, DOMAIN, fromInternet, provisioning, PROVISIONED_CLEANLY, recordFigures, renderStack, REPO, addStandInImages as addStandInImagesTo, STANDIN_IMAGES_TAR } from "./lab";
 
 const LAB = 5;
 const STANDINS = join(__dirname, "standins");
@@ -95,32 +95,9 @@ function serveBucket(root: string): string {
  * host's Docker at boot, before cloud-init's final stage runs the provisioning.
  */
 function addStandInImages(h: PreparedHost, tarball: string) {
-  const dir = join(h.root, "var/lib/studyhost-e2e");
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(tarball, join(dir, "standin-images.tar"));
   const imports = Object.values(IMAGES)
-    .map((image) => `docker import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV STANDIN_IMAGE=${image}' --change 'LABEL org.studyhost.e2e.standin=test/e2e/standins/viewbovis-image' --change 'WORKDIR /app' /var/lib/studyhost-e2e/standin-images.tar ${image}`)
-    .join("\n");
-  writeFileSync(join(h.root, "usr/local/sbin/studyhost-e2e-standin-images"), `#!/bin/sh\n# studyhost e2e only: STAND-IN images (no registry here), see test/e2e/viewbovis.e2e.ts.\nset -eu\n${imports}\n`, { mode: 0o755 });
-  writeFileSync(
-    join(h.root, "etc/systemd/system/studyhost-e2e-standin-images.service"),
-    `[Unit]
-Description=studyhost e2e only: import the STAND-IN container images (no registry is reachable)
-Requires=docker.service
-After=docker.service
-Before=cloud-final.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/local/sbin/studyhost-e2e-standin-images
-
-[Install]
-WantedBy=multi-user.target
-`,
-  );
-  mkdirSync(join(h.root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
-  symlinkSync("/etc/systemd/system/studyhost-e2e-standin-images.service", join(h.root, "etc/systemd/system/multi-user.target.wants/studyhost-e2e-standin-images.service"));
+    .map((image) => `docker import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV STANDIN_IMAGE=${image}' --change 'LABEL org.studyhost.e2e.standin=test/e2e/standins/viewbovis-image' --change 'WORKDIR /app' ${STANDIN_IMAGES_TAR} ${image}`);
+  addStandInImagesTo(h.root, tarball, imports, "test/e2e/viewbovis.e2e.ts");
 }
 
 beforeAll(async () => {
