@@ -30,14 +30,19 @@ export const bofs: Preset<z.output<typeof Options>> = {
   expand(o, context) {
     const clash = Object.keys(o.settings).find((k) => OWN_KEYS.includes(k));
     if (clash) throw new PresetProblem(`app.settings.${clash}`, `${clash} is written by studyhost (generated or derived); leave it out of settings`);
+    // "System Requirements" / "SQLite vs Production Databases": SQLite serves a small study (fewer than
+    // 25 concurrent users); anything larger needs PostgreSQL. The user's own engine wins.
+    const engine = context.engine ?? (context.tier === "small" ? "sqlite" : "postgres");
+    if (engine === "none") throw new PresetProblem("database.engine", "BOFS keeps its data in SQLAlchemy's database (seed 000): use sqlite (small tier) or postgres");
     return {
+      defaults: { database: { engine } },
       app: {
         kind: "python",
         name: "bofs",
         // "Install Your Experiment": the experiment's files, here from git at a ref.
         source: { git: o.experiment.git, ref: o.experiment.ref },
         // "Create Production Environment": BOFS from PyPI in a venv; "PostgreSQL Setup": psycopg2-binary.
-        packages: [o.version ? `bride-of-frankensystem==${o.version}` : "bride-of-frankensystem", ...(context.engine === "postgres" ? ["psycopg2-binary"] : [])],
+        packages: [o.version ? `bride-of-frankensystem==${o.version}` : "bride-of-frankensystem", ...(engine === "postgres" ? ["psycopg2-binary"] : [])],
         // "Process Management with systemd": ExecStart=.../python -m BOFS production.toml, Restart=always.
         start: "python -m BOFS production.toml",
         // "Starting the Production Server": BOFS listens on the PORT of its config (5000 in the guide).

@@ -9,6 +9,7 @@ import { viewbovis } from "./viewbovis";
 
 export const PRESETS: Readonly<Record<string, Preset<any>>> = { bofs, backscope, viewbovis, emission, camcops };
 
+const ENGINES = ["postgres", "sqlite", "none"] as const;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
@@ -38,7 +39,7 @@ export function expandPresets(raw: unknown): unknown {
   const database = isObject(raw.database) ? raw.database : {};
   let expansion;
   try {
-    expansion = preset.expand(parsed.data, { tier: String(raw.tier), engine: database.engine === "sqlite" || database.engine === "none" ? database.engine : "postgres" });
+    expansion = preset.expand(parsed.data, { tier: String(raw.tier), engine: ENGINES.find((e) => e === database.engine) });
   } catch (err) {
     if (!(err instanceof PresetProblem)) throw err;
     throw new ConfigError(`studyhost:${err.key}`, `studyhost:${err.key}: ${err.message}`);

@@ -8,7 +8,8 @@ import type { z } from "zod";
 /** What a preset knows about the study when it expands: enough to pick a driver or refuse a tier. */
 export interface PresetContext {
   readonly tier: string;
-  readonly engine: "postgres" | "sqlite" | "none";
+  /** studyhost:database.engine as the user wrote it; undefined where they left it to the preset. */
+  readonly engine: "postgres" | "sqlite" | "none" | undefined;
 }
 
 export interface PresetExpansion {

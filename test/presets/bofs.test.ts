@@ -39,6 +39,20 @@ test("Complete Production Configuration Example: production.toml with generated 
   expect(deploy(small)).toContain("ln -sfn /etc/bofs/production.toml '/srv/bofs/src/production.toml'");
 });
 
+test("System Requirements / SQLite vs Production Databases: SQLite on small, PostgreSQL otherwise, when the study leaves the engine to the preset", async () => {
+  const { database: _, ...unset } = example("bofs");
+  const uri = (h: AppHostView) => (tomlAsPython(h.file("etc/bofs/production.toml")) as Record<string, string>).SQLALCHEMY_DATABASE_URI;
+  const smallUnset = await renderAppHost(unset);
+  expect(uri(smallUnset)).toBe("sqlite:////var/lib/studyhost/bofs/bofs.sqlite3");
+  expect(smallUnset.packages()).not.toContain("postgresql");
+  const largeUnset = await renderAppHost({ ...unset, tier: "large" });
+  expect(uri(largeUnset)).toMatch(/^postgresql:\/\/bofs:[^@]+@localhost:5432\/bofs$/);
+  expect(largeUnset.packages()).toContain("postgresql");
+  // The user's own choice wins: PostgreSQL on small is allowed.
+  expect(uri(await renderAppHost({ ...unset, database: { engine: "postgres" } }))).toMatch(/^postgresql:/);
+  expect(configError({ ...unset, database: { engine: "none" } })).toMatch(/^studyhost:database\.engine: BOFS keeps its data/);
+}, 60_000);
+
 test("Test Production Installation: --check-config runs before every (re)start", () => {
   const d = deploy(small);
   const check = lineOf(d, /python -m BOFS production\.toml --check-config/);
