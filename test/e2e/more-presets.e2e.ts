@@ -166,8 +166,8 @@ describe("bofs preset (seed 000): large tier, PostgreSQL on the same host", () =
     const experiment = committedRepo(join(STANDINS, "bofs-experiment-standin"), join(dir(), "experiment-src"), "v1.0.0", "BOFS experiment stand-in");
     const git = serveGitRepo(experiment.path, net, join(dir(), "git-experiment"), { name: "my-experiment" });
     lab.servers.push(git.pid);
-    // The bofs example on the large tier, with the tier's default database (PostgreSQL on the host).
-    const { database: _sqlite, ...example } = exampleConfig("Pulumi.bofs.yaml");
+    // The bofs example on the large tier: the preset picks PostgreSQL on the host there.
+    const example = exampleConfig("Pulumi.bofs.yaml");
     const { outDir } = renderStack(dir(), "e2e-bofs-postgres", lab.config({ ...example, tier: "large" }, { experiment: { git: git.url, ref: "v1.0.0" }, pipIndexUrl: index.url }));
     timings.bofsPostgresBootToProvisionedMs = await lab.boot(join(dir(), "study-app"), join(outDir, "study-app", "user-data"));
   });
