@@ -4,7 +4,7 @@
 export * from "./components";
 export { Study } from "./stacks/study";
 export { smallStudy, largeStudy, twoServerStudy } from "./stacks/tiers";
-export type { StudyInput } from "./stacks/tiers";
+export type { PresetApp, StudyInput } from "./stacks/tiers";
 export { parseStudyConfig, readStudyConfig, ConfigError, NAMESPACE } from "./src/config";
 export type { StudyConfig, StudyConfigInput } from "./src/config";
 export type { CostItem, CostSummary } from "./src/tiers/cost";

@@ -3,10 +3,18 @@
 // Each validates its input exactly as `pulumi up` does (one ConfigError naming the key) and fixes the tier.
 import type * as pulumi from "@pulumi/pulumi";
 import { parseStudyConfig, StudyConfigInput } from "../src/config";
+import type { PresetName } from "../src/presets";
 import { Study } from "./study";
 
-/** Everything a study's configuration holds except the tier, which the function fixes. */
-export type StudyInput = Omit<StudyConfigInput, "tier">;
+/**
+ * One of the five guides' systems with its options, as `studyhost:app: { preset: bofs, ... }` is in a
+ * stack file (README, "Presets"): the options are checked by the preset when the study is parsed.
+ * @example { preset: "bofs", experiment: { git: "https://git.example.org/lab/my-experiment.git", ref: "v1.0.0" } }
+ */
+export type PresetApp = { preset: PresetName } & Record<string, unknown>;
+
+/** Everything a study's configuration holds except the tier, which the function fixes; the app written out or a preset. */
+export type StudyInput = Omit<StudyConfigInput, "tier" | "app"> & { app: StudyConfigInput["app"] | PresetApp };
 
 /** Fewer than 25 concurrent users: one host (1 vCPU, 1 GB), SQLite or PostgreSQL on it. $7/month on DigitalOcean. */
 export function smallStudy(name: string, input: StudyInput, opts?: pulumi.ComponentResourceOptions): Study {

@@ -172,6 +172,8 @@ const input = {
 };
 const config = parseStudyConfig({ ...input, tier: "small" });
 export const study = smallStudy("study", input);
+// A preset, as README's "As a library" writes it.
+export const experiment = smallStudy("experiment", { ...input, app: { preset: "bofs", experiment: { git: "https://git.example.org/lab/x.git", ref: "v1" } } });
 export const makers: Array<typeof largeStudy> = [largeStudy, twoServerStudy];
 
 const network: Network = new Network("net", { cloud: config.cloud, region: "fra1" });

@@ -7,7 +7,10 @@ import { emission } from "./emission";
 import { Preset, PresetProblem } from "./preset";
 import { viewbovis } from "./viewbovis";
 
-export const PRESETS: Readonly<Record<string, Preset<any>>> = { bofs, backscope, viewbovis, emission, camcops };
+export const PRESETS = { bofs, backscope, viewbovis, emission, camcops } as const satisfies Readonly<Record<string, Preset<any>>>;
+
+/** The name a stack gives `studyhost:app.preset`. */
+export type PresetName = keyof typeof PRESETS;
 
 const ENGINES = ["postgres", "sqlite", "none"] as const;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -20,7 +23,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function expandPresets(raw: unknown): unknown {
   if (!isObject(raw) || !isObject(raw.app) || raw.app.preset === undefined) return raw;
   const { preset: name, ...given } = raw.app;
-  const preset = typeof name === "string" ? PRESETS[name] : undefined;
+  const preset: Preset<any> | undefined = typeof name === "string" && Object.hasOwn(PRESETS, name) ? PRESETS[name as PresetName] : undefined;
   if (!preset) {
     throw new ConfigError("studyhost:app.preset", `studyhost:app.preset: got ${JSON.stringify(name)}; expected one of ${Object.keys(PRESETS).join(", ")}`);
   }
