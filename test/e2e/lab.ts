@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
-import { boot, BootedHost, collect, ensureImage, exec, type HostReport, missingPrerequisites, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, waitForBoot } from "../../src/local/boot";
+import { boot, BootedHost, collect, ensureImage, exec, type HostReport, missingPrerequisites, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
 import { serveGitRepo, ServedRepo, stopServer } from "../../src/local/gitServe";
 
 export const REPO = resolve(__dirname, "../..");
@@ -93,6 +93,26 @@ export function httpsGet(net: Net, address: string, path: string, asAdmin = fals
   const r = https(net, address, path, [...(asAdmin ? ["--interface", ADMIN] : []), "-w", "\n%{http_code}"]);
   const at = r.stdout.lastIndexOf("\n");
   return { code: r.stdout.slice(at + 1), body: r.stdout.slice(0, at) };
+}
+
+/**
+ * Every TCP port the host listens on (`ss` inside it, whatever address it binds), probed at ADDRESS
+ * from the internet namespace, from an ordinary address and from the admin address: which ones answer.
+ * "Only 80 and 443 are open" is then shown for every listening port, not only for ports a test names.
+ */
+export function reachablePorts(net: Net, host: BootedHost, address: string): { listening: number[]; fromInternet: number[]; fromAdmin: number[] } {
+  const ss = exec(host, ["ss", "-Hltn"]);
+  if (ss.status !== 0) throw new Error(`ss failed in the host: ${ss.stderr}`);
+  // A line is "LISTEN 0 511 0.0.0.0:443 0.0.0.0:*": the port ends the fourth field.
+  const ports = ss.stdout.split("\n").filter(Boolean).map((line) => Number(line.trim().split(/\s+/)[3].replace(/^.*:/, "")));
+  const listening = [...new Set(ports)].sort((a, b) => a - b);
+  const answering = (source?: string) => listening.filter((port) => tcpProbe(net.internet.netns, address, port, source, 2).startsWith("open"));
+  return { listening, fromInternet: answering(), fromAdmin: answering(ADMIN) };
+}
+
+/** An SSH log-in with a password from the admin address: the server must offer public keys only. */
+export function sshWithPassword(net: Net, address: string) {
+  return fromInternet(net, ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "PreferredAuthentications=password,keyboard-interactive", "-b", ADMIN, `studyadmin@${address}`, "true"]);
 }
 
 /** Until the app answers through nginx (after a restart, a restore, a reboot), at most `ms`; how long it took. */
