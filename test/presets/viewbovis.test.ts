@@ -1,5 +1,7 @@
 // The viewbovis preset against its guide, ../shared/seeds/003_3705a38d04715ead.txt ("Production"):
 // each assertion names the section it checks. Rendered from Pulumi.viewbovis.yaml as `plan --out` does.
+import { EC2_START_TARGET, EC2_STOP_TARGET } from "../../src/clouds/awsPowerSchedule";
+import { ofType, planOf } from "../helpers";
 import { AppHostView, configError, example, renderAppHost } from "./support";
 
 let aws: AppHostView;
@@ -51,10 +53,15 @@ test("Analytics: a daily count of requests per path from each site's nginx log i
   expect(unit(aws, "studyhost-analytics.timer")).toMatch(/^Persistent=true$/m);
 });
 
-test("Automated operational procedures: on at 08:00 and off at 22:00 on AWS; refused on DigitalOcean, which bills a stopped droplet", () => {
-  const manifest = JSON.parse(aws.file("etc/studyhost/manifest.rendered.json"));
-  expect(manifest.analytics).toBeDefined();
+test("Automated operational procedures: on at 08:00 and off at 22:00 on AWS; refused on DigitalOcean, which bills a stopped droplet", async () => {
   const base = example("viewbovis");
+  const plan = await planOf(base);
+  const schedules = ofType(plan, "aws:scheduler/schedule:Schedule").map((r) => r.inputs as Record<string, any>);
+  const expressions = Object.fromEntries(schedules.map((s) => [s.target.arn, [s.scheduleExpression, s.scheduleExpressionTimezone]]));
+  expect(expressions).toEqual({
+    [EC2_START_TARGET]: ["cron(0 8 * * ? *)", "Europe/London"],
+    [EC2_STOP_TARGET]: ["cron(0 22 * * ? *)", "Europe/London"],
+  });
   expect(configError({ ...base, cloud: "digitalocean", region: "lon1" })).toMatch(/^studyhost:powerSchedule: .*DigitalOcean/);
 });
 
