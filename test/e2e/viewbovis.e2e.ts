@@ -23,10 +23,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
-import { boot, BootedHost, collect, ensureImage, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
+import { boot, BootedHost, collect, ensureImage, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, waitForBoot } from "../../src/local/boot";
 import { stopServer } from "../../src/local/gitServe";
-import { ADMIN, DOMAIN, fromInternet, provisioning, PROVISIONED_CLEANLY, recordFigures, renderStack, REPO, addStandInImages as addStandInImagesTo, STANDIN_IMAGES_TAR } from "./lab";
+import { ADMIN, DOMAIN, exampleConfig, fromInternet, provisioning, reachablePorts, PROVISIONED_CLEANLY, recordFigures, renderStack, addStandInImages as addStandInImagesTo, STANDIN_IMAGES_TAR } from "./lab";
 
 const LAB = 5;
 const STANDINS = join(__dirname, "standins");
@@ -50,11 +49,6 @@ const token = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice
 const cattle = `herd,movement,token\nH0001,2024-03-01,${token}\n`;
 /** The requests this test made per site and path, for the analytics check. */
 const made: Record<string, Record<string, number>> = {};
-
-function exampleConfig(file: string): Record<string, any> {
-  const doc = parse(readFileSync(join(REPO, file), "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(/^studyhost:/, ""), v]));
-}
 
 function inside(cmd: string, timeoutMs = 120_000) {
   return exec(booted, ["bash", "-c", cmd], { timeoutMs });
@@ -216,9 +210,9 @@ test("the staging copy answers on the test subdomain, from its own image and its
 });
 
 test("from the internet only 80 and 443 are open: not gunicorn's 3000/3001, not Auspice's 4001", () => {
-  const addr = net.hosts[0].address;
-  expect(tcpProbe(net.internet.netns, addr, 443)).toMatch(/^open/);
-  for (const port of [3000, 3001, 4001]) expect([port, tcpProbe(net.internet.netns, addr, port)]).toEqual([port, "timeout"]);
+  const ports = reachablePorts(net, booted, net.hosts[0].address);
+  expect(ports.listening).toEqual(expect.arrayContaining([80, 443, 3000, 3001, 4001]));
+  expect([ports.fromInternet, ports.fromAdmin]).toEqual([[80, 443], [22, 80, 443]]);
 });
 
 test("`docker kill` of the ViewBovis container: systemd restarts it and it answers again", async () => {
@@ -261,4 +255,23 @@ test("Analytics: the service runs, and the rendered command writes today's dated
     expect(counted.paths["/"]).toBeGreaterThanOrEqual(paths["/"] ?? 0);
   }
   expect(JSON.parse(inside(`cat /var/lib/studyhost/analytics/viewbovis/${today}.json`).stdout).statuses["404"]).toBeGreaterThanOrEqual(1);
+});
+
+test("On startup: power off, change the bucket, boot again: the app serves the bucket's new data (the sync runs at every boot)", async () => {
+  const updated = `herd,movement,token\nH0001,2024-03-01,${token}\nH0002,2024-04-02,${token}-second-boot\n`;
+  writeFileSync(join(work, "s3", BUCKET, "cattle_movements.csv"), updated);
+  await powerOff(booted);
+  const t = Date.now();
+  booted = await boot(host, { netnsPath: net.hosts[0].netnsPath });
+  const second = await waitForBoot(booted, 10 * 60_000);
+  expect(second.systemState).toBe("running");
+  expect(collect(booted).failedUnits).toEqual([]);
+  let served = get(DOMAIN, "/data/cattle_movements.csv", "viewbovis");
+  while (served.body !== updated && Date.now() - t < 120_000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    served = get(DOMAIN, "/data/cattle_movements.csv", "viewbovis");
+  }
+  timings.rebootToNewDataMs = Date.now() - t;
+  expect(served).toEqual({ code: "200", body: updated });
+  expect(inside("journalctl -b -u studyhost-fetch-viewbovis.service -o cat").stdout).toContain(`fetch viewbovis: /var/lib/studyhost/viewbovis/data mirrors source:${BUCKET} (3 files)`);
 });
