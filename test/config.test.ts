@@ -17,6 +17,7 @@ describe("the one-line error names the key, the value and what is valid", () => 
     ["unknown tier", { tier: "medium" }, 'studyhost:tier: got "medium"; expected one of small, large, two-server'],
     ["unknown cloud", { cloud: "gcp" }, 'studyhost:cloud: got "gcp"; expected one of digitalocean, aws'],
     ["sqlite beyond small", { tier: "large", database: { engine: "sqlite" } }, 'studyhost:database.engine: got "sqlite"; sqlite is allowed only on the small tier; the large tier takes postgres or none'],
+    ["sqlite on two-server", { tier: "two-server", database: { engine: "sqlite" } }, 'studyhost:database.engine: got "sqlite"; sqlite is allowed only on the small tier; the two-server tier takes postgres or none'],
     ["malformed domain", { domain: "study_site.example.org" }, 'studyhost:domain: got "study_site.example.org"; expected a DNS name of letters, digits and inner hyphens, such as study.example.org'],
     ["single-label domain", { domain: "localhost" }, 'studyhost:domain: got "localhost"; expected a fully qualified DNS name such as study.example.org'],
     ["malformed extra name", { extraDomains: ["www..example.org"] }, 'studyhost:extraDomains.0: got "www..example.org"; expected a DNS name of letters, digits and inner hyphens, such as study.example.org'],
