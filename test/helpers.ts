@@ -2,6 +2,9 @@
 // same mock engine `studyhost plan` uses.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
+import { wholeDocument } from "../src/cli/hostFiles";
+import { fileContent, unpackUserData } from "../src/clouds/userData";
 import { ConfigError, fromPulumiConfig, parseStudyConfig } from "../src/config";
 import { planProgram, PlanResult, PlannedResource, readStackFile } from "../src/plan";
 import type { CloudName } from "../src/tiers";
@@ -104,6 +107,18 @@ export function firewallRefOf(machine: PlannedResource): string {
   const refs = (machine.type === CLOUD_TYPES.digitalocean.machine ? machine.inputs.tags : machine.inputs.vpcSecurityGroupIds) as string[] | undefined;
   if (refs?.length !== 1) throw new Error(`${machine.name} is in ${refs?.length ?? 0} firewalls, expected 1`);
   return refs[0];
+}
+
+/**
+ * Every file a planned host's #cloud-config writes, by path, decoded: what `plan --out` would put under
+ * DIR/<host>/files (on AWS with the files it fetches at first boot put back in).
+ */
+export function hostFilesOf(plan: PlanResult, host: string): Record<string, string> {
+  const machine = plan.resources.find((r) => r.custom && r.name === `${host}-server` && (r.type === CLOUD_TYPES.digitalocean.machine || r.type === CLOUD_TYPES.aws.machine));
+  const userData = machine && unpackUserData(plan.rawInputs.get(machine.urn) ?? {});
+  if (!userData) throw new Error(`no machine with user data named ${host}-server`);
+  const doc = parse(wholeDocument(plan, host, userData)) as { write_files?: { path: string; content: string; encoding?: string }[] };
+  return Object.fromEntries((doc.write_files ?? []).map((f) => [f.path, fileContent(f)]));
 }
 
 export const ofType = (plan: PlanResult, type: string): PlannedResource[] => plan.resources.filter((r) => r.type === type);
