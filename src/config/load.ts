@@ -134,11 +134,11 @@ const TYPE_WORDS: Record<string, string> = {
 /**
  * zod's own wording ("Invalid input: expected array, received string", "Too small: expected number to
  * be >=1") put the way our other messages are ("expected a list (shell commands, run in order)"), for
- * the keys whose schema sets no message of its own. The key's `.describe()` text says what it holds.
+ * the keys whose schema sets no message of its own. The key's `.describe()` text (`about`; by default
+ * looked up in the study's schema) says what it holds.
  */
-function plainWording(issue: z.core.$ZodIssue): string {
+export function plainWording(issue: z.core.$ZodIssue, about: string | undefined = descriptionAt(issue.path)): string {
   if (!/^(Invalid input|Too small|Too big)\b/.test(issue.message)) return issue.message;
-  const about = descriptionAt(issue.path);
   const described = (text: string) => (about ? `${text}: ${about}` : text);
   if (issue.code === "invalid_type") return described(`expected ${TYPE_WORDS[issue.expected] ?? `a ${issue.expected}`}`);
   if (issue.code === "too_small" || issue.code === "too_big") {
