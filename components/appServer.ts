@@ -26,7 +26,8 @@ export interface AppServerArgs {
    */
   readonly network: Network;
   /**
-   * The cloud firewall the server joins. Changing its rules updates it in place. Costs nothing.
+   * The cloud firewall the server joins. Changing its rules updates it in place; joining another
+   * firewall updates the VM in place (its DigitalOcean tag or AWS security group). Costs nothing.
    * @example new Firewall("study-app-firewall", { cloud, network, inbound: webRules(["203.0.113.0/24"]) })
    */
   readonly firewall: Firewall;
@@ -41,6 +42,9 @@ export interface AppServerArgs {
    * `costItems`); on two-server also where MariaDB runs (accessories.mariadb). Omit with
    * `database.engine: sqlite` (small tier: the SQLite file then lives on this host's data volume) or
    * `none` on small and large (the app's data is in accessory databases on this host).
+   * Changing it (SQLite to PostgreSQL, or another PostgresHost) replaces nothing of this server: the
+   * new database URL is only in its user data, which a running host ignores until it is re-provisioned,
+   * and no data moves from one database to the other.
    * @default undefined (SQLite)
    * @example new PostgresHost("study-db", { config, network })
    */

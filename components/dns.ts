@@ -3,7 +3,12 @@ import { loadCloud } from "../src/clouds";
 import type { CloudName } from "../src/tiers";
 
 export interface DnsArgs {
-  /** The cloud whose DNS holds the zone. @example "digitalocean" */
+  /**
+   * The cloud whose DNS holds the zone: DigitalOcean's domains or Route 53. Changing it replaces every
+   * record (created in the other cloud's DNS, deleted from the old). Records cost nothing of their own
+   * (see the class for the hosted zone's price).
+   * @example "digitalocean"
+   */
   readonly cloud: CloudName;
   /**
    * The zone (a DigitalOcean domain or a Route 53 public hosted zone) that already exists in the
@@ -13,20 +18,38 @@ export interface DnsArgs {
   readonly zone: string;
   /**
    * The names to point at the server, each inside `zone`. Adding or removing one adds or removes its
-   * records only.
+   * records only (each record is named after its DNS name, not its position in the list).
    * @example ["study.example.org"]
    */
   readonly names: readonly string[];
-  /** The IPv4 address for the A records (the reserved / elastic IP). */
+  /**
+   * The IPv4 address for the A records: the app server's reserved / elastic IP, which outlives the
+   * machine. Changing it updates the A records in place.
+   * @example appServer.publicIpv4
+   */
   readonly ipv4: pulumi.Input<string>;
-  /** The IPv6 address for AAAA records, where the cloud gives one. Default: no AAAA records. */
+  /**
+   * The IPv6 address for AAAA records, where the cloud gives one (DigitalOcean: the droplet's own, so
+   * a replaced droplet brings a new one). Changing it updates the AAAA records in place; adding or
+   * removing it adds or removes them.
+   * @default undefined (no AAAA records; AWS as configured)
+   * @example appServer.ipv6
+   */
   readonly ipv6?: pulumi.Input<string>;
-  /** CAA `issue` values, e.g. ["letsencrypt.org"] from Tls. Default: no CAA record. */
+  /**
+   * CAA `issue` values: the only certificate authorities allowed to issue for the names. Changing the
+   * list adds or removes records on DigitalOcean (one record per issuer) and updates Route 53's one CAA
+   * record per name in place; an empty list removes the CAA records.
+   * @default [] (no CAA record: any CA may issue)
+   * @example tls.caaIssuers (["letsencrypt.org"] unless another ACME server is used)
+   */
   readonly caaIssuers?: readonly string[];
   /**
-   * Create the records (default true). With false nothing is created and `records` lists what to add
-   * at the DNS provider the institution uses.
+   * Create the records. With false nothing is created and `records` lists what to add at the DNS
+   * provider the institution uses. Changing it to false deletes the records studyhost made (the names
+   * stop resolving until someone adds them elsewhere); changing it back creates them again.
    * @default true
+   * @example false
    */
   readonly manage?: boolean;
 }

@@ -3,20 +3,38 @@ import { FirewallHandle, InboundRule, loadCloud } from "../src/clouds";
 import type { CloudName } from "../src/tiers";
 import type { Network } from "./network";
 
-/** An inbound rule whose source may be another Firewall's members. */
+/**
+ * An inbound rule whose source may be another Firewall's members. Every field changes in place: the
+ * firewall is updated, nothing is replaced.
+ */
 export interface FirewallRule {
-  /** What the rule is for, shown in the cloud console. @example "https from anywhere" */
+  /**
+   * What the rule is for, shown in the AWS console (DigitalOcean's firewall rules have no description,
+   * so there it is only in the plan). Changing it updates the security group in place.
+   * @example "https from anywhere"
+   */
   readonly description: string;
-  /** The TCP port. @example 443 */
+  /** The TCP port. Changing it updates the firewall in place. @example 443 */
   readonly port: number;
-  /** Who may connect: everyone, some CIDR blocks, or the servers that joined another Firewall. */
+  /**
+   * Who may connect: everyone (IPv4 and IPv6), some CIDR blocks, or the servers that joined another
+   * Firewall (DigitalOcean: by its tag; AWS: by its security group), which is how the database host
+   * admits only the app host whatever its address. Changing it updates the firewall in place.
+   * @example { cidrs: ["203.0.113.0/24", "2001:db8:1::/48"] }
+   * @example { members: appFirewall }
+   */
   readonly from: { readonly anywhere: true } | { readonly cidrs: readonly string[] } | { readonly members: Firewall };
 }
 
 export interface FirewallArgs {
   /** The cloud. Changing this replaces the firewall. @example "aws" */
   readonly cloud: CloudName;
-  /** The network whose servers the firewall guards. Changing this replaces the firewall (AWS). */
+  /**
+   * The network whose servers the firewall guards. Changing this replaces the firewall on AWS (a
+   * security group belongs to one VPC); on DigitalOcean, whose firewalls apply by tag in any network,
+   * it changes nothing.
+   * @example new Network("study-network", { cloud: "aws", region: "eu-west-1" })
+   */
   readonly network: Network;
   /**
    * Every inbound rule; anything not listed is refused. Outbound traffic is open (package updates,

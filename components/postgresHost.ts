@@ -18,14 +18,16 @@ export interface PostgresHostArgs {
    */
   readonly config: StudyConfig;
   /**
-   * The private network the database host joins (own-host placement only). Changing it replaces the
-   * database VM, which is protected: that update stops instead.
+   * The private network the database host joins (own-host placement only; same-host ignores it).
+   * Changing it replaces the database VM, which is protected: that update stops instead. Costs nothing.
    * @example new Network("study-network", { cloud: "aws", region: "eu-west-1" })
    */
   readonly network: Network;
   /**
    * The database host's cloud firewall (own-host placement only; required there): 5432 from the app
-   * host's firewall members, 22 from the admin networks, nothing else. Costs nothing.
+   * host's firewall members, 22 from the admin networks, nothing else. Changing its rules updates it in
+   * place; joining another firewall updates the VM in place (its DigitalOcean tag or AWS security
+   * group). Costs nothing.
    * @default undefined (same-host placement needs none)
    * @example new Firewall("study-db-firewall", { cloud, network, inbound: databaseRules(adminCidrs, appFirewall) })
    */

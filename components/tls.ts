@@ -13,14 +13,28 @@ export interface TlsArgs {
    * @example ["study.example.org", "www.study.example.org"]
    */
   readonly domains: readonly string[];
-  /** Let's Encrypt's contact for expiry warnings. @example "research-it@example.org" */
+  /**
+   * The contact certbot registers with the ACME server (Let's Encrypt's account e-mail). Changing it
+   * replaces nothing: it reaches only the host's user data, so a running host keeps its account until
+   * it is re-provisioned or replaced.
+   * @example "research-it@example.org"
+   */
   readonly email: string;
   /**
-   * The ACME directory URL. Default: Let's Encrypt production. Tests point it at a local Pebble.
+   * The ACME directory URL. Tests point it at a local Pebble. Changing it replaces nothing: the host's
+   * user data changes (a running host keeps its certificate until it is re-provisioned or replaced), and a directory other than Let's Encrypt's gets no CAA record, so
+   * changing to one removes the CAA records (see `caaIssuers`).
    * @default "https://acme-v02.api.letsencrypt.org/directory"
+   * @example "https://10.0.0.1:14000/dir" (a local Pebble)
    */
   readonly acmeDirectory?: string;
-  /** An extra CA bundle (PEM) that certbot trusts for the ACME server. Default: none (off). */
+  /**
+   * An extra CA bundle (PEM) that certbot trusts for the ACME server, for a private one such as
+   * Pebble; installed on the host for certbot's requests. Changing it replaces nothing: it reaches only the
+   * host's user data.
+   * @default undefined (certbot trusts the system's CAs only)
+   * @example readFileSync("pebble.minica.pem", "utf8")
+   */
   readonly caBundle?: string;
 }
 

@@ -25,7 +25,17 @@ export class Study extends pulumi.ComponentResource {
   /**
    * @param name the stem of every child's name. Child names are identity: renaming a released stack's
    *   Study replaces everything it holds, data hosts included (they are protected, so the update fails).
-   * @param config a validated configuration from `parseStudyConfig` or `readStudyConfig`.
+   * @param config a validated configuration from `parseStudyConfig` or `readStudyConfig`: cloud,
+   *   region, tier, domain, app and the rest, each key with its default in src/config/schema.ts.
+   *   Cost: the tier's machines and volumes at list prices, itemised in `cost` (on DigitalOcean
+   *   small $7, large $29, two-server $43 a month). What changing it does: the app, its version, the
+   *   SSH keys and the admin networks replace nothing (machines ignore user data; the cloud firewall is
+   *   updated in place); `sizes.*` resizes a machine in place (DigitalOcean) or stops and starts it
+   *   (AWS); `volumes.*` grows a volume in place; the tier between one host and two creates a new,
+   *   empty database host (or, going back, would delete a protected one: that update stops); the
+   *   region or the cloud would replace everything, and the protected volumes and database host make
+   *   that update stop instead.
+   * @example new Study("study", parseStudyConfig({ cloud: "digitalocean", tier: "small", domain: "study.example.org", ... }))
    */
   constructor(name: string, config: StudyConfig, opts?: pulumi.ComponentResourceOptions) {
     super("studyhost:stacks:Study", name, {}, opts);

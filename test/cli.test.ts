@@ -94,6 +94,27 @@ test("a bad config exits 1 with one line naming the key, and no stack trace", ()
   }
 });
 
+test("a stack file that is not valid YAML exits 1 with one line naming the file, line and column, and no stack trace", () => {
+  const dir = mkdtempSync(join(tmpdir(), "studyhost-yaml-"));
+  try {
+    const file = join(dir, "Pulumi.broken.yaml");
+    // An unclosed quote on the domain's line: yaml notices it on a later line.
+    const lines = readFileSync(join(root, "Pulumi.small.yaml"), "utf8").split("\n");
+    const at = lines.findIndex((l) => l.startsWith("  studyhost:domain:"));
+    lines[at] = '  studyhost:domain: "study.example.org';
+    writeFileSync(file, lines.join("\n"));
+    const r = run("plan", "--config", file);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.startsWith(`${file}:`)).toBe(true);
+    const [, line] = /^:(\d+):\d+: not valid YAML: missing closing "quote\n$/.exec(r.stderr.slice(file.length)) ?? [];
+    expect(Number(line)).toBeGreaterThan(at + 1);
+    expect(r.stderr).not.toMatch(/\bat \S+ \(|YAMLParseError/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a DigitalOcean plan never loads @pulumi/aws; an AWS plan does", () => {
   const script = (file: string) => `
     const { planProgram, readStackFile } = require("./dist/src/plan");

@@ -17,6 +17,7 @@ describe("the one-line error names the key, the value and what is valid", () => 
     ["unknown tier", { tier: "medium" }, 'studyhost:tier: got "medium"; expected one of small, large, two-server'],
     ["unknown cloud", { cloud: "gcp" }, 'studyhost:cloud: got "gcp"; expected one of digitalocean, aws'],
     ["sqlite beyond small", { tier: "large", database: { engine: "sqlite" } }, 'studyhost:database.engine: got "sqlite"; sqlite is allowed only on the small tier; the large tier takes postgres or none'],
+    ["sqlite on two-server", { tier: "two-server", database: { engine: "sqlite" } }, 'studyhost:database.engine: got "sqlite"; sqlite is allowed only on the small tier; the two-server tier takes postgres or none'],
     ["malformed domain", { domain: "study_site.example.org" }, 'studyhost:domain: got "study_site.example.org"; expected a DNS name of letters, digits and inner hyphens, such as study.example.org'],
     ["single-label domain", { domain: "localhost" }, 'studyhost:domain: got "localhost"; expected a fully qualified DNS name such as study.example.org'],
     ["malformed extra name", { extraDomains: ["www..example.org"] }, 'studyhost:extraDomains.0: got "www..example.org"; expected a DNS name of letters, digits and inner hyphens, such as study.example.org'],
@@ -45,6 +46,23 @@ describe("the one-line error names the key, the value and what is valid", () => 
     ["a misspelt key", { teir: "small" }, "studyhost:teir: unknown key; valid keys here are cloud, region, tier, domain, extraDomains, dnsZone, manageDns, adminEmail, adminCidrs, allowSshFromAnywhere, adminUser, sshKeys, app, sites, staging, database, backups, accessories, offsiteSecretAccessKey, jobs, fetch, fetchSecretAccessKeys, analytics, powerSchedule, sizes, volumes, tls"],
     ["an unknown app kind", { app: { ...app, kind: "php" } }, 'studyhost:app.kind: got "php"; expected an app with kind: python or kind: container'],
     ["an app without a source", { app: { kind: "python", start: "x" } }, "studyhost:app.source: missing; expected either { git: URL, ref: tag } or { pip: requirement }"],
+    ["keepDaily of none", { backups: { keepDaily: 0 } }, "studyhost:backups.keepDaily: got 0; expected a whole number from 1 to 366"],
+    ["keepWeekly as text", { backups: { keepWeekly: "4" } }, 'studyhost:backups.keepWeekly: got "4"; expected a whole number from 0 to 520'],
+    ["keepMonthly as a fraction", { backups: { keepMonthly: 1.5 } }, "studyhost:backups.keepMonthly: got 1.5; expected a whole number from 0 to 1200"],
+    ["one SSH key on the key's own line (a string, not a list)", { sshKeys: PLACEHOLDER_KEY }, `studyhost:sshKeys: got ${JSON.stringify(PLACEHOLDER_KEY).slice(0, 77)}...; expected a list of OpenSSH public keys, even of one: [ssh-ed25519 AAAA... you@laptop]`],
+    ["one admin network as a string", { adminCidrs: "203.0.113.0/24" }, 'studyhost:adminCidrs: got "203.0.113.0/24"; expected a list of CIDR blocks, even of one: [203.0.113.0/24]'],
+    ["a volume size as text", { volumes: { appGb: "20" } }, 'studyhost:volumes.appGb: got "20"; expected a whole number of GB, such as 50'],
+    ["a volume size as a fraction", { tier: "two-server", volumes: { databaseGb: 60.5 } }, "studyhost:volumes.databaseGb: got 60.5; expected a whole number of GB, such as 50"],
+    ["a machine size as a number", { sizes: { app: 2 } }, "studyhost:sizes.app: got 2; expected a machine size of the cloud, such as s-2vcpu-4gb (digitalocean) or t3.medium (aws)"],
+    // Keys without a message of their own: zod's wording ("Invalid input: expected array, received string") in ours, with the key's description.
+    ["pip packages as a string", { app: { ...app, packages: "gunicorn" } }, 'studyhost:app.packages: got "gunicorn"; expected a list: extra pip requirements, e.g. gunicorn, psycopg2-binary'],
+    ["manageDns as a word", { manageDns: "no" }, 'studyhost:manageDns: got "no"; expected true or false: create the DNS records (default true); false prints them instead'],
+    ["a request body limit of zero", { app: { ...app, maxBodyMb: 0 } }, "studyhost:app.maxBodyMb: got 0; expected a whole number of MB from 1 to 10240, such as 10"],
+    ["an empty list of proxied paths", { app: { ...app, frontend: { git: "https://git.example.org/lab/web.git", ref: "v1", apiPaths: [] } } }, "studyhost:app.frontend.apiPaths: got []; expected at least 1 entry: the paths proxied to the app (default [/api]); everything else is served from the front end"],
+    ["backups as a word", { backups: "daily" }, 'studyhost:backups: got "daily"; expected a map of keys and values: { schedule?, keepDaily?, keepWeekly?, keepMonthly?, offsite? }'],
+    // An unknown key inside the app lists the keys of the object it is in, not the app's.
+    ["a misspelt key in the app's static folder", { app: { ...app, static: { dir: "app/static", url: "/static" } } }, "studyhost:app.static.url: unknown key; valid keys here are urlPath, dir"],
+    ["a misspelt key in a container volume", { app: { kind: "container", image: "ghcr.io/example/app:1.0", port: 3000, volumes: [{ name: "data", containerPath: "/data", ro: true }] } }, "studyhost:app.volumes.0.ro: unknown key; valid keys here are name, containerPath, readOnly"],
     ["a database size on a one-host tier", { sizes: { database: "s-2vcpu-2gb" } }, 'studyhost:sizes.database: got "s-2vcpu-2gb"; the small tier has no database host; only the two-server tier takes sizes.database'],
   ])("%s", (_label, overrides, expected) => {
     expect(errorFor(overrides)).toEqual(expected);

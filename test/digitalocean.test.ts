@@ -2,7 +2,7 @@
 // what DNS says, which options guard the data, and what it costs.
 import { parse } from "yaml";
 import { PlanResult } from "../src/plan";
-import { one, ofType, planOf, studyConfig, typeCounts } from "./helpers";
+import { inboundRules as inbound, one, ofType, planOf, studyConfig, typeCounts } from "./helpers";
 
 const T = {
   droplet: "digitalocean:index/droplet:Droplet",
@@ -26,12 +26,6 @@ beforeAll(async () => {
   plans.twoServerMariadb = await planOf(studyConfig("digitalocean", "two-server", { database: { engine: "none" }, accessories: { mariadb: {} } }));
   plans.twoServerBoth = await planOf(studyConfig("digitalocean", "two-server", { accessories: { mariadb: {} } }));
 });
-
-const inbound = (fw: { inputs: Record<string, unknown> }) =>
-  (fw.inputs.inboundRules as { portRange: string; sourceAddresses?: string[]; sourceTags?: string[] }[]).map((r) => ({
-    port: r.portRange,
-    from: r.sourceAddresses ?? r.sourceTags,
-  }));
 
 describe("resources per tier", () => {
   test("small with SQLite: one droplet, its volume, reserved IP, firewall, DNS; no database host", () => {

@@ -2,9 +2,13 @@
 // same mock engine `studyhost plan` uses.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
+import { wholeDocument } from "../src/cli/hostFiles";
+import { fileContent, unpackUserData } from "../src/clouds/userData";
 import { ConfigError, fromPulumiConfig, parseStudyConfig } from "../src/config";
 import { planProgram, PlanResult, PlannedResource, readStackFile } from "../src/plan";
 import type { CloudName } from "../src/tiers";
+import { Study } from "../stacks/study";
 
 /** The example stacks' placeholder: a well-formed ed25519 public key whose key material is all zeros. */
 export const PLACEHOLDER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA placeholder-replace-with-your-own-public-key";
@@ -35,6 +39,86 @@ export function asPulumiConfig(config: Record<string, unknown>): Record<string, 
 
 export function planOf(config: Record<string, unknown>, stack = "test"): Promise<PlanResult> {
   return planProgram({ stack, config: asPulumiConfig(config) });
+}
+
+/**
+ * A plan of the Study component itself (not the stack program), with the Study object, so that a
+ * test can inspect its outputs (are the generated secrets Pulumi secrets?) beside what was registered.
+ */
+export async function planStudy(config: Record<string, unknown>, stack = "test"): Promise<{ plan: PlanResult; study: Study }> {
+  let study!: Study;
+  const plan = await planProgram({
+    stack,
+    config: {},
+    program: () => {
+      study = new Study("study", parseStudyConfig(config));
+      return {};
+    },
+  });
+  return { plan, study };
+}
+
+/** The cloud resource types a study has on each cloud, for tests that run on both. */
+export const CLOUD_TYPES = {
+  digitalocean: {
+    machine: "digitalocean:index/droplet:Droplet",
+    volume: "digitalocean:index/volume:Volume",
+    attachment: "digitalocean:index/volumeAttachment:VolumeAttachment",
+    addressAttachment: "digitalocean:index/reservedIpAssignment:ReservedIpAssignment",
+    firewall: "digitalocean:index/firewall:Firewall",
+  },
+  aws: {
+    machine: "aws:ec2/instance:Instance",
+    volume: "aws:ebs/volume:Volume",
+    attachment: "aws:ec2/volumeAttachment:VolumeAttachment",
+    addressAttachment: "aws:ec2/eipAssociation:EipAssociation",
+    firewall: "aws:ec2/securityGroup:SecurityGroup",
+  },
+} as const;
+
+/** One inbound rule of a cloud firewall, the same on both clouds: the port and who may connect. */
+export interface Inbound {
+  /** "443", or a range "8000-8010". */
+  readonly port: string;
+  /** CIDR blocks (IPv4 and IPv6 together), or the tag / security group of another firewall's members. */
+  readonly from: readonly string[];
+}
+
+/** The inbound rules of a cloud firewall (a DigitalOcean Firewall or an AWS security group). */
+export function inboundRules(fw: PlannedResource): Inbound[] {
+  if (fw.type === CLOUD_TYPES.digitalocean.firewall) {
+    return (fw.inputs.inboundRules as { portRange: string; sourceAddresses?: string[]; sourceTags?: string[] }[]).map((r) => ({
+      port: r.portRange,
+      from: r.sourceAddresses ?? r.sourceTags ?? [],
+    }));
+  }
+  type Ingress = { fromPort: number; toPort: number; cidrBlocks?: string[]; ipv6CidrBlocks?: string[]; securityGroups?: string[] };
+  return (fw.inputs.ingress as Ingress[]).map((r) => ({
+    port: r.fromPort === r.toPort ? String(r.fromPort) : `${r.fromPort}-${r.toPort}`,
+    from: [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? []), ...(r.securityGroups ?? [])],
+  }));
+}
+
+/**
+ * How other firewalls name a machine as a source: its firewall's tag (DigitalOcean) or security group
+ * (AWS). Each machine is in exactly one firewall, so this is the first and only one.
+ */
+export function firewallRefOf(machine: PlannedResource): string {
+  const refs = (machine.type === CLOUD_TYPES.digitalocean.machine ? machine.inputs.tags : machine.inputs.vpcSecurityGroupIds) as string[] | undefined;
+  if (refs?.length !== 1) throw new Error(`${machine.name} is in ${refs?.length ?? 0} firewalls, expected 1`);
+  return refs[0];
+}
+
+/**
+ * Every file a planned host's #cloud-config writes, by path, decoded: what `plan --out` would put under
+ * DIR/<host>/files (on AWS with the files it fetches at first boot put back in).
+ */
+export function hostFilesOf(plan: PlanResult, host: string): Record<string, string> {
+  const machine = plan.resources.find((r) => r.custom && r.name === `${host}-server` && (r.type === CLOUD_TYPES.digitalocean.machine || r.type === CLOUD_TYPES.aws.machine));
+  const userData = machine && unpackUserData(plan.rawInputs.get(machine.urn) ?? {});
+  if (!userData) throw new Error(`no machine with user data named ${host}-server`);
+  const doc = parse(wholeDocument(plan, host, userData)) as { write_files?: { path: string; content: string; encoding?: string }[] };
+  return Object.fromEntries((doc.write_files ?? []).map((f) => [f.path, fileContent(f)]));
 }
 
 export const ofType = (plan: PlanResult, type: string): PlannedResource[] => plan.resources.filter((r) => r.type === type);

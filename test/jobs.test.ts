@@ -126,7 +126,7 @@ describe("bad jobs and fetches stop with one line naming the key", () => {
     ["an app that does not exist", job({ app: "viewer" }), 'studyhost:jobs.0.app: got "viewer"; no app of this study has that name; expected one of: study'],
     ["two jobs with one name", { jobs: [{ name: "push", schedule: "daily", command: "a" }, { name: "push", schedule: "hourly", command: "b" }] }, 'studyhost:jobs.1.name: got "push"; another job has this name; expected a name of its own (it names the job\'s units and log)'],
     ["a job named like its app", job({ name: "study" }), 'studyhost:jobs.0.name: got "study"; expected a name other than its app\'s: the job\'s log would be the app\'s own log file'],
-    ["a zero timeout", job({ timeoutMinutes: 0 }), "studyhost:jobs.0.timeoutMinutes: got 0; Too small: expected number to be >=1"],
+    ["a zero timeout", job({ timeoutMinutes: 0 }), "studyhost:jobs.0.timeoutMinutes: got 0; expected a whole number of minutes from 1 to 10080, such as 60"],
     ["an unknown key in a job", job({ cmd: "x" }), "studyhost:jobs.0.cmd: unknown key; valid keys here are name, schedule, command, app, timeoutMinutes"],
     ["a private bucket without its secret", fetch({ accessKeyId: "AKIAEXAMPLE" }), "studyhost:fetchSecretAccessKeys.data: missing; expected the bucket's secret access key (fetch.0.accessKeyId is set): pulumi config set --secret --path 'studyhost:fetchSecretAccessKeys.data' SECRET"],
     ["a secret no fetch uses", fetch({}, { fetchSecretAccessKeys: { data: "s3cr3t-value" } }), "studyhost:fetchSecretAccessKeys.data: got a value of 12 characters (not shown); no fetch with an accessKeyId has this name; expected one of: (none: public buckets need no secret)"],

@@ -1,13 +1,9 @@
 // Changing the app, its version, the keys or the admin list must replace nothing that holds data:
 // every protected resource keeps its name and inputs; only what a machine ignores may change.
-import { one, PLACEHOLDER_KEY, planOf, studyConfig } from "./helpers";
-
-const machineType = { digitalocean: "digitalocean:index/droplet:Droplet", aws: "aws:ec2/instance:Instance" };
-import { planProgram, PlanResult } from "../src/plan";
-import { parseStudyConfig } from "../src/config";
+import { PlanResult } from "../src/plan";
 import { unpackUserData } from "../src/clouds/userData";
 import { wholeDocument } from "../src/cli/hostFiles";
-import { Study } from "../stacks/study";
+import { CLOUD_TYPES, one, PLACEHOLDER_KEY, planOf, planStudy, studyConfig } from "./helpers";
 
 const dataBearing = (plan: PlanResult) => plan.resources.filter((r) => r.options.protect);
 const byName = (plan: PlanResult) => new Map(dataBearing(plan).map((r) => [r.name, r]));
@@ -35,7 +31,7 @@ describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => 
     expect(dataBearing(after)).toHaveLength(old.size);
     // The change is real: the app host's user data differs (and the machine ignores it).
     // (On AWS the app's settings are in the files the host fetches at first boot: the whole document.)
-    const appUserData = (plan: PlanResult) => wholeDocument(plan, "study-app", unpackUserData(plan.rawInputs.get(one(plan, machineType[cloud], "study-app-server").urn)!)!);
+    const appUserData = (plan: PlanResult) => wholeDocument(plan, "study-app", unpackUserData(plan.rawInputs.get(one(plan, CLOUD_TYPES[cloud].machine, "study-app-server").urn)!)!);
     expect(appUserData(after)).not.toEqual(appUserData(before));
     expect(String(appUserData(after))).toContain("v2.0.0");
   });
@@ -57,16 +53,9 @@ describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => 
 });
 
 describe("secrets", () => {
+  // test/every-tier.test.ts checks the same on every tier and cloud; this one also shows where they come from.
   test("the generated secrets are Pulumi secrets whose values come from RandomPassword resources", async () => {
-    let study!: Study;
-    const plan = await planProgram({
-      stack: "secrets",
-      config: {},
-      program: () => {
-        study = new Study("study", parseStudyConfig(studyConfig("digitalocean", "two-server")));
-        return {};
-      },
-    });
+    const { plan, study } = await planStudy(studyConfig("digitalocean", "two-server"), "secrets");
     const generated = {
       "study-app-secret-key": study.app.secretKey,
       "study-app-admin-password": study.app.adminPassword,

@@ -1,6 +1,7 @@
 // `studyhost local`: boot a stack on this machine (src/local) and say how to reach it and stop it.
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config";
+import { StackFileError } from "../plan";
 import { DEFAULT_LAB, LocalError, LocalStart, startLocalStack, stopLocalStack } from "../local/stack";
 
 export const LOCAL_USAGE = `       studyhost local --config Pulumi.<stack>.yaml [--app-source DIR] [--lab N]
@@ -39,7 +40,7 @@ export async function local(args: string[]): Promise<number> {
     process.stdout.write(describe(started, lab));
     return Object.values(started.problems).some((p) => p.length) ? 1 : 0;
   } catch (err) {
-    if (err instanceof LocalError || err instanceof ConfigError || (err as { code?: string })?.code === "ENOENT") {
+    if (err instanceof LocalError || err instanceof ConfigError || err instanceof StackFileError || (err as { code?: string })?.code === "ENOENT") {
       say((err as Error).message);
       return 1;
     }

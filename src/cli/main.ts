@@ -4,7 +4,7 @@
 //   studyhost local --config Pulumi.small.yaml | --stop
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config";
-import { planProgram, readStackFile } from "../plan";
+import { planProgram, readStackFile, StackFileError } from "../plan";
 import { diffPlans, formatDiffMarkdown, PlanFileError, readPlanFile, stackOfPlan } from "./diff";
 import { formatPlan, planJson } from "./format";
 import { local, LOCAL_HELP, LOCAL_USAGE } from "./local";
@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(values.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : formatPlan(file.stack, plan));
     return 0;
   } catch (err) {
-    if (err instanceof ConfigError || (err as { code?: string })?.code === "ENOENT") {
+    if (err instanceof ConfigError || err instanceof StackFileError || (err as { code?: string })?.code === "ENOENT") {
       process.stderr.write(`${(err as Error).message}\n`);
       return 1;
     }

@@ -4,6 +4,7 @@
 // the data volume, keeping `keepDays` days of them. The host side is src/host/analytics.ts.
 import { z } from "zod";
 import { schedule } from "./scheduled";
+import { wholeNumber } from "./validators";
 
 /** Where the daily counts go, under the data volume: one folder per site (app name). */
 export const ANALYTICS_DIR = "/var/lib/studyhost/analytics";
@@ -18,11 +19,7 @@ export const AnalyticsSchema = z
       .describe(
         `when the previous day is counted, as cron or OnCalendar in UTC (default "${ANALYTICS_DEFAULT_SCHEDULE}": daily at 01:30, after the nightly log rotation; a run missed while the host was off happens at boot)`,
       ),
-    keepDays: z
-      .number({ error: "expected a whole number of days from 1 to 3660, such as 90" })
-      .int("expected a whole number of days from 1 to 3660, such as 90")
-      .min(1, "expected a whole number of days from 1 to 3660, such as 90")
-      .max(3660, "expected a whole number of days from 1 to 3660, such as 90")
+    keepDays: wholeNumber(1, 3660, " of days", 90)
       .default(90)
       .describe("delete daily count files older than this many days (default 90)"),
   })

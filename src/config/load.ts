@@ -113,14 +113,43 @@ function describeIssue(key: string, issue: z.core.$ZodIssue, raw: unknown): stri
     if (issue.code === "custom" && !issue.message.startsWith("expected ")) return `${key}: not set, so its default applies; ${issue.message}`;
     return `${key}: missing; expected ${expectation(issue)}`;
   }
-  return `${key}: got ${show(given, issue.path)}; ${issue.message}`;
+  return `${key}: got ${show(given, issue.path)}; ${plainWording(issue)}`;
 }
 
 function expectation(issue: z.core.$ZodIssue): string {
-  const m = issue.message;
+  const m = plainWording(issue);
   if (m.startsWith("expected ")) return m.slice("expected ".length);
-  if (issue.code === "invalid_type") return `a ${issue.expected}`;
   return m;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  array: "a list",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  string: "text",
+  object: "a map of keys and values",
+};
+
+/**
+ * zod's own wording ("Invalid input: expected array, received string", "Too small: expected number to
+ * be >=1") put the way our other messages are ("expected a list (shell commands, run in order)"), for
+ * the keys whose schema sets no message of its own. The key's `.describe()` text (`about`; by default
+ * looked up in the study's schema) says what it holds.
+ */
+export function plainWording(issue: z.core.$ZodIssue, about: string | undefined = descriptionAt(issue.path)): string {
+  if (!/^(Invalid input|Too small|Too big)\b/.test(issue.message)) return issue.message;
+  const described = (text: string) => (about ? `${text}: ${about}` : text);
+  if (issue.code === "invalid_type") return described(`expected ${TYPE_WORDS[issue.expected] ?? `a ${issue.expected}`}`);
+  if (issue.code === "too_small" || issue.code === "too_big") {
+    const bound = Number(issue.code === "too_small" ? issue.minimum : issue.maximum);
+    const inclusive = issue.inclusive !== false;
+    const limit = issue.code === "too_small" ? (inclusive ? "at least" : "more than") : inclusive ? "at most" : "less than";
+    if (issue.origin === "array") return described(`expected ${limit} ${bound} ${bound === 1 ? "entry" : "entries"}`);
+    if (issue.origin === "string") return described(`expected ${limit} ${bound} ${bound === 1 ? "character" : "characters"}`);
+    return described(`expected a number ${limit === "at least" ? "of at least" : limit === "at most" ? "of at most" : limit} ${bound}`);
+  }
+  return issue.message;
 }
 
 /** Keys whose values may be secrets: an error names them but never prints them. */
@@ -145,15 +174,30 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-/** The keys an object in the schema accepts, for "unknown key" messages. */
-function knownKeys(path: readonly PropertyKey[]): string[] {
+/** The schema of the key at `path`, as declared (its `.describe()` text is on this one, not on what it wraps). */
+function schemaAt(path: readonly PropertyKey[]): any {
   let schema: any = StudyConfigObject;
   for (const p of path) {
     schema = unwrap(schema);
     if (schema?.shape) schema = schema.shape[p as string];
-    else if (schema?.options) schema = schema.options.find((o: any) => o.shape?.[p as string]) ?? schema.options[0];
+    // A union (the app's kinds): the key of the first option that has it.
+    else if (schema?.options) schema = schema.options.map(unwrap).find((o: any) => o?.shape?.[p as string])?.shape[p as string];
     else if (schema?.element) schema = schema.element;
   }
+  return schema;
+}
+
+/** The key's `.describe()` text, or undefined. */
+function descriptionAt(path: readonly PropertyKey[]): string | undefined {
+  let schema = schemaAt(path);
+  // `.optional().describe(...)` and `.describe(...).optional()` both occur: look through the wrappers.
+  while (schema && !schema.description && schema.def?.innerType) schema = schema.def.innerType;
+  return schema?.description;
+}
+
+/** The keys an object in the schema accepts, for "unknown key" messages. */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  let schema: any = schemaAt(path);
   schema = unwrap(schema);
   if (schema?.options) return [...new Set<string>(schema.options.flatMap((o: any) => Object.keys(unwrap(o)?.shape ?? {})))];
   return schema?.shape ? Object.keys(schema.shape) : [];

@@ -3,7 +3,7 @@
 // data download), with the rules tying them to the app and to their secrets.
 import { z } from "zod";
 import { scheduleProblem, SCHEDULE_EXPECTED } from "../host/schedule";
-import { slug } from "./validators";
+import { slug, wholeNumber } from "./validators";
 
 /** An S3 bucket name (also a Spaces one). */
 export const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name").describe("an S3 bucket name such as study-data");
@@ -27,7 +27,7 @@ export const JobSchema = z
       .min(1, "expected a shell command such as 'python bin/intake.py 3'")
       .describe("a bash command, run as the app's user in its working directory with its env file and venv (in its image for a container app); any failing line fails the job"),
     app: appName,
-    timeoutMinutes: z.number().int().min(1).max(10080).default(60).describe("stop the job and count it failed after this many minutes (default 60)"),
+    timeoutMinutes: wholeNumber(1, 10080, " of minutes", 60).default(60).describe("stop the job and count it failed after this many minutes (default 60)"),
   })
   .strict();
 
@@ -53,7 +53,7 @@ export const FetchSchema = z
       .describe("the folder, under the app's state folder /var/lib/studyhost/<app>, that mirrors the bucket (a container volume's name mounts it into the container)"),
     app: appName,
     every: schedule.optional().describe("also re-sync on this schedule (cron or OnCalendar); default: at boot only"),
-    timeoutMinutes: z.number().int().min(1).max(1440).default(30).describe("give up after this many minutes (default 30); the app starts anyway"),
+    timeoutMinutes: wholeNumber(1, 1440, " of minutes", 30).default(30).describe("give up after this many minutes (default 30); the app starts anyway"),
   })
   .strict();
 

@@ -9,7 +9,7 @@ import { AnalyticsSchema, checkAnalytics } from "./analytics";
 import { checkApps, studyApps } from "./apps";
 import { checkPowerSchedule, PowerScheduleSchema } from "./powerSchedule";
 import { bucketName, checkScheduled, fetchSecretAccessKeys, FetchSchema, JobSchema } from "./scheduled";
-import { domainProblem, hostBitsProblem, isWholeInternet, parseCidr, slug, sshPublicKeyProblem } from "./validators";
+import { domainProblem, hostBitsProblem, isWholeInternet, listOf, parseCidr, slug, sshPublicKeyProblem, wholeNumber } from "./validators";
 
 /** A string checked by a function that explains what is wrong. */
 const checked = (problem: (v: string) => string | undefined, description: string) =>
@@ -20,6 +20,12 @@ const checked = (problem: (v: string) => string | undefined, description: string
       if (why) ctx.addIssue({ code: "custom", message: why });
     })
     .describe(description);
+
+/** A machine size override; whether the cloud has it, and whether it meets the tier's floor, is checked below. */
+const machineSize = z.string({ error: "expected a machine size of the cloud, such as s-2vcpu-4gb (digitalocean) or t3.medium (aws)" });
+
+/** A volume size: a whole number of GB; its range depends on the tier (checkVolume, below). */
+const volumeGb = z.number({ error: "expected a whole number of GB, such as 50" }).int({ error: "expected a whole number of GB, such as 50" });
 
 const domainName = checked(domainProblem, "a DNS name such as study.example.org");
 const cidr = checked(
@@ -62,7 +68,7 @@ const appCommon = {
   env,
   healthPath: urlPath.default("/").describe("the path that answers 200 when the app is up (default /)"),
   adminPaths: z.array(urlPath).default(["/admin"]).describe("paths only adminCidrs may reach (default [/admin])"),
-  maxBodyMb: z.number().int().min(1).max(10240).default(10).describe("the largest request body nginx accepts, in MB (default 10)"),
+  maxBodyMb: wholeNumber(1, 10240, " of MB", 10).default(10).describe("the largest request body nginx accepts, in MB (default 10)"),
   configFiles: z.array(ConfigFileSchema).default([]).describe("configuration files rendered into /etc/<app> with the app's env (secrets included)"),
 };
 
@@ -183,9 +189,9 @@ const BackupsSchema = z
       .regex(/^[A-Za-z0-9*:\/ ,.~-]+$/, "expected a systemd OnCalendar expression such as daily or *-*-* 03:15:00")
       .default("*-*-* 03:15:00")
       .describe("when backups run, as systemd OnCalendar (default *-*-* 03:15:00)"),
-    keepDaily: z.number().int().min(1).max(366).default(7),
-    keepWeekly: z.number().int().min(0).max(520).default(4),
-    keepMonthly: z.number().int().min(0).max(1200).default(6),
+    keepDaily: wholeNumber(1, 366).default(7).describe("daily backups kept (default 7)"),
+    keepWeekly: wholeNumber(0, 520).default(4).describe("weekly backups kept (default 4)"),
+    keepMonthly: wholeNumber(0, 1200).default(6).describe("monthly backups kept (default 6)"),
     offsite: z
       .object({
         bucket: bucketName,
@@ -198,7 +204,8 @@ const BackupsSchema = z
       .describe("a bucket (Spaces or S3) that receives a copy of every backup"),
   })
   .strict()
-  .default({ schedule: "*-*-* 03:15:00", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
+  .default({ schedule: "*-*-* 03:15:00", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 })
+  .describe("{ schedule?, keepDaily?, keepWeekly?, keepMonthly?, offsite? }");
 
 // --- Accessory databases beside (or instead of) PostgreSQL (src/host/accessories.ts): MongoDB on the app
 // host, MariaDB where the tier keeps its databases (the app host, or two-server's database host). ---
@@ -242,14 +249,14 @@ export const StudyConfigObject = z
     region: z.string().optional().describe("a region of the cloud (default nyc3 on digitalocean, us-east-1 on aws)"),
     tier: z.enum(TIERS, { error: `expected one of ${TIERS.join(", ")}` }).describe(`one of ${TIERS.join(", ")}`),
     domain: domainName,
-    extraDomains: z.array(domainName).default([]).describe("more DNS names served by the same app"),
+    extraDomains: listOf(domainName, "DNS names", "www.study.example.org").default([]).describe("more DNS names served by the same app"),
     dnsZone: domainName.optional().describe("the DNS zone holding the records (default: the domain minus its first label)"),
     manageDns: z.boolean().default(true).describe("create the DNS records (default true); false prints them instead"),
     adminEmail: z.email({ error: "expected an email address such as research-it@example.org" }).describe("an email address"),
-    adminCidrs: z.array(cidr).min(1, "expected at least one CIDR block, such as your office's 203.0.113.0/24").describe("CIDR blocks allowed to use SSH and the admin paths"),
+    adminCidrs: listOf(cidr, "CIDR blocks", "203.0.113.0/24").min(1, "expected at least one CIDR block, such as your office's 203.0.113.0/24").describe("CIDR blocks allowed to use SSH and the admin paths"),
     allowSshFromAnywhere: z.boolean().default(false).describe("set true to accept 0.0.0.0/0 or ::/0 in adminCidrs (default false)"),
     adminUser: slug.default("studyadmin").describe("the sudo user that the SSH keys log in as (default studyadmin)"),
-    sshKeys: z.array(sshKey).min(1, "expected at least one OpenSSH public key").describe("OpenSSH public keys"),
+    sshKeys: listOf(sshKey, "OpenSSH public keys", "ssh-ed25519 AAAA... you@laptop").min(1, "expected at least one OpenSSH public key").describe("OpenSSH public keys"),
     app: AppSchema,
     ...moreApps,
     database: z
@@ -280,12 +287,12 @@ export const StudyConfigObject = z
     fetchSecretAccessKeys,
     ...operations,
     sizes: z
-      .object({ app: z.string().optional(), database: z.string().optional() })
+      .object({ app: machineSize.optional(), database: machineSize.optional() })
       .strict()
       .default({})
       .describe("machine sizes that replace the tier's cheapest fit"),
     volumes: z
-      .object({ appGb: z.number().int().optional(), databaseGb: z.number().int().optional() })
+      .object({ appGb: volumeGb.optional(), databaseGb: volumeGb.optional() })
       .strict()
       .default({})
       .describe("data volume sizes in GB (default: the tier's storage floor)"),

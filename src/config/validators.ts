@@ -10,6 +10,27 @@ export const slug = z
   .regex(/^[a-z][a-z0-9_]{0,30}$/, "expected a lower-case name of letters, digits and _ (at most 31), starting with a letter")
   .describe("a lower-case name such as study");
 
+/**
+ * A whole number from `min` to `max`, with one message for every way a value can miss (text, a
+ * fraction, out of range): zod's own ("Too small: expected number to be >=1") names neither bound.
+ * @param unit what the number counts, for the message, e.g. " of days"
+ * @param example a typical value, for the message
+ */
+export function wholeNumber(min: number, max: number, unit = "", example?: number): z.ZodNumber {
+  const error = `expected a whole number${unit} from ${min} to ${max}${example === undefined ? "" : `, such as ${example}`}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/**
+ * A list whose refusal of a single value says so: in YAML, `sshKeys: ssh-ed25519 ...` (one key on the
+ * key's line) is a string, not a list of one, and zod would only say "expected array, received string".
+ * @param what the entries, plural, e.g. "OpenSSH public keys"
+ * @param example one entry, for the message
+ */
+export function listOf<T extends z.ZodType>(element: T, what: string, example: string) {
+  return z.array(element, { error: `expected a list of ${what}, even of one: [${example}]` });
+}
+
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Why `name` is not a fully qualified DNS name we can get a certificate for, or undefined. */

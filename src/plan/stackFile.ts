@@ -3,7 +3,7 @@
 // be decrypted offline; they become a visible placeholder and are marked secret.
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { parse } from "yaml";
+import { parse, YAMLParseError } from "yaml";
 
 export interface StackFile {
   readonly stack: string;
@@ -11,10 +11,18 @@ export interface StackFile {
   readonly secretKeys: string[];
 }
 
+/** A stack file that is not valid YAML: the message is one line, `FILE:LINE:COLUMN: not valid YAML: ...`. */
+export class StackFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StackFileError";
+  }
+}
+
 export function readStackFile(path: string): StackFile {
   const match = /^Pulumi\.(.+)\.ya?ml$/.exec(basename(path));
   const stack = match ? match[1] : basename(path).replace(/\.ya?ml$/, "");
-  const doc = (parse(readFileSync(path, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const doc = (parseYaml(path, readFileSync(path, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(doc.config ?? {})) {
@@ -23,6 +31,22 @@ export function readStackFile(path: string): StackFile {
     if (secret) secretKeys.push(key);
   }
   return { stack, config, secretKeys };
+}
+
+/**
+ * The parsed document, or a StackFileError where the file points (the way compilers do, so an editor can
+ * jump there). yaml's own message runs over several lines with a snippet of the file: keep its first
+ * sentence, without the position it repeats.
+ */
+function parseYaml(path: string, text: string): unknown {
+  try {
+    return parse(text);
+  } catch (err) {
+    if (!(err instanceof YAMLParseError)) throw err;
+    const { line, col } = err.linePos?.[0] ?? { line: 1, col: 1 };
+    const what = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new StackFileError(`${path}:${line}:${col}: not valid YAML: ${what.charAt(0).toLowerCase()}${what.slice(1)}`);
+  }
 }
 
 const PLACEHOLDER = "[secret: encrypted in the stack file]";

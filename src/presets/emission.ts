@@ -15,6 +15,7 @@
 // not covered by the volume's encryption.
 import { z } from "zod";
 import { schedule } from "../config/scheduled";
+import { wholeNumber } from "../config/validators";
 import { Preset, PresetProblem } from "./preset";
 
 const Options = z
@@ -36,8 +37,8 @@ const Options = z
     intake: z
       .object({
         schedule: schedule.default("@daily"),
-        processes: z.number().int().min(1).max(64).default(3).describe("intake_multiprocess.py's process count (default 3)"),
-        timeoutMinutes: z.number().int().min(1).max(10080).default(720),
+        processes: wholeNumber(1, 64, "", 3).default(3).describe("intake_multiprocess.py's process count (default 3)"),
+        timeoutMinutes: wholeNumber(1, 10080, " of minutes", 720).default(720),
       })
       .strict()
       .default({ schedule: "@daily", processes: 3, timeoutMinutes: 720 })

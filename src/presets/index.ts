@@ -1,5 +1,5 @@
 // The presets, and the step that expands `studyhost:app: { preset: ... }` before the schema runs.
-import { ConfigError } from "../config/load";
+import { ConfigError, plainWording } from "../config/load";
 import { backscope } from "./backscope";
 import { bofs } from "./bofs";
 import { camcops } from "./camcops";
@@ -36,7 +36,7 @@ export function expandPresets(raw: unknown): unknown {
     const issue = parsed.error.issues[0];
     const key = `studyhost:app.${issue.path.map(String).join(".")}`;
     const given = issue.path.reduce<unknown>((v, p) => (isObject(v) ? v[p as string] : undefined), options);
-    const expected = given === undefined ? `missing; expected ${descriptionAt(preset.options, issue.path) ?? issue.message}` : `got ${JSON.stringify(given)}; ${issue.message}`;
+    const expected = given === undefined ? `missing; expected ${descriptionAt(preset.options, issue.path) ?? issue.message}` : `got ${JSON.stringify(given)}; ${plainWording(issue, descriptionAt(preset.options, issue.path))}`;
     throw new ConfigError(key, `${key}: ${expected} (the ${preset.name} preset)`);
   }
   const database = isObject(raw.database) ? raw.database : {};

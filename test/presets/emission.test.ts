@@ -126,6 +126,9 @@ test("bad options stop with one line naming the key", () => {
   expect(configError({ ...base, app: { ...app, auth: "skip" } })).toBe(
     'studyhost:app.auth: skip lets anybody who knows a user\'s email read their timeline (seed 002, "Running behind a reverse proxy"); expected a real auth method such as token_list',
   );
+  // A preset's own options speak like every other key: no "Too big: expected number to be <=64".
+  expect(configError({ ...base, app: { ...app, intake: { processes: 100 } } })).toBe("studyhost:app.intake.processes: got 100; expected a whole number from 1 to 64, such as 3 (the emission preset)");
+  expect(configError({ ...base, app: { ...app, push: "hourly" } })).toMatch(/^studyhost:app\.push: got "hourly"; expected a map of keys and values: .* \(the emission preset\)$/);
   expect(configError({ ...base, app: { ...app, intake: { schedule: "@reboot" } } })).toMatch(/^studyhost:app\.intake\.schedule: got "@reboot"; .*@reboot is not a schedule/);
   expect(configError({ ...base, app: { ...app, push: { schedules: { "1m": "* * * * *" } } } })).toBe("studyhost:app.push.schedules.1m: expected a sync interval in seconds such as 600 (silent_ios_push.py's argument)");
   // push.json's token comes from the app's env: without it, the file names a variable that is not there.
