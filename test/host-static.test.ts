@@ -181,8 +181,36 @@ test("sshd accepts the drop-in, and fail2ban's test passes with the sshd jail on
   expect(f2b.output).toContain("OK: configuration test is successful");
   const dump = run("fail2ban-client", ["-c", join(dir, "fail2ban"), "-d"]).output;
   expect(dump).toContain("['add', 'sshd', 'systemd']");
+  // Bans go through nftables (nothing installs iptables here: Debian's default action would fail).
+  expect(dump).toContain("['set', 'sshd', 'addaction', 'nftables-multiport']");
+  expect(dump).not.toMatch(/iptables/);
+  expect(nftWithFail2banTable(h, dump, dir)).toEqual({ status: 0, output: "" });
   rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * The host firewall loaded, then what fail2ban's sshd action does at start and on a ban (its own
+ * commands from the dump, with `nft` recording them), then the firewall reloaded: `nft -c` checks the
+ * whole sequence against the kernel without applying it. Both tables coexist, our reload keeps theirs.
+ */
+function nftWithFail2banTable(h: RenderedHost, dump: string, dir: string) {
+  const action = dump.split("\n").find((l) => l.startsWith("['multi-set', 'sshd', 'action', 'nftables-multiport'"));
+  const start = /\['actionstart', "((?:[^"\\]|\\.)*)"\]/.exec(action ?? "");
+  const ban = /\['actionban', '([^']*)'\]/.exec(action ?? "");
+  expect([start?.[1], ban?.[1]]).not.toContain(undefined);
+  const unescape = (s: string) => JSON.parse(`"${s}"`) as string;
+  const fill = (s: string) => s.replace(/<addr_set>/g, "addr-set-sshd").replace(/<addr_type>/g, "ipv4_addr").replace(/<addr_family>/g, "ip").replace(/<ip>/g, "192.0.2.7");
+  const commands = join(dir, "f2b.nft");
+  const recorder = `nft() { [ "$1" = -- ] && shift; echo "$*" >> ${commands}; }\n${fill(unescape(start![1]))}\n${fill(unescape(ban![1]))}\n`;
+  expect(run("bash", ["-c", recorder])).toEqual({ status: 0, output: "" });
+  const firewall = readFileSync(join(h.root, "etc/nftables.conf"), "utf8").replace(/^#!.*\n/, "");
+  const f2b = readFileSync(commands, "utf8");
+  expect(f2b).toContain("add table inet f2b-table");
+  expect(f2b).toContain("add element inet f2b-table addr-set-sshd { 192.0.2.7 }");
+  const all = join(dir, "all.nft");
+  writeFileSync(all, `${firewall}\n${f2b}\n${firewall}\nadd element inet f2b-table addr-set-sshd { 192.0.2.8 }\n`);
+  return run("nft", ["-c", "-f", all]);
+}
 
 test("logrotate accepts the app's rotation", () => {
   for (const h of hosts.filter((x) => x.host === "study-app")) {
