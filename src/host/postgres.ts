@@ -129,6 +129,22 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"app_role" IN SCHEMA public GRANT SELECT ON T
 ALTER DEFAULT PRIVILEGES FOR ROLE :"app_role" IN SCHEMA public GRANT SELECT ON SEQUENCES TO :"analyst_role";
 `;
 
+/** Sets up one database and its roles from a roles file: provisioning runs it, and so does a restore that finds its database gone. */
+export const POSTGRES_SETUP = `${PATHS.sbin}/studyhost-postgres-setup`;
+
+const SETUP_SH = bashScript(
+  "studyhost-postgres-setup ROLES_FILE: create or update one database and its two roles (setup.sql, idempotent).",
+  `
+set -a
+# shellcheck source=/dev/null
+. "$1"
+set +a
+# The values travel in the environment (read by setup.sql's \\getenv), never on a command line that
+# any local user could read in /proc while psql runs.
+runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
+`,
+);
+
 /**
  * Create the cluster on the data volume, or adopt the one a previous machine left there (a replaced
  * VM): postgresql-common keeps a cluster's configuration in /etc, so a new machine recreates that
@@ -192,21 +208,11 @@ if [ -f ${POSTGRES_ETC}/listen-cidr ]; then
 fi
 systemctl enable postgresql.service
 systemctl restart "postgresql@$version-main.service"
-set -a
-# shellcheck source=/dev/null
-. ${ROLES_FILE}
-set +a
-# The values travel in the environment (read by setup.sql's \\getenv), never on a command line that
-# any local user could read in /proc while psql runs.
-runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
+${POSTGRES_SETUP} ${ROLES_FILE}
 ${extraRolesFiles.length ? `# The other apps' databases (staging, sites), each set up the same way from its own roles file.
 # shellcheck disable=SC2043 # one app or several: the same loop
 for roles in ${extraRolesFiles.join(" ")}; do
-  set -a
-  # shellcheck source=/dev/null
-  . "$roles"
-  set +a
-  runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
+  ${POSTGRES_SETUP} "$roles"
 done
 ` : ""}`,
   );
@@ -241,6 +247,7 @@ export function postgresPart(input: PostgresInput): HostPart {
       ...(input.clientCidr ? [configFile(`${POSTGRES_ETC}/listen-cidr`, `${input.clientCidr}\n`)] : []),
       secretFile(ROLES_FILE, rolesEnv(r)),
       ...extra.map((x) => secretFile(extraRolesFile(x.database), rolesEnv(x))),
+      script(POSTGRES_SETUP, SETUP_SH),
       script(`${PATHS.sbin}/studyhost-postgres-cluster`, clusterScript(extra.map((x) => extraRolesFile(x.database)))),
     ],
     steps: [{ name: "postgresql", script: `${PATHS.sbin}/studyhost-postgres-cluster` }],
