@@ -7,6 +7,7 @@ import { bashScript } from "./shell";
 import { envFile } from "./env";
 import { rcloneS3Remote } from "./rclone";
 import { extraRolesFile, POSTGRES_SETUP, ROLES_FILE } from "./postgres";
+import { requireDataVolume } from "./volume";
 
 export type BackupSource =
   | { readonly engine: "postgres"; readonly database: string; readonly appRole: string }
@@ -317,6 +318,6 @@ export function backupPart(input: BackupInput): HostPart {
       configFile(`${PATHS.units}/studyhost-backup.timer`, backupTimer(input.schedule)),
       ...(input.offsite ? [secretFile(OFFSITE_ENV, offsiteEnv(input.offsite))] : []),
     ],
-    steps: [{ name: "backups", script: `install -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now studyhost-backup.timer` }],
+    steps: [{ name: "backups", script: `${requireDataVolume("the backups")}\ninstall -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now studyhost-backup.timer` }],
   };
 }

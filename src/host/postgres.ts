@@ -1,6 +1,7 @@
 // PostgreSQL from the distribution, its data on the data volume. Seed 004 (backscope): the database is
 // created UTF8 from template0. Seed 001 (CamCOPS): an app role that owns only its database, and a
 // read-only role for analysts. Memory from pgtune's "web" formulas (../shared/notes/server-practice.md).
+import { requireDataVolume } from "./volume";
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript, PRIVATE_ADDRESS_SH } from "./shell";
 import { envFile } from "./env";
@@ -157,7 +158,7 @@ function clusterScript(extraRolesFiles: readonly string[]): string {
 version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\\n' | sort -V | tail -n 1)
 data="${PATHS.data}/postgresql/$version/main"
 conf="/etc/postgresql/$version/main"
-mountpoint -q ${PATHS.data} || { echo "the data volume is not mounted on ${PATHS.data}: refusing to create PostgreSQL's data on the boot disk" >&2; exit 1; }
+${requireDataVolume("PostgreSQL's data")}
 # Never start an empty cluster beside data this machine cannot use: a half-finished adoption, or a
 # cluster of another PostgreSQL major version (the image changed), needs an operator (pg_upgradecluster).
 if [ -d "$data.adopting" ]; then echo "$data.adopting exists: a previous adoption did not finish; move it back to $data first" >&2; exit 1; fi
