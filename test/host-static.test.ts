@@ -1,6 +1,7 @@
 // Every rendered host, for every tier, cloud and app kind, checked with the real programs from
-// Debian's packages: cloud-init's schema, shellcheck, systemd-analyze verify (with our drop-ins on the packages' units; no output at all: it
-// exits 0 on typos), nginx -t, nft -c, sshd -t, fail2ban's config test, python's compiler.
+// Debian's packages: cloud-init's schema, shellcheck, systemd-analyze verify (our units, and the
+// packages' units with our drop-ins; no output at all: it exits 0 on typos), nginx -t, nft -c,
+// sshd -t, fail2ban's config test, python's compiler.
 // What the programs need that a host's packages would bring (systemd's own units, the app's
 // gunicorn in its venv, docker) is stood in for inside a scratch root, and named below.
 import { execFileSync, spawnSync } from "node:child_process";
