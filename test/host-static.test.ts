@@ -1,11 +1,13 @@
 // Every rendered host, for every tier, cloud and app kind, checked with the real programs from
-// Debian's packages: cloud-init's schema, shellcheck, systemd-analyze verify (no output at all: it
-// exits 0 on typos), nginx -t, nft -c, sshd -t, fail2ban's config test, python's compiler.
+// Debian's packages: cloud-init's schema, shellcheck, systemd-analyze verify (our units, and the
+// packages' units with our drop-ins; no output at all: it exits 0 on typos), nginx -t, nft -c,
+// sshd -t, fail2ban's config test, python's compiler.
 // What the programs need that a host's packages would bring (systemd's own units, the app's
 // gunicorn in its venv, docker) is stood in for inside a scratch root, and named below.
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { fetchCommandOf } from "../src/clouds/hostFilesBundle";
 import { DATA_VOLUME_SCRIPT } from "../src/host";
 import { onCloud, presetExamples, studyConfig } from "./helpers";
 import { renderHosts, RenderedHost } from "./support/render";
@@ -33,9 +35,13 @@ const containerJobs = {
 };
 const offsite = { backups: { offsite: { bucket: "study-backups", endpoint: "https://fra1.digitaloceanspaces.com", accessKeyId: "KEYID" } }, offsiteSecretAccessKey: "secret" };
 
+// Any PEM certificate will do: only certbot's drop-in naming the bundle is checked here.
+const TEST_CA = execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "/dev/null", "-subj", "/CN=studyhost test ACME CA", "-days", "1"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+
 const CONFIGS: Record<string, Record<string, unknown>> = {};
 for (const cloud of ["digitalocean", "aws"] as const) {
-  CONFIGS[`${cloud}-small-sqlite-pip`] = studyConfig(cloud, "small", { database: { engine: "sqlite" }, app: pip });
+  // With an ACME server of its own (as the harness uses), so certbot.service gets its drop-in.
+  CONFIGS[`${cloud}-small-sqlite-pip`] = studyConfig(cloud, "small", { database: { engine: "sqlite" }, app: pip, tls: { acmeDirectory: "https://acme.example.org/dir", caBundle: TEST_CA } });
   CONFIGS[`${cloud}-small-postgres-container`] = studyConfig(cloud, "small", { app: container, ...containerJobs });
   CONFIGS[`${cloud}-large-git-offsite`] = studyConfig(cloud, "large", { app: git, ...offsite, ...gitJobs });
   CONFIGS[`${cloud}-two-server-container`] = studyConfig(cloud, "two-server", { app: container });
@@ -105,15 +111,39 @@ test("every script passes shellcheck, and every Python helper compiles", () => {
   expect(scripts).toBeGreaterThan(hosts.length * 4);
 });
 
-test("every systemd unit passes systemd-analyze verify with no output", () => {
+test("the AWS user data's inline fetch script (bash -c in runcmd) passes shellcheck", () => {
+  for (const h of hosts) {
+    const fetch = fetchCommandOf(readFileSync(join(h.dir, "user-data"), "utf8"));
+    // Every AWS host fetches its files from S3; no DigitalOcean host does.
+    expect([h.label, fetch !== undefined]).toEqual([h.label, h.label.startsWith("aws-")]);
+    if (fetch) expect([h.label, run("shellcheck", ["-"], fetch.script)]).toEqual([h.label, { status: 0, output: "" }]);
+  }
+});
+
+test("every systemd unit passes systemd-analyze verify with no output, and so does every unit a drop-in changes, with it", () => {
   let units = 0;
+  const dropIns = new Set<string>();
   for (const h of hosts) {
     for (const { unit, output } of verifyUnits(h)) {
       expect([h.label, unit, output]).toEqual([h.label, unit, ""]);
+      if (unit.includes(" + ")) dropIns.add(unit);
       units++;
     }
   }
   expect(units).toBeGreaterThan(hosts.length * 3);
+  // PostgreSQL's (a template: as an instance), certbot's (with an ACME CA bundle), MariaDB's (CamCOPS).
+  expect([...dropIns].sort()).toEqual(["certbot.service + certbot.service.d/", "mariadb.service + mariadb.service.d/", "postgresql@.service + postgresql@.service.d/"]);
+});
+
+test("a mistake in a drop-in is reported (the check loads the drop-ins)", () => {
+  const h = hosts.find((x) => existsSync(join(x.root, "etc/systemd/system/postgresql@.service.d/studyhost.conf")))!;
+  const copy = { ...h, dir: `${h.dir}-broken-drop-in`, root: `${h.dir}-broken-drop-in/files` };
+  cpSync(h.root, copy.root, { recursive: true });
+  const dropIn = join(copy.root, "etc/systemd/system/postgresql@.service.d/studyhost.conf");
+  writeFileSync(dropIn, readFileSync(dropIn, "utf8").replace("RequiresMountsFor=", "RequiresMountFor="));
+  const verdict = verifyUnits(copy, (u) => u === "postgresql@.service")[0];
+  expect(verdict.output).toContain("postgresql@.service.d/studyhost.conf:2: Unknown key 'RequiresMountFor' in section [Unit], ignoring.");
+  rmSync(copy.dir, { recursive: true, force: true });
 });
 
 test("every nginx site passes nginx -t (paths moved under a scratch root, certificates self-signed)", () => {
@@ -181,8 +211,36 @@ test("sshd accepts the drop-in, and fail2ban's test passes with the sshd jail on
   expect(f2b.output).toContain("OK: configuration test is successful");
   const dump = run("fail2ban-client", ["-c", join(dir, "fail2ban"), "-d"]).output;
   expect(dump).toContain("['add', 'sshd', 'systemd']");
+  // Bans go through nftables (nothing installs iptables here: Debian's default action would fail).
+  expect(dump).toContain("['set', 'sshd', 'addaction', 'nftables-multiport']");
+  expect(dump).not.toMatch(/iptables/);
+  expect(nftWithFail2banTable(h, dump, dir)).toEqual({ status: 0, output: "" });
   rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * The host firewall loaded, then what fail2ban's sshd action does at start and on a ban (its own
+ * commands from the dump, with `nft` recording them), then the firewall reloaded: `nft -c` checks the
+ * whole sequence against the kernel without applying it. Both tables coexist, our reload keeps theirs.
+ */
+function nftWithFail2banTable(h: RenderedHost, dump: string, dir: string) {
+  const action = dump.split("\n").find((l) => l.startsWith("['multi-set', 'sshd', 'action', 'nftables-multiport'"));
+  const start = /\['actionstart', "((?:[^"\\]|\\.)*)"\]/.exec(action ?? "");
+  const ban = /\['actionban', '([^']*)'\]/.exec(action ?? "");
+  expect([start?.[1], ban?.[1]]).not.toContain(undefined);
+  const unescape = (s: string) => JSON.parse(`"${s}"`) as string;
+  const fill = (s: string) => s.replace(/<addr_set>/g, "addr-set-sshd").replace(/<addr_type>/g, "ipv4_addr").replace(/<addr_family>/g, "ip").replace(/<ip>/g, "192.0.2.7");
+  const commands = join(dir, "f2b.nft");
+  const recorder = `nft() { [ "$1" = -- ] && shift; echo "$*" >> ${commands}; }\n${fill(unescape(start![1]))}\n${fill(unescape(ban![1]))}\n`;
+  expect(run("bash", ["-c", recorder])).toEqual({ status: 0, output: "" });
+  const firewall = readFileSync(join(h.root, "etc/nftables.conf"), "utf8").replace(/^#!.*\n/, "");
+  const f2b = readFileSync(commands, "utf8");
+  expect(f2b).toContain("add table inet f2b-table");
+  expect(f2b).toContain("add element inet f2b-table addr-set-sshd { 192.0.2.7 }");
+  const all = join(dir, "all.nft");
+  writeFileSync(all, `${firewall}\n${f2b}\n${firewall}\nadd element inet f2b-table addr-set-sshd { 192.0.2.8 }\n`);
+  return run("nft", ["-c", "-f", all]);
+}
 
 test("logrotate accepts the app's rotation", () => {
   for (const h of hosts.filter((x) => x.host === "study-app")) {

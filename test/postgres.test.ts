@@ -9,7 +9,8 @@
 //     even after switching its read-only default off;
 //   - a wrong password and a role pg_hba.conf does not list are refused;
 //   - the rendered backup and restore scripts round-trip PostgreSQL and SQLite data exactly (rows,
-//     order, non-ASCII text, ownership, the analyst's access); a failing backup (a database that does
+//     order, non-ASCII text, ownership, the analyst's access), also after DROP DATABASE (the restore
+//     makes it again with the rendered set-up) or a deleted SQLite file; a failing backup (a database that does
 //     not exist, a SQLite file that is missing) is loud and leaves no partial or empty file; restore
 //     without --yes does nothing unless told yes;
 //   - the backup and restore scripts pass shellcheck.
@@ -21,7 +22,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { freePort } from "./support/processes";
 import { join } from "node:path";
-import { BACKUP_SH, backupPart, BackupSource, envFile, OFFSITE_ENV, PATHS, POSTGRES_ETC, postgresPart, PRUNE_PY, renderPgHba, RESTORE_SH, ROLES_FILE } from "../src/host";
+import { BACKUP_SH, backupPart, BackupSource, envFile, OFFSITE_ENV, PATHS, POSTGRES_ETC, POSTGRES_SETUP, postgresPart, PRUNE_PY, renderPgHba, RESTORE_SH, ROLES_FILE } from "../src/host";
 
 // initdb, two runs of the set-up and several dump/restore cycles: seconds, not Jest's default 5.
 jest.setTimeout(60_000);
@@ -101,16 +102,26 @@ function refused(r: SpawnSyncReturns<string>, error: RegExp): void {
 }
 
 /**
- * The provisioning step's own lines, from the rendered cluster script: source the roles env file,
- * then psql as postgres, which reads them with \getenv. Only the two /etc paths are pointed at scratch.
+ * The rendered set-up script (source a roles env file, then psql as postgres, which reads the values
+ * with \getenv), written to scratch with only setup.sql's /etc path pointed there: what provisioning
+ * runs for each database, and what a restore runs when its database is gone.
  */
-function provisioningCommand(): string {
-  const script = rendered(`${PATHS.sbin}/studyhost-postgres-cluster`);
-  const tail = script.slice(script.indexOf("set -a\n"));
-  for (const needed of [ROLES_FILE, `${POSTGRES_ETC}/setup.sql`, "runuser -u postgres -- psql"]) {
-    if (!tail.includes(needed)) throw new Error(`the cluster script's set-up lines no longer mention ${needed}:\n${tail}`);
-  }
-  return "set -euo pipefail\n" + tail.split(ROLES_FILE).join(join(files, "postgres-roles.env")).split(`${POSTGRES_ETC}/setup.sql`).join(join(files, "setup.sql"));
+function writeSetupScript(): string {
+  const path = join(files, "studyhost-postgres-setup");
+  writeFileSync(path, rendered(POSTGRES_SETUP).split(`${POSTGRES_ETC}/setup.sql`).join(join(files, "setup.sql")), { mode: 0o755 });
+  return path;
+}
+
+/**
+ * The provisioning step's own lines, from the rendered cluster script: the set-up script for the
+ * study's roles file, then for each other app's. Only the /etc paths are pointed at scratch.
+ */
+function provisioningCommand(script = rendered(`${PATHS.sbin}/studyhost-postgres-cluster`), moved: Record<string, string> = {}): string {
+  const start = `${POSTGRES_SETUP} ${ROLES_FILE}\n`;
+  if (!script.includes(start)) throw new Error(`the cluster script no longer runs ${start}:\n${script}`);
+  let tail = script.slice(script.indexOf(start));
+  for (const [from, to] of Object.entries({ [POSTGRES_SETUP]: writeSetupScript(), [ROLES_FILE]: join(files, "postgres-roles.env"), ...moved })) tail = tail.split(from).join(to);
+  return "set -euo pipefail\n" + tail;
 }
 const provision = () => run("bash", ["-c", provisioningCommand()]);
 
@@ -292,15 +303,15 @@ describe("backup and restore with the rendered scripts", () => {
       KEEP_WEEKLY: "4",
       KEEP_MONTHLY: "6",
       APP_UNIT: "",
-      ...(source.engine === "postgres" ? { APP_ROLE: source.appRole } : { SQLITE_PATH: source.path, SQLITE_OWNER: source.owner }),
+      ...(source.engine === "postgres" ? { APP_ROLE: source.appRole, ROLES_ENV: join(files, "postgres-roles.env") } : { SQLITE_PATH: source.path, SQLITE_OWNER: source.owner }),
     };
-    // The same variables as the rendered file, and the same values except the directory: this file
-    // stays a faithful stand-in if backupPart changes.
-    expect(envFile({ ...vars, BACKUP_DIR: PATHS.backups })).toBe(renderedEnv);
+    // The same variables as the rendered file, and the same values except the scratch paths: this
+    // file stays a faithful stand-in if backupPart changes.
+    expect(envFile({ ...vars, BACKUP_DIR: PATHS.backups, ...(source.engine === "postgres" ? { ROLES_ENV: ROLES_FILE } : {}) })).toBe(renderedEnv);
     writeFileSync(file, envFile({ ...vars, ...overrides }), { mode: 0o644 });
   }
 
-  const scriptEnv = (envPath: string, prune: string) => env({ STUDYHOST_BACKUP_ENV: envPath, STUDYHOST_PRUNE: prune });
+  const scriptEnv = (envPath: string, prune: string) => env({ STUDYHOST_BACKUP_ENV: envPath, STUDYHOST_PRUNE: prune, STUDYHOST_POSTGRES_SETUP: writeSetupScript() });
 
   test("PostgreSQL: backup, lose the data, restore --yes: identical rows, owned by the app, readable by the analyst", () => {
     const s = writeScripts();
@@ -345,6 +356,34 @@ describe("backup and restore with the rendered scripts", () => {
     expect(ok(asAnalyst("SELECT x FROM after_restore"))).toBe("42");
   });
 
+  test("PostgreSQL: backup, DROP DATABASE, restore --yes: the database is made again as provisioning makes it, with identical rows", () => {
+    const s = writeScripts();
+    const dir = join(scratch, "backups-pg-drop");
+    const envPath = join(files, "backup-pg-drop.env");
+    backupEnv(envPath, { engine: "postgres", database: roles.database, appRole: roles.appUser }, dir);
+    const rowsQuery = "SELECT json_build_array((SELECT json_agg(p ORDER BY id) FROM participants p), (SELECT json_agg(v ORDER BY id) FROM visits v))";
+    const before = ok(asApp(rowsQuery));
+    expect(before).toContain("Zürich");
+    must(run(s.backup, [], { env: scriptEnv(envPath, s.prune) }), "studyhost-backup");
+
+    superSql(`DROP DATABASE ${roles.database}`, "postgres");
+    expect(superSql(`SELECT count(*) FROM pg_database WHERE datname = '${roles.database}'`, "postgres")).toBe("0");
+
+    const restore = run(s.restore, ["--yes"], { env: scriptEnv(envPath, s.prune) });
+    expect(must(restore, "studyhost-restore")).toContain(`no database ${roles.database}: creating it as provisioning does\nrestored ${roles.database} from `);
+    expect(restore.stderr).toBe("");
+    expect(ok(asApp(rowsQuery))).toBe(before);
+    // As the set-up makes it: UTF8 / C.UTF-8 from template0 (the cluster defaults to SQL_ASCII), the app's.
+    expect(superSql(`SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = '${roles.database}'`, "postgres")).toBe(`${roles.appUser}|UTF8|C.UTF-8`);
+    expect(superSql("SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S', 'i')")).toBe(roles.appUser);
+    // The analyst reads, cannot write, and reads what the app makes next (the default privileges).
+    expect(ok(asAnalyst("SELECT place FROM visits ORDER BY id"))).toBe("Zürich\nKraków\nReykjavík");
+    refused(asAnalyst("SET default_transaction_read_only = off; DELETE FROM visits"), /permission denied for table visits/);
+    ok(asApp("CREATE TABLE after_drop (x int); INSERT INTO after_drop VALUES (7);"));
+    expect(ok(asAnalyst("SELECT x FROM after_drop"))).toBe("7");
+    refused(asApp("SELECT 1", "postgres"), /no pg_hba\.conf entry/);
+  });
+
   test("SQLite: backup, change the data, restore --yes: identical rows, the app user's file, an intact backup", () => {
     const s = writeScripts();
     const dir = join(scratch, "backups-sqlite");
@@ -378,6 +417,24 @@ describe("backup and restore with the rendered scripts", () => {
     const st = statSync(db);
     expect({ uid: st.uid, gid: st.gid, mode: st.mode & 0o777 }).toEqual({ uid: uid(SQLITE_OWNER), gid: gid(SQLITE_OWNER), mode: 0o640 });
     expect(must(run("sqlite3", ["-json", `${db}.before-restore`, "SELECT id, name, note FROM participants ORDER BY id"]), "before-restore")).toBe(changed);
+  });
+
+  test("SQLite: the database file deleted, restore --yes puts the backup's rows back in a file of the app user's", () => {
+    // Follows the SQLite test above: its folder, settings and backup.
+    const s = writeScripts();
+    const envPath = join(files, "backup-sqlite.env");
+    const db = join(scratch, "state", "study.sqlite3");
+    const backup = join(scratch, "backups-sqlite", readdirSync(join(scratch, "backups-sqlite"))[0]);
+    const rows = (file: string) => must(run("sqlite3", ["-json", file, "SELECT id, name, note FROM participants ORDER BY id"]), "sqlite3 select");
+    for (const f of [db, `${db}-wal`, `${db}-shm`, `${db}.before-restore`]) rmSync(f, { force: true });
+    const restore = run(s.restore, ["--yes"], { env: scriptEnv(envPath, s.prune) });
+    expect(must(restore, "studyhost-restore")).toContain(`restored study from ${backup}`);
+    expect(rows(db)).toBe(rows(backup));
+    expect(rows(db)).toContain("Zoë, 東京");
+    const st = statSync(db);
+    expect({ uid: st.uid, gid: st.gid, mode: st.mode & 0o777 }).toEqual({ uid: uid(SQLITE_OWNER), gid: gid(SQLITE_OWNER), mode: 0o640 });
+    // Nothing was there to keep aside.
+    expect(existsSync(`${db}.before-restore`)).toBe(false);
   });
 
   test("a failing PostgreSQL backup exits non-zero, says why, and leaves no partial file", () => {
@@ -443,15 +500,15 @@ describe("other apps' databases on the same server", () => {
     must(asPostgres(join(PG_BIN, "pg_ctl"), ["-D", data, "reload"]), "pg_ctl reload");
     const script = multiFile(`${PATHS.sbin}/studyhost-postgres-cluster`);
     // The script's set-up lines (the study's roles file, then the loop over the others'), pointed at scratch.
-    let tail = "set -euo pipefail\n" + script.slice(script.indexOf("set -a\n"));
-    expect(tail).toContain("for roles in /etc/studyhost/postgres-roles.d/study_db_staging.env /etc/studyhost/postgres-roles.d/dashboard.env; do");
+    expect(script).toContain("for roles in /etc/studyhost/postgres-roles.d/study_db_staging.env /etc/studyhost/postgres-roles.d/dashboard.env; do");
+    const moved: Record<string, string> = {};
     for (const db of [staging.database, site.database]) {
       const path = `${PATHS.etc}/postgres-roles.d/${db}.env`;
       writeFileSync(join(files, `${db}.env`), multiFile(path), { mode: 0o600 });
-      tail = tail.split(path).join(join(files, `${db}.env`));
+      moved[path] = join(files, `${db}.env`);
     }
     writeFileSync(join(files, "postgres-roles.env"), multiFile(ROLES_FILE), { mode: 0o600 });
-    tail = tail.split(ROLES_FILE).join(join(files, "postgres-roles.env")).split(`${POSTGRES_ETC}/setup.sql`).join(join(files, "setup.sql"));
+    const tail = provisioningCommand(script, moved);
     const r = run("bash", ["-c", tail]);
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: "", stderr: "" });
   });

@@ -9,12 +9,12 @@
 // resolves to 127.0.0.1); a scratch folder for /etc/nginx, /etc/letsencrypt and /var/www; a
 // `systemctl` shim for systemd, which this machine lacks (issue 4 boots the whole host under real
 // systemd). Needs root, nginx, certbot, pebble, gunicorn, openssl and curl, and ports 80 and 443 free.
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { certbotArgs, PATHS, RELOAD_HOOK, RELOAD_HOOK_PATH } from "../src/host";
+import { certbotArgs, certificateScript, PATHS, RELOAD_HOOK, RELOAD_HOOK_PATH, Site } from "../src/host";
 import { curl } from "./support/curl";
 import { accepts, freePort, run, runOk, waitFor } from "./support/processes";
-import { enableSites, Lab, NAME, NGINX, nginxWorkers, reloadNginx, startLab, startNginx, waitForNewWorkers, writeRenderedNginx } from "./support/tlsLab";
+import { enableSites, Lab, NAME, NGINX, nginxWorkers, reloadNginx, startLab, startNginx, systemctlShim, waitForNewWorkers, writeRenderedNginx, writeSiteFiles } from "./support/tlsLab";
 
 jest.setTimeout(30_000);
 
@@ -179,22 +179,9 @@ test("certbot renew --dry-run succeeds and reloads nginx through the rendered po
   const hook = join(lab.paths.letsencrypt, RELOAD_HOOK_PATH.slice(PATHS.letsencrypt.length));
   mkdirSync(dirname(hook), { recursive: true });
   writeFileSync(hook, RELOAD_HOOK, { mode: 0o755 });
-  // The shim stands in for systemd's systemctl (this machine has no systemd; issue 4 boots real
-  // systemd): it records how it was called and, for a reload of nginx, does what nginx.service's
-  // ExecReload does, so the hook's effect on nginx is real.
+  // systemctl's stand-in reloads the real nginx, so the hook's effect on nginx is real.
   const bin = join(lab.dir, "bin");
-  const record = join(lab.dir, "systemctl-calls");
-  mkdirSync(bin);
-  writeFileSync(
-    join(bin, "systemctl"),
-    `#!/bin/sh
-echo "$*" >> ${record}
-[ "$*" = "reload nginx.service" ] && exec ${NGINX} ${lab.nginxArgs.join(" ")} -s reload
-echo "systemctl shim: unexpected call: $*" >&2
-exit 1
-`,
-  );
-  chmodSync(join(bin, "systemctl"), 0o755);
+  const record = systemctlShim(lab, bin);
   const reloads = () => readFileSync(lab.nginxErrorLog, "utf8").match(/signal 1 \(SIGHUP\) received/g)?.length ?? 0;
   const before = { reloads: reloads(), workers: nginxWorkers(lab) };
 
@@ -213,3 +200,40 @@ exit 1
   expect(reloads()).toBe(before.reloads + 1);
   expect(https("/")).toMatchObject({ status: 200, body: "studyhost test app: hello\n" });
 }, 150_000);
+
+// The rendered studyhost-certificate, run by bash with two new sites: the first's name does not
+// resolve for the ACME server (its DNS is not ready: pebble-challtestsrv answers SERVFAIL), so its
+// certbot fails. Under `set -e` that used to end the run there: the second site never got its
+// certificate and nginx was never reloaded. Stand-ins: certbot and nginx take the lab's folders.
+test("the certificate script: a site whose DNS is not ready holds back only its own certificate; the next gets its own and is served, nginx reloads, the run fails naming the site", async () => {
+  const site = (name: string): Site => ({ ...lab.site, name, serverNames: [`${name}.example.org`], static: undefined, adminPaths: [] });
+  const [pending, later] = [site("pending"), site("later")];
+  for (const s of [pending, later]) writeSiteFiles(lab, s);
+  enableSites(lab, ["studyhost-default.conf", `studyhost-${lab.site.name}.conf`, "studyhost-pending-holding.conf", "studyhost-later-holding.conf"]);
+  await reloadNginx(lab);
+  expect(http("/", later.serverNames[0])).toMatchObject({ status: 503 });
+  runOk("curl", ["-sSf", "-d", JSON.stringify({ host: pending.serverNames[0] }), `http://127.0.0.1:${lab.ports.dnsManagement}/set-servfail`]);
+
+  const bin = join(lab.dir, "bin-certificate");
+  const record = systemctlShim(lab, bin);
+  const shim = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  shim("certbot", `REQUESTS_CA_BUNDLE=${lab.acmeCa} exec /usr/bin/certbot "$@" ${lab.certbotDirs.join(" ")}`);
+  shim("nginx", `exec ${NGINX} ${lab.nginxArgs.join(" ")} "$@"`);
+  const script = join(lab.dir, "studyhost-certificate");
+  writeFileSync(script, certificateScript([pending, later], lab.tls, lab.paths), { mode: 0o755 });
+  const workers = nginxWorkers(lab);
+
+  const r = run("bash", [script], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, timeoutMs: 150_000 });
+  expect(r.status).toBe(1);
+  // It failed for the reason staged: the ACME server could not resolve the name.
+  expect(r.stdout).toContain(`could not resolve URL "http://${pending.serverNames[0]}:80/.well-known/acme-challenge/`);
+  const live = (s: Site) => existsSync(join(lab.paths.letsencrypt, "live", s.serverNames[0], "fullchain.pem"));
+  expect([live(pending), live(later)]).toEqual([false, true]);
+  expect(readdirSync(join(lab.paths.nginx, "sites-enabled")).sort()).toEqual(["studyhost-default.conf", "studyhost-later.conf", "studyhost-pending-holding.conf", `studyhost-${lab.site.name}.conf`].sort());
+  expect(readFileSync(record, "utf8")).toBe("reload nginx.service\n");
+  expect(r.stderr).toContain("studyhost-certificate: pending (pending.example.org) got no certificate (certbot's error above); it stays on its holding page");
+  expect(r.stderr).toContain("studyhost-certificate: FAILED for pending (pending.example.org); the timer retries");
+  await waitForNewWorkers(lab, workers);
+  expect(https("/", later.serverNames[0])).toMatchObject({ status: 200, body: "studyhost test app: hello\n" });
+  expect(http("/", pending.serverNames[0])).toMatchObject({ status: 503 });
+}, 180_000);

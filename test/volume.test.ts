@@ -1,11 +1,13 @@
 // The data-volume script for real: a loop device stands in for the cloud volume, a private mount
-// namespace and a scratch /etc/fstab keep the machine's own untouched. Needs root (CI runs as root)
-// and shellcheck (installed by .ci/run).
+// namespace and a scratch /etc/fstab keep the machine's own untouched. Then the provisioning steps
+// that write on the volume, without it. Needs root (CI runs as root) and shellcheck (installed by .ci/run).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DATA_VOLUME_SCRIPT } from "../src/host";
+import { studyConfig } from "./helpers";
+import { renderHosts } from "./support/render";
 
 let dir: string;
 let device: string;
@@ -65,4 +67,59 @@ test("a volume holding a partition table (no filesystem the script knows) is nev
   expect(r.stderr).not.toContain("formatting");
   expect(readFileSync(join(dir, "fstab"), "utf8")).toBe(fstabBefore);
   expect(execFileSync("blkid", ["-p", "-s", "PTTYPE", "-o", "value", device], { encoding: "utf8" }).trim()).toBe("gpt");
+});
+
+// The app step when the data volume never attached: it must refuse, as PostgreSQL's does, rather than
+// make the app's state folder (and SQLite file) on the boot disk. Run from the rendered provisioning
+// script in a private mount namespace: a tmpfs on /var/lib gives an empty /var/lib/studyhost without
+// touching the machine's, and the commands that would change the machine (useradd, install, chown,
+// the deploy script) are stand-ins that only record their call; `mountpoint` is the real one.
+describe("the app step and a data volume that never attached", () => {
+  let provision = "";
+  beforeAll(async () => {
+    const hosts = await renderHosts({ small: studyConfig("digitalocean", "small", { database: { engine: "sqlite" } }) });
+    provision = readFileSync(join(hosts[0].root, "usr/local/sbin/studyhost-provision"), "utf8");
+    rmSync(dirname(dirname(hosts[0].dir)), { recursive: true, force: true });
+  }, 60_000);
+
+  /** The rendered step's function, run after `setup` (shell) in a private mount namespace. */
+  function runStep(step: string, setup: string) {
+    const body = new RegExp(`^step_${step}\\(\\) \\{\\n[^]*?\\n\\}$`, "m").exec(provision);
+    expect(body).not.toBeNull();
+    const calls = join(dir, `calls-${step}`);
+    writeFileSync(calls, "");
+    const stubs = ["useradd", "install", "chown", "find"].map((c) => `${c}() { echo "${c} $*" >> ${calls}; }`).join("\n");
+    const script = `set -Eeuo pipefail
+mount -t tmpfs studyhost-test /var/lib && mkdir /var/lib/studyhost
+mount -t tmpfs studyhost-test /usr/local/sbin
+printf '#!/bin/sh\\necho "deploy $0" >> ${calls}\\n' > /usr/local/sbin/studyhost-deploy-study && chmod +x /usr/local/sbin/studyhost-deploy-study
+${setup}
+id() { return 0; }
+${stubs}
+${body![0]}
+step_${step}`;
+    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", script], { encoding: "utf8" });
+    return { status: r.status, stderr: r.stderr, calls: readFileSync(calls, "utf8") };
+  }
+
+  test("not mounted: the app step stops, naming the volume, before making anything", () => {
+    const r = runStep("app", "");
+    expect(r.stderr).toContain("the data volume is not mounted on /var/lib/studyhost (did it attach? see studyhost-data-volume in /var/log/cloud-init-output.log): refusing to put study's state on the boot disk");
+    expect(r.status).toBe(1);
+    expect(r.calls).toBe("");
+  });
+
+  test("the backups step refuses the same way", () => {
+    const r = runStep("backups", "");
+    expect(r.stderr).toContain("refusing to put the backups on the boot disk");
+    expect(r.status).toBe(1);
+  });
+
+  test("a folder bound onto /var/lib/studyhost (studyhost local, the e2e harness) is a mount point: the step goes on", () => {
+    const r = runStep("app", `mkdir /var/lib/bound && mount --bind /var/lib/bound /var/lib/studyhost`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.calls).toContain("install -d -o study -g study -m 0750 /var/lib/studyhost/study /var/log/study\n");
+    expect(r.calls).toContain("deploy /usr/local/sbin/studyhost-deploy-study\n");
+  });
 });

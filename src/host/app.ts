@@ -6,6 +6,7 @@ import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../config/s
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript, q } from "./shell";
 import { envFile } from "./env";
+import { requireDataVolume } from "./volume";
 import { configFileContents, configFileMounts, configFileSetup, frontendCheckout } from "./configFiles";
 import { DOCKER_NETWORK } from "./dockerNetwork";
 
@@ -286,7 +287,9 @@ export function appPart(input: AppInput): HostPart {
   const { app } = input;
   const p = appPaths(app.name);
   const logrotate = `${p.logs}/*.log {\n  daily\n  rotate 14\n  compress\n  delaycompress\n  missingok\n  notifempty\n  copytruncate\n}\n`;
-  const layout = `id -u ${app.name} >/dev/null 2>&1 || useradd --system --user-group --home-dir ${p.code} --shell /usr/sbin/nologin ${app.name}
+  // First: with no data volume the state folder (and a SQLite file) would be made on the boot disk.
+  const layout = `${requireDataVolume(`${app.name}'s state`)}
+id -u ${app.name} >/dev/null 2>&1 || useradd --system --user-group --home-dir ${p.code} --shell /usr/sbin/nologin ${app.name}
 install -d -o root -g ${app.name} -m 0750 ${p.etc}
 install -d -o ${app.name} -g ${app.name} -m 0755 ${p.code}
 install -d -o ${app.name} -g ${app.name} -m 0750 ${p.state} ${p.logs}

@@ -6,6 +6,8 @@ import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript } from "./shell";
 import { envFile } from "./env";
 import { rcloneS3Remote } from "./rclone";
+import { extraRolesFile, POSTGRES_SETUP, ROLES_FILE } from "./postgres";
+import { requireDataVolume } from "./volume";
 
 export type BackupSource =
   | { readonly engine: "postgres"; readonly database: string; readonly appRole: string }
@@ -190,6 +192,12 @@ if [ -n "\${APP_UNIT:-}" ]; then systemctl stop "$APP_UNIT"; trap 'systemctl sta
 case "$ENGINE" in
   postgres)
     pg_restore --list "$file" > /dev/null
+    # A database that is gone (dropped, or a cluster made anew) is first created as provisioning made
+    # it, by the same set-up: UTF8 from template0, owned by the app's role, the analyst's grants.
+    if [ -z "$(runuser -u postgres -- psql --no-psqlrc -XAt -v name="$NAME" <<< "SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then
+      echo "no database $NAME: creating it as provisioning does"
+      "\${STUDYHOST_POSTGRES_SETUP:-${POSTGRES_SETUP}}" "$ROLES_ENV"
+    fi
     runuser -u postgres -- pg_restore --clean --if-exists --no-owner --role="$APP_ROLE" --single-transaction --exit-on-error --dbname="$NAME" < "$file"
     ;;
   sqlite)
@@ -274,8 +282,11 @@ export function offsitePart(offsite: NonNullable<BackupInput["offsite"]>): HostP
   return { packages: ["rclone"], files: [secretFile(OFFSITE_ENV, offsiteEnv(offsite))] };
 }
 
-/** The settings one run of the backup (and restore) script reads. */
-function backupEnv(input: BackupInput, s: BackupSource, dir: string, appUnit: string | undefined): string {
+/**
+ * The settings one run of the backup (and restore) script reads. `rolesFile`: the database's roles
+ * file (postgres.ts), which a restore hands to the set-up when the database is gone.
+ */
+function backupEnv(input: BackupInput, s: BackupSource, dir: string, appUnit: string | undefined, rolesFile: string): string {
   return envFile({
     ENGINE: s.engine,
     BACKUP_DIR: dir,
@@ -284,7 +295,7 @@ function backupEnv(input: BackupInput, s: BackupSource, dir: string, appUnit: st
     KEEP_WEEKLY: String(input.keepWeekly),
     KEEP_MONTHLY: String(input.keepMonthly),
     APP_UNIT: appUnit ?? "",
-    ...(s.engine === "postgres" ? { APP_ROLE: s.appRole } : { SQLITE_PATH: s.path, SQLITE_OWNER: s.owner }),
+    ...(s.engine === "postgres" ? { APP_ROLE: s.appRole, ROLES_ENV: rolesFile } : { SQLITE_PATH: s.path, SQLITE_OWNER: s.owner }),
   });
 }
 
@@ -295,9 +306,10 @@ export function backupPart(input: BackupInput): HostPart {
   return {
     packages: [...engines, ...(input.offsite ? ["rclone"] : [])],
     files: [
-      configFile(BACKUP_ENV, backupEnv(input, s, PATHS.backups, input.appUnit)),
+      // The study's database is set up from the main roles file, the others' each from their own.
+      configFile(BACKUP_ENV, backupEnv(input, s, PATHS.backups, input.appUnit, ROLES_FILE)),
       // Each in a folder of its own: the pruning keeps the newest backups of a folder, whatever their name.
-      ...extra.map((x) => configFile(extraBackupEnv(sourceName(x.source)), backupEnv(input, x.source, `${PATHS.backups}/${sourceName(x.source)}`, x.appUnit))),
+      ...extra.map((x) => configFile(extraBackupEnv(sourceName(x.source)), backupEnv(input, x.source, `${PATHS.backups}/${sourceName(x.source)}`, x.appUnit, extraRolesFile(sourceName(x.source))))),
       script(PRUNE_SCRIPT, PRUNE_PY),
       script(`${PATHS.sbin}/studyhost-backup`, BACKUP_SH),
       script(BACKUP_EACH, BACKUP_EACH_SH),
@@ -306,6 +318,6 @@ export function backupPart(input: BackupInput): HostPart {
       configFile(`${PATHS.units}/studyhost-backup.timer`, backupTimer(input.schedule)),
       ...(input.offsite ? [secretFile(OFFSITE_ENV, offsiteEnv(input.offsite))] : []),
     ],
-    steps: [{ name: "backups", script: `install -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now studyhost-backup.timer` }],
+    steps: [{ name: "backups", script: `${requireDataVolume("the backups")}\ninstall -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now studyhost-backup.timer` }],
   };
 }

@@ -32,7 +32,14 @@ LogLevel VERBOSE
 `;
 
 // fail2ban reads the journal: Debian 12 and Ubuntu 24.04 images have no /var/log/auth.log by default.
+// Its default ban action is iptables-multiport, and nothing installs iptables here: every ban would
+// fail (logged, never enforced). nftables is the host firewall; fail2ban's nftables actions add their
+// own table (inet f2b-table, hooked before ours), which our firewall's reload leaves alone.
 const FAIL2BAN = `# studyhost: ban addresses that keep failing SSH logins.
+[DEFAULT]
+banaction = nftables-multiport
+banaction_allports = nftables-allports
+
 [sshd]
 enabled = true
 backend = systemd

@@ -10,6 +10,7 @@
 // distribution's): the app user exists for the private network too, REQUIRE SSL there, as pg_hba's
 // hostssl line; the analyst stays local. The network and not the app host's own address, because each
 // host's user data needs the other's address (a cycle); the cloud firewall admits the app host only.
+import { requireDataVolume } from "./volume";
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript, PRIVATE_ADDRESS_SH } from "./shell";
 import { parseCidr } from "../config/validators";
@@ -149,7 +150,7 @@ export const MARIADB_DATADIR_SH = bashScript(
   "studyhost-mariadb-datadir: MariaDB's data on the data volume, created or adopted; the server started on it.",
   `
 datadir=${MARIADB.datadir}
-mountpoint -q ${PATHS.data} || { echo "the data volume is not mounted on ${PATHS.data}: refusing to create MariaDB's data on the boot disk" >&2; exit 1; }
+${requireDataVolume("MariaDB's data")}
 install -o root -g root -m 0644 ${MARIADB.etc}/studyhost.cnf /etc/mysql/mariadb.conf.d/60-studyhost.cnf
 if [ -d "$datadir/mysql" ]; then
   echo "MariaDB's data is on the data volume: using it"

@@ -9,6 +9,7 @@
 // statically (test/accessories.test.ts) and run against STAND-IN images in the e-mission boot
 // (test/e2e/emission.e2e.ts: a stand-in mongod and stand-in mongosh/mongodump/mongorestore taking these
 // exact arguments); MongoDB itself never ran.
+import { requireDataVolume } from "./volume";
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript, q } from "./shell";
 import { envFile } from "./env";
@@ -128,7 +129,7 @@ export function mongodbSetupScript(image: string): string {
   return bashScript(
     "studyhost-mongodb-setup: MongoDB's image, its data folder on the volume, the container started, the app user set up.",
     `
-mountpoint -q ${PATHS.data} || { echo "the data volume is not mounted on ${PATHS.data}: refusing to put MongoDB's data on the boot disk" >&2; exit 1; }
+${requireDataVolume("MongoDB's data")}
 # The image's entrypoint (run as root) gives the data folder to its mongodb user, also a replaced
 # machine's folder; a folder with data keeps its users (the root password is the stack's, unchanged).
 install -d -m 0750 ${MONGODB.datadir}

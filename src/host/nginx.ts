@@ -199,18 +199,25 @@ export const ACME_CA_FILE = `${PATHS.etc}/acme-ca.pem`;
  * limits for a handful of sites.
  *
  * Obtain the certificate (if missing) and switch the site from holding to full. Idempotent: run by
- * provisioning, and retried by a timer until it succeeds (DNS may not point here yet).
+ * provisioning, and retried by a timer until it succeeds (DNS may not point here yet). A site whose
+ * certbot fails is named and skipped, never the end of the run: the later sites still get theirs and
+ * nginx still reloads for them; the script fails at the end, so the unit fails and the alert fires.
+ * `p` moves the paths under a scratch folder for tests.
  */
-function certificateScript(sites: readonly Site[], tls: TlsSettings): string {
+export function certificateScript(sites: readonly Site[], tls: TlsSettings, p: NginxPaths = NGINX_PATHS): string {
   const perSite = sites.map((site) => {
-    const args = certbotArgs(site, tls).map(q).join(" ");
-    return `if [ ! -e /etc/nginx/sites-enabled/studyhost-${site.name}.conf ]; then
-  if [ ! -f ${PATHS.letsencrypt}/live/${site.serverNames[0]}/fullchain.pem ]; then
-    certbot ${args}
+    const args = certbotArgs(site, tls, p).map(q).join(" ");
+    const enabled = `${p.nginx}/sites-enabled/studyhost-${site.name}`;
+    // certbot runs as an `if` condition: its failure is this site's alone, not the script's (set -e).
+    return `if [ ! -e ${enabled}.conf ]; then
+  if [ -f ${p.letsencrypt}/live/${site.serverNames[0]}/fullchain.pem ] || certbot ${args}; then
+    ln -sfn ../sites-available/studyhost-${site.name}.conf ${enabled}.conf
+    rm -f ${enabled}-holding.conf
+    changed=yes
+  else
+    echo "studyhost-certificate: ${site.name} (${site.serverNames.join(" ")}) got no certificate (certbot's error above); it stays on its holding page" >&2
+    failed+=(${q(`${site.name} (${site.serverNames[0]})`)})
   fi
-  ln -sfn ../sites-available/studyhost-${site.name}.conf /etc/nginx/sites-enabled/studyhost-${site.name}.conf
-  rm -f /etc/nginx/sites-enabled/studyhost-${site.name}-holding.conf
-  changed=yes
 fi`;
   });
   return bashScript(
@@ -218,11 +225,16 @@ fi`;
     `
 ${tls.caBundle ? `export REQUESTS_CA_BUNDLE=${ACME_CA_FILE}` : "# the ACME server's certificate is checked against the system's CAs"}
 changed=no
+failed=()
 ${perSite.join("\n")}
 # Once every site serves https this is a no-op: renewals are certbot's own timer's job.
 if [ "$changed" = yes ]; then
   nginx -t -q
   systemctl reload nginx.service
+fi
+if [ \${#failed[@]} -gt 0 ]; then
+  echo "studyhost-certificate: FAILED for \${failed[*]}; the timer retries" >&2
+  exit 1
 fi
 `,
   );

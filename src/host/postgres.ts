@@ -1,6 +1,7 @@
 // PostgreSQL from the distribution, its data on the data volume. Seed 004 (backscope): the database is
 // created UTF8 from template0. Seed 001 (CamCOPS): an app role that owns only its database, and a
 // read-only role for analysts. Memory from pgtune's "web" formulas (../shared/notes/server-practice.md).
+import { requireDataVolume } from "./volume";
 import { configFile, HostPart, PATHS, script, secretFile } from "./part";
 import { bashScript, PRIVATE_ADDRESS_SH } from "./shell";
 import { envFile } from "./env";
@@ -129,6 +130,22 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"app_role" IN SCHEMA public GRANT SELECT ON T
 ALTER DEFAULT PRIVILEGES FOR ROLE :"app_role" IN SCHEMA public GRANT SELECT ON SEQUENCES TO :"analyst_role";
 `;
 
+/** Sets up one database and its roles from a roles file: provisioning runs it, and so does a restore that finds its database gone. */
+export const POSTGRES_SETUP = `${PATHS.sbin}/studyhost-postgres-setup`;
+
+const SETUP_SH = bashScript(
+  "studyhost-postgres-setup ROLES_FILE: create or update one database and its two roles (setup.sql, idempotent).",
+  `
+set -a
+# shellcheck source=/dev/null
+. "$1"
+set +a
+# The values travel in the environment (read by setup.sql's \\getenv), never on a command line that
+# any local user could read in /proc while psql runs.
+runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
+`,
+);
+
 /**
  * Create the cluster on the data volume, or adopt the one a previous machine left there (a replaced
  * VM): postgresql-common keeps a cluster's configuration in /etc, so a new machine recreates that
@@ -141,7 +158,7 @@ function clusterScript(extraRolesFiles: readonly string[]): string {
 version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\\n' | sort -V | tail -n 1)
 data="${PATHS.data}/postgresql/$version/main"
 conf="/etc/postgresql/$version/main"
-mountpoint -q ${PATHS.data} || { echo "the data volume is not mounted on ${PATHS.data}: refusing to create PostgreSQL's data on the boot disk" >&2; exit 1; }
+${requireDataVolume("PostgreSQL's data")}
 # Never start an empty cluster beside data this machine cannot use: a half-finished adoption, or a
 # cluster of another PostgreSQL major version (the image changed), needs an operator (pg_upgradecluster).
 if [ -d "$data.adopting" ]; then echo "$data.adopting exists: a previous adoption did not finish; move it back to $data first" >&2; exit 1; fi
@@ -192,21 +209,11 @@ if [ -f ${POSTGRES_ETC}/listen-cidr ]; then
 fi
 systemctl enable postgresql.service
 systemctl restart "postgresql@$version-main.service"
-set -a
-# shellcheck source=/dev/null
-. ${ROLES_FILE}
-set +a
-# The values travel in the environment (read by setup.sql's \\getenv), never on a command line that
-# any local user could read in /proc while psql runs.
-runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
+${POSTGRES_SETUP} ${ROLES_FILE}
 ${extraRolesFiles.length ? `# The other apps' databases (staging, sites), each set up the same way from its own roles file.
 # shellcheck disable=SC2043 # one app or several: the same loop
 for roles in ${extraRolesFiles.join(" ")}; do
-  set -a
-  # shellcheck source=/dev/null
-  . "$roles"
-  set +a
-  runuser -u postgres -- psql --no-psqlrc --quiet -f ${POSTGRES_ETC}/setup.sql
+  ${POSTGRES_SETUP} "$roles"
 done
 ` : ""}`,
   );
@@ -241,6 +248,7 @@ export function postgresPart(input: PostgresInput): HostPart {
       ...(input.clientCidr ? [configFile(`${POSTGRES_ETC}/listen-cidr`, `${input.clientCidr}\n`)] : []),
       secretFile(ROLES_FILE, rolesEnv(r)),
       ...extra.map((x) => secretFile(extraRolesFile(x.database), rolesEnv(x))),
+      script(POSTGRES_SETUP, SETUP_SH),
       script(`${PATHS.sbin}/studyhost-postgres-cluster`, clusterScript(extra.map((x) => extraRolesFile(x.database)))),
     ],
     steps: [{ name: "postgresql", script: `${PATHS.sbin}/studyhost-postgres-cluster` }],

@@ -4,6 +4,7 @@
 //
 // The script is a constant: the device and mount point arrive as arguments ($1, $2), so nothing is
 // pasted into shell text, and shellcheck checks exactly what runs.
+import { PATHS } from "./part";
 
 /** POSIX sh, run as `sh -c DATA_VOLUME_SCRIPT studyhost-data-volume DEVICE MOUNT_POINT`. */
 export const DATA_VOLUME_SCRIPT = `set -eu
@@ -53,4 +54,15 @@ log "$device (UUID $uuid) mounted on $mount_point"
 /** The bootcmd entry that prepares the data volume. */
 export function dataVolumeBootCommand(device: string, mountPoint: string): string[] {
   return ["sh", "-c", DATA_VOLUME_SCRIPT, "studyhost-data-volume", device, mountPoint];
+}
+
+/**
+ * The line that stops a provisioning step when nothing is mounted on the data volume's mount point
+ * (the volume never attached, or did not mount): what the step would write there would land on the
+ * boot disk, outside the volume that backups, restores and a replaced machine rely on, and be hidden
+ * once the volume did mount. `studyhost local` and the e2e harness bind a folder there: a mount point
+ * too, so they pass. `what`: what the step would put there, for the message.
+ */
+export function requireDataVolume(what: string): string {
+  return `mountpoint -q ${PATHS.data} || { echo "the data volume is not mounted on ${PATHS.data} (did it attach? see studyhost-data-volume in /var/log/cloud-init-output.log): refusing to put ${what} on the boot disk" >&2; exit 1; }`;
 }

@@ -18,7 +18,8 @@ export interface Lab {
   readonly daemons: Daemons;
   /** The CA that signed Pebble's own HTTPS certificate: what certbot must trust to talk to it. */
   readonly acmeCa: string;
-  readonly ports: { readonly app: number; readonly acme: number; readonly acmeManagement: number; readonly dns: number };
+  /** dnsManagement: pebble-challtestsrv's API, which can make a name fail to resolve (/set-servfail). */
+  readonly ports: { readonly app: number; readonly acme: number; readonly acmeManagement: number; readonly dns: number; readonly dnsManagement: number };
   readonly nginxConf: string;
   /** nginx's arguments: the scratch config, and (-e) where to log before that config is read. */
   readonly nginxArgs: readonly string[];
@@ -46,7 +47,7 @@ export async function startLab(): Promise<Lab> {
   const paths: NginxPaths = { nginx: sub("etc/nginx"), letsencrypt: sub("etc/letsencrypt"), webroot: sub("var/www/letsencrypt"), holding: sub("var/www/studyhost"), logs: sub("var/log/nginx") };
   const daemons = new Daemons(sub("daemon-logs"));
   try {
-    const ports = { app: await freePort(), acme: await freePort(), acmeManagement: await freePort(), dns: await freePort() };
+    const ports = { app: await freePort(), acme: await freePort(), acmeManagement: await freePort(), dns: await freePort(), dnsManagement: await freePort() };
     const acmeCa = await startPebble(dir, ports, daemons);
     const staticDir = sub("srv/static");
     writeFileSync(join(staticDir, "style.css"), "body { color: #333; }\n");
@@ -88,7 +89,7 @@ async function startPebble(dir: string, ports: Lab["ports"], daemons: Daemons): 
   };
   writeFileSync(f("config.json"), JSON.stringify(config, null, 2));
   // Every name resolves to 127.0.0.1, so validating study.example.org reaches our nginx.
-  daemons.start("challtestsrv", "pebble-challtestsrv", ["-dns01", `127.0.0.1:${ports.dns}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${await freePort()}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""]);
+  daemons.start("challtestsrv", "pebble-challtestsrv", ["-dns01", `127.0.0.1:${ports.dns}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${ports.dnsManagement}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""]);
   // NOSLEEP: no random validation delay; NONCEREJECT=0: none of Pebble's deliberate bad-nonce errors.
   daemons.start("pebble", "pebble", ["-config", f("config.json"), "-dnsserver", `127.0.0.1:${ports.dns}`], { env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" } });
   await waitFor("pebble-challtestsrv's DNS server", async () => (daemons.assertAlive("challtestsrv"), accepts(ports.dns)), 15_000, () => daemons.log("challtestsrv"));
@@ -184,11 +185,37 @@ export function writeRenderedNginx(lab: Lab): void {
   writeFileSync(join(p.nginx, "snippets/studyhost-headers.conf"), HEADERS_SNIPPET);
   writeFileSync(join(p.nginx, "snippets/studyhost-proxy.conf"), PROXY_SNIPPET);
   writeFileSync(join(p.nginx, "sites-available/studyhost-default.conf"), defaultServer(p));
-  writeFileSync(join(p.nginx, `sites-available/studyhost-${site.name}.conf`), fullSite(site, p));
-  writeFileSync(join(p.nginx, `sites-available/studyhost-${site.name}-holding.conf`), holdingSite(site, p));
+  writeSiteFiles(lab, site);
   // The holding page is not exported on its own: take it from what the host part writes.
   const page = nginxPart([site], lab.tls).files!.find((f) => f.path === `${PATHS.holding}/holding.html`)!;
   writeFileSync(join(p.holding, "holding.html"), page.content);
+}
+
+/** A site's full and holding files, as nginxPart writes them, under the scratch paths. */
+export function writeSiteFiles(lab: Lab, site: Site): void {
+  writeFileSync(join(lab.paths.nginx, `sites-available/studyhost-${site.name}.conf`), fullSite(site, lab.paths));
+  writeFileSync(join(lab.paths.nginx, `sites-available/studyhost-${site.name}-holding.conf`), holdingSite(site, lab.paths));
+}
+
+/**
+ * A stand-in for systemd's systemctl in `bin` (this machine has no systemd; issue 4 boots real
+ * systemd): it records how it was called in the returned file and, for a reload of nginx, does what
+ * nginx.service's ExecReload does, so a script's effect on nginx is real.
+ */
+export function systemctlShim(lab: Lab, bin: string): string {
+  const record = join(bin, "systemctl-calls");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(
+    join(bin, "systemctl"),
+    `#!/bin/sh
+echo "$*" >> ${record}
+[ "$*" = "reload nginx.service" ] && exec ${NGINX} ${lab.nginxArgs.join(" ")} -s reload
+echo "systemctl shim: unexpected call: $*" >&2
+exit 1
+`,
+  );
+  chmodSync(join(bin, "systemctl"), 0o755);
+  return record;
 }
 
 /** Which site files are enabled, as the provisioning step and the certificate script link them. */

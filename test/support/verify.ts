@@ -12,7 +12,10 @@ export interface UnitVerdict {
   readonly output: string;
 }
 
-/** Verify every .service and .timer of `h` (or those `which` picks); template units as an instance. */
+/**
+ * Verify every .service and .timer of `h`, and every unit its drop-ins attach to (or those `which`
+ * picks, by file name: "certbot.service" for certbot.service.d/); template units as an instance.
+ */
 export function verifyUnits(h: RenderedHost, which: (unit: string) => boolean = () => true): UnitVerdict[] {
   const root = `${h.dir}-verify-root`;
   rmSync(root, { recursive: true, force: true });
@@ -27,20 +30,36 @@ export function verifyUnits(h: RenderedHost, which: (unit: string) => boolean = 
   stub("/usr/lib/systemd/system/docker.service", "[Unit]\nDescription=stand-in for docker.io's unit\n[Service]\nExecStart=/usr/bin/docker\n", 0o644);
   const unitDir = join(root, "etc/systemd/system");
   const unitFiles = readdirSync(unitDir).filter((u) => /\.(service|timer)$/.test(u));
-  // Commands the units run that the distribution provides (/bin/sh, /sbin/swapoff): stubbed in the
-  // scratch root only if this Debian machine really has them at that path, so a wrong path still fails.
-  for (const unit of unitFiles) {
-    for (const m of readFileSync(join(unitDir, unit), "utf8").matchAll(/^Exec\w*=[-@:+!]*(\/\S+)/gm)) {
+  // Drop-ins (postgresql@.service.d/, certbot.service.d/, mariadb.service.d/) change units a package
+  // installs; verifying only our own files never loads them. Each such unit is verified too, by name,
+  // so systemd loads the package's file (copied above from this machine) with our drop-ins applied.
+  const dropInUnits = readdirSync(unitDir).filter((d) => /\.(service|timer)\.d$/.test(d)).map((d) => d.slice(0, -".d".length));
+  const packageUnit = (unit: string) => join(root, "usr/lib/systemd/system", unit);
+  const loaded = [
+    ...unitFiles.map((u) => join(unitDir, u)),
+    ...dropInUnits.flatMap((u) => [packageUnit(u), ...readdirSync(join(unitDir, `${u}.d`)).map((f) => join(unitDir, `${u}.d`, f))]),
+  ].filter((f) => existsSync(f));
+  // Commands the units run that the distribution provides (/bin/sh, /sbin/swapoff, pg_ctlcluster):
+  // stubbed in the scratch root only if this Debian machine really has them at that path, so a wrong
+  // path still fails.
+  for (const file of loaded) {
+    for (const m of readFileSync(file, "utf8").matchAll(/^Exec\w*=[-@:+!]*(\/\S+)/gm)) {
       if (!existsSync(join(root, m[1])) && existsSync(m[1])) stub(m[1]);
       // And the programs pip installs into an app's venv (gunicorn, camcops_server, ...): nothing here
       // has run pip. Only under /srv/<app>/venv/bin/, so any other missing path still fails.
       if (/^\/srv\/[a-z][a-z0-9_]*\/venv\/bin\/[^/]+$/.test(m[1]) && !existsSync(join(root, m[1]))) stub(m[1]);
     }
   }
-  const verdicts = unitFiles.filter(which).map((unit) => {
-    const r = spawnSync("systemd-analyze", ["verify", `--root=${root}`, `/etc/systemd/system/${unit.replace("@.service", "@check.service")}`], { encoding: "utf8" });
+  const verify = (unit: string, arg: string) => {
+    const r = spawnSync("systemd-analyze", ["verify", `--root=${root}`, arg], { encoding: "utf8" });
     return { unit, output: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
-  });
+  };
+  const instance = (unit: string) => unit.replace(/@\.(service|timer)$/, "@check.$1");
+  const verdicts = [
+    ...unitFiles.filter(which).map((unit) => verify(unit, `/etc/systemd/system/${instance(unit)}`)),
+    // Named as "<unit> with its drop-ins"; a template as an instance (postgresql@check.service).
+    ...dropInUnits.filter(which).map((unit) => verify(`${unit} + ${unit}.d/`, instance(unit))),
+  ];
   rmSync(root, { recursive: true, force: true });
   return verdicts;
 }
