@@ -17,10 +17,10 @@
 // Every refusal is matched on PostgreSQL's own error text, so an unrelated failure cannot pass for it.
 // Needs root (runuser, chown, useradd) and Debian's postgresql-15, postgresql-client, sqlite3, openssl,
 // python3 and shellcheck, as CI has them.
-import { spawnSync, SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { freePort } from "./support/processes";
+import { freePort, waitFor } from "./support/processes";
 import { join } from "node:path";
 import { BACKUP_SH, backupPart, BackupSource, envFile, OFFSITE_ENV, PATHS, POSTGRES_ETC, POSTGRES_SETUP, postgresPart, PRUNE_PY, renderPgHba, RESTORE_SH, ROLES_FILE } from "../src/host";
 
@@ -313,7 +313,7 @@ describe("backup and restore with the rendered scripts", () => {
 
   const scriptEnv = (envPath: string, prune: string) => env({ STUDYHOST_BACKUP_ENV: envPath, STUDYHOST_PRUNE: prune, STUDYHOST_POSTGRES_SETUP: writeSetupScript() });
 
-  test("PostgreSQL: backup, lose the data, restore --yes: identical rows, owned by the app, readable by the analyst", () => {
+  test("PostgreSQL: backup, lose the data, restore --yes: identical rows, owned by the app, readable by the analyst; the app's sessions ended for it", async () => {
     const s = writeScripts();
     const dir = join(scratch, "backups-pg");
     const envPath = join(files, "backup-pg.env");
@@ -338,9 +338,21 @@ describe("backup and restore with the rendered scripts", () => {
     ok(asApp("DELETE FROM participants WHERE id > 2; UPDATE participants SET name = 'overwritten'; DROP TABLE visits;"));
     expect(ok(asApp("SELECT to_regclass('visits') IS NULL, count(*) FROM participants WHERE name <> 'overwritten'"))).toBe("t|0");
 
+    // The app on another machine (APP_UNIT empty: two-server's database host) holds a session open.
+    const session = spawn("psql", ["--no-psqlrc", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", String(port), "-U", roles.appUser, "-d", roles.database, "-c", "SELECT pg_sleep(120)"], { env: { ...baseEnv(), PGPASSWORD: roles.appPassword } });
+    const sessionEnded = new Promise<string>((resolve) => {
+      let stderr = "";
+      session.stderr.on("data", (d) => (stderr += d));
+      session.on("exit", () => resolve(stderr));
+    });
+    await waitFor("the app's session", () => superSql(`SELECT count(*) FROM pg_stat_activity WHERE usename = '${roles.appUser}'`) === "1", 10_000);
+
     const restore = run(s.restore, ["--yes"], { env: scriptEnv(envPath, s.prune) });
     expect(must(restore, "studyhost-restore")).toContain(`restored study_db from ${join(dir, dumps[0])}`);
     expect(restore.stderr).toBe(""); // pg_restore --clean --if-exists --role: not even a warning
+    // Its session was ended before the restore, and the role may log in again after it.
+    expect(await sessionEnded).toMatch(/terminating connection due to administrator command/);
+    expect(superSql(`SELECT rolcanlogin FROM pg_roles WHERE rolname = '${roles.appUser}'`)).toBe("t");
     expect(ok(asApp(rowsQuery))).toBe(before);
 
     // Owned by the app role (not postgres, who ran pg_restore), so the app can migrate them later.

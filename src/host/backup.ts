@@ -198,6 +198,15 @@ case "$ENGINE" in
       echo "no database $NAME: creating it as provisioning does"
       "\${STUDYHOST_POSTGRES_SETUP:-${POSTGRES_SETUP}}" "$ROLES_ENV"
     fi
+    if [ -z "\${APP_UNIT:-}" ]; then
+      # The app runs on another machine (two-server's database host), so it cannot be stopped from here:
+      # its role may not log in while the restore runs and its sessions end, so nothing it writes mixes
+      # with the backup's rows; it logs in again after (as MariaDB's restore locks the app's account).
+      app_role_login() { runuser -u postgres -- psql --no-psqlrc -XAtq -v ON_ERROR_STOP=1 -v role="$APP_ROLE" -v login="$1" <<< 'ALTER ROLE :"role" WITH :login;'; }
+      app_role_login NOLOGIN
+      trap 'app_role_login LOGIN' EXIT
+      runuser -u postgres -- psql --no-psqlrc -XAtq -v ON_ERROR_STOP=1 -v role="$APP_ROLE" <<< "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = :'role'" > /dev/null
+    fi
     runuser -u postgres -- pg_restore --clean --if-exists --no-owner --role="$APP_ROLE" --single-transaction --exit-on-error --dbname="$NAME" < "$file"
     ;;
   sqlite)
