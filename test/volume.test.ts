@@ -88,7 +88,7 @@ describe("the app step and a data volume that never attached", () => {
     expect(body).not.toBeNull();
     const calls = join(dir, `calls-${step}`);
     writeFileSync(calls, "");
-    const stubs = ["useradd", "install", "chown", "find"].map((c) => `${c}() { echo "${c} $*" >> ${calls}; }`).join("\n");
+    const stubs = ["useradd", "install", "chown", "find", "systemctl", "getent"].map((c) => `${c}() { echo "${c} $*" >> ${calls}; }`).join("\n");
     const script = `set -Eeuo pipefail
 mount -t tmpfs studyhost-test /var/lib && mkdir /var/lib/studyhost
 mount -t tmpfs studyhost-test /usr/local/sbin
@@ -113,6 +113,7 @@ step_${step}`;
     const r = runStep("backups", "");
     expect(r.stderr).toContain("refusing to put the backups on the boot disk");
     expect(r.status).toBe(1);
+    expect(r.calls).toBe("");
   });
 
   test("a folder bound onto /var/lib/studyhost (studyhost local, the e2e harness) is a mount point: the step goes on", () => {

@@ -6,6 +6,7 @@
 // app host (small, large), or on two-server's database host, with PostgreSQL when the study uses it,
 // and alone with `database.engine: none` (then no PostgreSQL runs there); the app host then gets only
 // the client side (mariadbClientPart).
+import { requireDataVolume } from "./volume";
 import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import type { AppConfig } from "../config/schema";
@@ -122,7 +123,7 @@ IOSchedulingPriority=7
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.service`, service),
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.timer`, backupTimer(config.backups.schedule)),
       ],
-      steps: [{ name: "accessories-backups", script: `install -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now ${OWN_BACKUP_UNIT}.timer` }],
+      steps: [{ name: "accessories-backups", script: `${requireDataVolume("the backups")}\ninstall -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now ${OWN_BACKUP_UNIT}.timer` }],
     },
   ];
 }

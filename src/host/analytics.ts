@@ -17,6 +17,7 @@
 // only (SupplementaryGroups=adm: nginx writes its logs www-data:adm 0640). Not root: the script parses
 // text that anyone on the internet can put in a request line, so it runs with no privileges beyond
 // reading logs, no network, and a read-only system except its own output folder.
+import { requireDataVolume } from "./volume";
 import { ANALYTICS_DIR, type AnalyticsConfig } from "../config/analytics";
 import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
@@ -251,7 +252,8 @@ export function analyticsPart(config: StudyConfig): HostPart {
     steps: [
       {
         name: "analytics",
-        script: `getent passwd ${ANALYTICS_USER} >/dev/null || useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${ANALYTICS_USER}
+        script: `${requireDataVolume("the access-log counts")}
+getent passwd ${ANALYTICS_USER} >/dev/null || useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${ANALYTICS_USER}
 install -d -o ${ANALYTICS_USER} -g ${ANALYTICS_USER} -m 0750 ${ANALYTICS_DIR}
 systemctl daemon-reload
 systemctl enable --now ${ANALYTICS_UNIT}.timer`,

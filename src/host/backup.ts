@@ -194,7 +194,9 @@ case "$ENGINE" in
     pg_restore --list "$file" > /dev/null
     # A database that is gone (dropped, or a cluster made anew) is first created as provisioning made
     # it, by the same set-up: UTF8 from template0, owned by the app's role, the analyst's grants.
-    if [ -z "$(runuser -u postgres -- psql --no-psqlrc -XAt -v name="$NAME" <<< "SELECT 1 FROM pg_database WHERE datname = :'name'")" ]; then
+    # Its own statement, so that a server that does not answer stops the restore here (set -e).
+    exists=$(runuser -u postgres -- psql --no-psqlrc -XAt -v ON_ERROR_STOP=1 -v name="$NAME" <<< "SELECT 1 FROM pg_database WHERE datname = :'name'")
+    if [ -z "$exists" ]; then
       echo "no database $NAME: creating it as provisioning does"
       "\${STUDYHOST_POSTGRES_SETUP:-${POSTGRES_SETUP}}" "$ROLES_ENV"
     fi

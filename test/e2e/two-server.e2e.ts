@@ -20,7 +20,6 @@ const booted: Record<string, BootedHost> = {};
 let gitServer: ServedRepo | undefined;
 let appAddress: string;
 let dbPrivate: string;
-let bootStartedAt = 0;
 const figures: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -52,7 +51,6 @@ beforeAll(async () => {
   appAddress = net.hosts[0].address;
 
   const t0 = Date.now();
-  bootStartedAt = t0;
   for (const [i, name] of ["study-app", "study-db"].entries()) {
     hosts[name] = prepareHost({ name, userData: join(rendered.outDir, name, "user-data"), dir: join(work, name) });
     booted[name] = await boot(hosts[name], { netnsPath: net.hosts[i].netnsPath });
@@ -60,6 +58,8 @@ beforeAll(async () => {
   const settled = await Promise.all(Object.values(booted).map((b) => waitForBoot(b, 20 * 60_000)));
   figures.bothProvisionedMs = Date.now() - t0;
   [figures.appHostProvisionedMs, figures.databaseHostProvisionedMs] = settled.map((r) => r.settledMs);
+  // A figure only: if the app never answers, the tests below say why (failed units, journals).
+  if (await appAnswers(net, appAddress, 60_000).then(() => true, () => false)) figures.bootToHttpsMs = Date.now() - t0;
 });
 
 afterAll(async () => {
@@ -79,7 +79,6 @@ test("both hosts: cloud-init finished, every provisioning step passed, no unit f
 });
 
 test("https answers from the app; a write then a read reaches PostgreSQL on the database host", () => {
-  figures.bootToHttpsMs = Date.now() - bootStartedAt;
   expect(https(net, appAddress, "/").stdout).toBe("studyhost e2e app: ok\n");
   expect(https(net, appAddress, "/write?body=across%20the%20network").stdout).toBe("written\n");
   expect(JSON.parse(https(net, appAddress, "/read").stdout)).toEqual(["across the network"]);
