@@ -12,6 +12,9 @@ import { bucketName, checkScheduled, fetchSecretAccessKeys, FetchSchema, JobSche
 import { domainProblem, hostBitsProblem, isWholeInternet, listOf, parseCidr, slug, sshPublicKeyProblem, wholeNumber } from "./validators";
 
 /** A string checked by a function that explains what is wrong. */
+/** Where the study's own data lives: studyhost:database.engine's values. */
+export const DATABASE_ENGINES = ["postgres", "sqlite", "none"] as const;
+
 const checked = (problem: (v: string) => string | undefined, description: string) =>
   z
     .string({ error: `expected ${description}` })
@@ -262,7 +265,7 @@ export const StudyConfigObject = z
     database: z
       .object({
         engine: z
-          .enum(["postgres", "sqlite", "none"], { error: "expected postgres, sqlite or none" })
+          .enum(DATABASE_ENGINES, { error: "expected postgres, sqlite or none" })
           .default("postgres")
           .describe("postgres (default), sqlite (small tier), or none: the app keeps its data only in accessory databases (accessories.mariadb / mongodb), so no PostgreSQL runs and no DATABASE_URL is set"),
         name: slug.optional().describe("the database name (default: the app's name)"),

@@ -1,5 +1,6 @@
 // The presets, and the step that expands `studyhost:app: { preset: ... }` before the schema runs.
 import { ConfigError, plainWording } from "../config/load";
+import { DATABASE_ENGINES } from "../config/schema";
 import { backscope } from "./backscope";
 import { bofs } from "./bofs";
 import { camcops } from "./camcops";
@@ -12,7 +13,6 @@ export const PRESETS = { bofs, backscope, viewbovis, emission, camcops } as cons
 /** The name a stack gives `studyhost:app.preset`. */
 export type PresetName = keyof typeof PRESETS;
 
-const ENGINES = ["postgres", "sqlite", "none"] as const;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
@@ -42,7 +42,7 @@ export function expandPresets(raw: unknown): unknown {
   const database = isObject(raw.database) ? raw.database : {};
   let expansion;
   try {
-    expansion = preset.expand(parsed.data, { tier: String(raw.tier), engine: ENGINES.find((e) => e === database.engine) });
+    expansion = preset.expand(parsed.data, { tier: String(raw.tier), engine: DATABASE_ENGINES.find((e) => e === database.engine) });
   } catch (err) {
     if (!(err instanceof PresetProblem)) throw err;
     throw new ConfigError(`studyhost:${err.key}`, `studyhost:${err.key}: ${err.message}`);
