@@ -45,7 +45,8 @@ for (const cloud of ["digitalocean", "aws"] as const) {
   CONFIGS[`${cloud}-small-postgres-container`] = studyConfig(cloud, "small", { app: container, ...containerJobs });
   CONFIGS[`${cloud}-large-git-offsite`] = studyConfig(cloud, "large", { app: git, ...offsite, ...gitJobs });
   CONFIGS[`${cloud}-two-server-container`] = studyConfig(cloud, "two-server", { app: container });
-  CONFIGS[`${cloud}-two-server-git`] = studyConfig(cloud, "two-server", { app: git });
+  // With the logs on the data volume: the mount units and nginx's drop-in, on both hosts.
+  CONFIGS[`${cloud}-two-server-git`] = studyConfig(cloud, "two-server", { app: git, logsOnDataVolume: true });
 }
 
 // The example stacks of the presets (Pulumi.<preset>.yaml), on both clouds; CamCOPS on two-server too
@@ -131,8 +132,14 @@ test("every systemd unit passes systemd-analyze verify with no output, and so do
     }
   }
   expect(units).toBeGreaterThan(hosts.length * 3);
-  // PostgreSQL's (a template: as an instance), certbot's (with an ACME CA bundle), MariaDB's (CamCOPS).
-  expect([...dropIns].sort()).toEqual(["certbot.service + certbot.service.d/", "mariadb.service + mariadb.service.d/", "postgresql@.service + postgresql@.service.d/"]);
+  // PostgreSQL's (a template: as an instance), certbot's (with an ACME CA bundle), MariaDB's (CamCOPS),
+  // nginx's (its logs on the data volume).
+  expect([...dropIns].sort()).toEqual(["certbot.service + certbot.service.d/", "mariadb.service + mariadb.service.d/", "nginx.service + nginx.service.d/", "postgresql@.service + postgresql@.service.d/"]);
+  // The logs' mount units (studyhost:logsOnDataVolume) are among the units verified: on each cloud, the
+  // two-server-git app host's (journal, nginx, study) and database host's (journal), and e-mission's
+  // (journal, nginx, emission).
+  const mounts = hosts.flatMap((h) => readdirSync(join(h.root, "etc/systemd/system")).filter((u) => u.endsWith(".mount")));
+  expect(mounts.length).toBe(2 * (3 + 1 + 3));
 });
 
 test("a mistake in a drop-in is reported (the check loads the drop-ins)", () => {

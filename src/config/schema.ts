@@ -64,9 +64,24 @@ const appPortNumber = z
   });
 const appPort = appPortNumber.default(8000).describe("the port the app listens on, on 127.0.0.1 (default 8000)");
 
+/**
+ * Names an app cannot take: its name becomes a system user, /etc/<name>, /var/log/<name> and a folder on
+ * the data volume, and these belong to the host already (its users, nginx's and the journal's log
+ * folders, studyhost's own folders on the volume). An app named postgres would run as PostgreSQL's
+ * superuser; one named ssh would take /etc/ssh.
+ */
+export const RESERVED_APP_NAMES = [
+  ...["root", "daemon", "bin", "sys", "nobody", "postgres", "mysql", "www_data", "sshd", "systemd", "messagebus"],
+  ...["nginx", "journal", "ssh", "apt", "docker", "letsencrypt", "fail2ban", "chrony", "postgresql", "mariadb", "mongodb"],
+  ...["studyhost", "backups", "logs", "analytics"],
+] as const;
+const appName = slug.refine((n) => !(RESERVED_APP_NAMES as readonly string[]).includes(n), {
+  error: (issue) => `the host already uses the name ${String(issue.input)} (a system user or folder): choose another, such as study`,
+});
+
 const appCommon = {
   /** A short name: the service user, /srv/<name>, /etc/<name>, the systemd unit. */
-  name: slug.default("study"),
+  name: appName.default("study"),
   port: appPort,
   env,
   healthPath: urlPath.default("/").describe("the path that answers 200 when the app is up (default /)"),
@@ -273,6 +288,12 @@ export const StudyConfigObject = z
       .strict()
       .default({ engine: "postgres" }),
     backups: BackupsSchema,
+    logsOnDataVolume: z
+      .boolean({ error: "expected true or false" })
+      .default(false)
+      .describe(
+        "put the journal, nginx's logs and each app's /var/log/<app> on the data volume, where the volume's encryption at rest covers them (default false: the boot disk, encrypted on aws, not on digitalocean)",
+      ),
     accessories: AccessoriesSchema.describe("accessory databases for the app, beside (or instead of) PostgreSQL: { mariadb?, mongodb? }"),
     offsiteSecretAccessKey: z
       .string()
@@ -336,6 +357,9 @@ function checkAcrossKeys(c: z.output<typeof StudyConfigObject>, ctx: z.Refinemen
     });
   }
   checkNames(c, ctx);
+  for (const a of studyApps(c)) {
+    if (a.app.name === c.adminUser) ctx.addIssue({ code: "custom", path: ["adminUser"], message: `the app ${a.app.name} (studyhost:${a.key}) has this name, and each app runs as a user of its name: choose another admin user, such as studyadmin` });
+  }
   checkApps(c, ctx, c.dnsZone ?? defaultZone(c.domain));
   if (c.backups.offsite && !c.offsiteSecretAccessKey) {
     ctx.addIssue({ code: "custom", path: ["offsiteSecretAccessKey"], message: "expected the offsite bucket's secret access key (backups.offsite is set): pulumi config set --secret studyhost:offsiteSecretAccessKey" });

@@ -50,6 +50,13 @@ export function appPaths(name: string): AppPaths {
   };
 }
 
+/**
+ * The [Unit] line every unit of the app (its own, its jobs') carries: it starts only with the data
+ * volume mounted and, with studyhost:logsOnDataVolume, with its log folder on it (src/host/logVolume.ts),
+ * so its logs never go to the boot disk's folder underneath.
+ */
+export const appMounts = (p: AppPaths) => `RequiresMountsFor=${PATHS.data} ${p.logs}`;
+
 /** Written by the deploy step: the commit a git-installed app runs. */
 export const revisionEnv = (p: AppPaths) => `${p.etc}/revision.env`;
 
@@ -106,7 +113,7 @@ function pythonUnit(app: PythonAppConfig, p: AppPaths, input: AppInput): string 
 Description=${app.name}: the study's app (studyhost)
 After=${["network-online.target", ...(input.sharesHostWithPostgres ? ["postgresql.service"] : []), ...(input.after ?? [])].join(" ")}
 Wants=network-online.target
-RequiresMountsFor=${PATHS.data}
+${appMounts(p)}
 
 [Service]
 Type=exec
@@ -143,6 +150,10 @@ export function containerRunOptions(app: ContainerAppConfig, p: AppPaths): strin
     // (PostgreSQL on the app host, MariaDB).
     app.network === "private" ? `--network ${DOCKER_NETWORK.name}` : "--network host",
     "--cap-drop ALL",
+    // No copy in Docker's own log store: the unit (attached to the container) already sends every line
+    // to the journal, which is capped, while json-file keeps them unrotated in /var/lib/docker (on the
+    // boot disk). `docker logs` has nothing to show: journalctl -u <unit> has it all.
+    "--log-driver none",
     "--security-opt no-new-privileges",
     `--env-file ${p.etc}/docker.env`,
     ...app.volumes.map((v) => `-v ${p.state}/${v.name}:${v.containerPath}${v.readOnly ? ":ro" : ""}`),
@@ -179,7 +190,7 @@ function containerUnit(app: ContainerAppConfig, p: AppPaths, after: readonly str
 Description=${app.name}: the study's app in a container (studyhost)
 After=docker.service network-online.target${network}${after.map((u) => ` ${u}`).join("")}
 Requires=docker.service${network}
-RequiresMountsFor=${PATHS.data}
+${appMounts(p)}
 
 [Service]
 Type=exec
@@ -295,6 +306,7 @@ install -d -o ${app.name} -g ${app.name} -m 0755 ${p.code}
 install -d -o ${app.name} -g ${app.name} -m 0750 ${p.state} ${p.logs}
 # A volume from a replaced machine: its files carry the old machine's uid for this user.
 if [ -n "$(find ${p.state} ! -user ${app.name} -print -quit)" ]; then chown -R ${app.name}:${app.name} ${p.state}; fi
+if [ -n "$(find ${p.logs} ! -user ${app.name} -print -quit)" ]; then chown -R ${app.name}:${app.name} ${p.logs}; fi
 ${p.deploy}`;
   const files = [
     // systemd reads EnvironmentFile as root before it drops to the app's user: root-only is enough.

@@ -10,7 +10,7 @@
 import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../config/schema";
-import { AppPaths, appPaths, containerRunOptions, dockerUserEnv, pythonProcess, sandbox } from "./app";
+import { appMounts, AppPaths, appPaths, containerRunOptions, dockerUserEnv, pythonProcess, sandbox } from "./app";
 import { ALERT_ON_FAILURE } from "./base";
 import { configFile, HostPart, PATHS, script } from "./part";
 import { toOnCalendar } from "./schedule";
@@ -99,7 +99,7 @@ function pythonJobUnit(job: Job, app: PythonAppConfig, p: AppPaths): string {
 Description=${app.name}: scheduled job ${job.name} (studyhost)
 After=network-online.target ${p.unit}
 Wants=network-online.target
-RequiresMountsFor=${PATHS.data}
+${appMounts(p)}
 ${ALERT_ON_FAILURE}
 
 [Service]
@@ -120,7 +120,7 @@ Description=${app.name}: scheduled job ${job.name}, in a container (studyhost)
 After=docker.service network-online.target ${p.unit}
 Requires=docker.service
 Wants=network-online.target
-RequiresMountsFor=${PATHS.data}
+${appMounts(p)}
 ${ALERT_ON_FAILURE}
 
 [Service]

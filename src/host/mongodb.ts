@@ -96,6 +96,8 @@ export function mongodbRunCommand(input: Pick<MongodbInput, "image" | "memoryGb"
     `--ip ${MONGODB.address}`,
     `--network-alias ${MONGODB.alias}`,
     "--security-opt no-new-privileges",
+    // Its output goes to the unit's journal only (as the apps' containers: src/host/app.ts).
+    "--log-driver none",
     `--env-file ${MONGODB.etc}/mongodb.env`,
     `-v ${MONGODB.datadir}:/data/db`,
     `-v ${MONGODB.etc}:${MONGODB.etcInContainer}:ro`,

@@ -12,6 +12,7 @@ import { DOCKER_NETWORK } from "./dockerNetwork";
 import { basePart } from "./base";
 import { fetchManifest, fetchPart } from "./fetch";
 import { jobsManifest, jobsPart } from "./jobs";
+import { JOURNAL_LOGS, LOGS_ON_VOLUME, logVolumePart, NGINX_LOGS } from "./logVolume";
 import type { HostDocument } from "./cloudConfig";
 import { hostFirewallPart } from "./firewall";
 import { nginxPart, TlsSettings } from "./nginx";
@@ -137,6 +138,8 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
     hostFirewallPart({ web: true, adminCidrs: config.adminCidrs, postgresClients: [], ...(usesDockerNetwork(config) ? { containerBridge: DOCKER_NETWORK.bridge } : {}) }),
   ];
+  // The logs on the data volume before anything that writes them is set up (studyhost:logsOnDataVolume).
+  if (config.logsOnDataVolume) parts.push(logVolumePart([JOURNAL_LOGS, NGINX_LOGS, ...instances.map((i) => ({ path: appPaths(i.app.app.name).logs }))]));
   // PostgreSQL on this host gets half its memory; the app the rest.
   // Order: what protects the host and its data first, the app (which may fail on a bad ref) after.
   const extraRoles = input.localPostgresExtra ?? [];
@@ -176,7 +179,7 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     tls: { domains: input.tls.domains, acmeDirectory: input.tls.acmeDirectory },
     jobs: jobsManifest(config),
     fetch: fetchManifest(config),
-    paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups },
+    paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups, ...(config.logsOnDataVolume ? { logsOnVolume: LOGS_ON_VOLUME } : {}) },
     // Only a host with more than one app lists them (a study without staging or sites renders as before).
     ...(extra.length ? { apps: manifestApps(extra) } : {}),
     ...(hasAccessories(config) ? { accessories: accessoriesManifest(config, input.mariadbHost) } : {}),
@@ -206,6 +209,7 @@ export function renderDatabaseHost(input: DatabaseHostInput): HostDocument {
   const parts: HostPart[] = [
     basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
     hostFirewallPart({ web: false, adminCidrs: config.adminCidrs, postgresClients: roles ? [input.clientCidr] : [], mariadbClients: mariadb ? [input.clientCidr] : [] }),
+    ...(config.logsOnDataVolume ? [logVolumePart([JOURNAL_LOGS])] : []),
   ];
   // PostgreSQL gets the host's memory, or half of it beside MariaDB (whose own buffer pool is the distribution's default).
   if (roles) {
@@ -223,7 +227,7 @@ export function renderDatabaseHost(input: DatabaseHostInput): HostDocument {
     domain: config.domain,
     database: roles ? { engine: "postgres", name: roles.database, appUser: roles.appUser, analystUser: roles.analystUser, clientCidr: input.clientCidr } : { engine: "none" },
     ...(mariadb ? { accessories: { mariadb: { ...accessoryNames(config).mariadb, listen: `127.0.0.1 and the private address, port ${MARIADB.port}`, clientCidr: input.clientCidr, tls: true, data: MARIADB.datadir, backups: MARIADB.backups } } } : {}),
-    paths: { data: DATA_MOUNT, backups: PATHS.backups },
+    paths: { data: DATA_MOUNT, backups: PATHS.backups, ...(config.logsOnDataVolume ? { logsOnVolume: LOGS_ON_VOLUME } : {}) },
   };
   return document(config, input.hostname, input.dataDevice, parts, manifest);
 }

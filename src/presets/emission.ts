@@ -3,16 +3,17 @@
 //
 // "Upgrade to production" / "Configuring logs" / "cryptfs (suggested)": the guide wants the data and
 // the logs on encrypted storage, because the cloud's admins can read a plain disk. What studyhost gives
-// (README, "Presets"): MongoDB's data and e-mission's own log files are on the study's data volume. On
-// AWS that volume and the boot disk are EBS volumes created with `encrypted: true` (src/clouds/aws.ts):
-// encrypted at rest with an AWS-managed KMS key, so a copied disk, snapshot or retired drive is
-// unreadable. On DigitalOcean, volumes are encrypted at rest by the provider. Neither protects against
-// someone with the running host (root on it, or an attacker in the app: the filesystem is mounted and
-// readable) or with the cloud account (who can snapshot, attach or open a console), and neither lets you
-// hold the key, which is the guide's point for cryptfs. studyhost does not set up LUKS: the guide's
-// "Decrypt + mount after reboot" needs someone to type the passphrase at every boot. The journal and
-// the jobs' run logs (/var/log/emission) are on the boot disk: EBS-encrypted on AWS; on DigitalOcean
-// not covered by the volume's encryption.
+// (README, "Presets"): MongoDB's data, e-mission's own log files and, by this preset's default
+// `logsOnDataVolume: true` (src/host/logVolume.ts), the journal (where the containers' output goes:
+// Docker keeps no copy of its own), nginx's logs and the jobs' run logs (/var/log/emission) are all on
+// the study's data volume. On AWS that volume and the boot disk are EBS volumes created with
+// `encrypted: true` (src/clouds/aws.ts): encrypted at rest with an AWS-managed KMS key, so a copied
+// disk, snapshot or retired drive is unreadable. On DigitalOcean, volumes are encrypted at rest by the
+// provider (the droplet's own disk is not covered: hence the logs on the volume). Neither protects
+// against someone with the running host (root on it, or an attacker in the app: the filesystem is
+// mounted and readable) or with the cloud account (who can snapshot, attach or open a console), and
+// neither lets you hold the key, which is the guide's point for cryptfs. studyhost does not set up
+// LUKS: the guide's "Decrypt + mount after reboot" needs someone to type the passphrase at every boot.
 import { z } from "zod";
 import { schedule } from "../config/scheduled";
 import { wholeNumber } from "../config/validators";
@@ -155,7 +156,8 @@ export const emission: Preset<z.output<typeof Options>> = {
       // data on the data volume, never a published port.
       // e-mission keeps everything in MongoDB: studyhost's own database is none (no idle PostgreSQL,
       // no SQLite file that nobody writes and whose backup would fail).
-      defaults: { accessories: { mongodb: {} }, database: { engine: "none" } },
+      // "Configuring logs": the logs on the data volume too, the storage the cloud encrypts (above).
+      defaults: { accessories: { mongodb: {} }, database: { engine: "none" }, logsOnDataVolume: true },
     };
   },
 };

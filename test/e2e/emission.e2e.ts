@@ -229,6 +229,34 @@ test("Backup of the stand-in MongoDB: the service writes a dump checked by mongo
   expect(inside("systemctl is-active emission.service").stdout.trim()).toBe("active");
 });
 
+/** The folders logsOnDataVolume (the preset's default) puts on the data volume. */
+const LOG_FOLDERS = ["journal", "nginx", "emission"];
+
+/** Files in the boot disk's own folder under a log folder's mount, seen from outside the host (its root as this machine has it). */
+function filesOnBootDisk(folder: string): string[] {
+  const r = spawnSync("find", [join(lab.host!.root, "var/log", folder), "-type", "f"], { encoding: "utf8" });
+  return r.stdout.split("\n").filter(Boolean);
+}
+
+/** The journal files on the data volume, read from outside the host with this machine's journalctl. */
+const journalOnVolume = (args: string[]) => spawnSync("journalctl", ["--directory", join(lab.host!.data, "logs/journal"), "--no-pager", "-o", "cat", ...args], { encoding: "utf8" }).stdout;
+
+test("Configuring logs / cryptfs: the journal, nginx's logs and the jobs' run logs are on the data volume (bind mounts); the boot disk's folders hold no file; Docker keeps no log copy", () => {
+  for (const folder of LOG_FOLDERS) {
+    expect([folder, inside(`mountpoint /var/log/${folder}; systemctl is-active var-log-${folder}.mount`).stdout]).toEqual([folder, `/var/log/${folder} is a mountpoint\nactive\n`]);
+    expect([folder, filesOnBootDisk(folder)]).toEqual([folder, []]);
+  }
+  // What the host writes there is in the data volume's folder (the lab's data folder, seen from outside).
+  const volume = join(lab.host!.data, "logs");
+  expect(spawnSync("grep", ["-c", `/read?id=${token}`, join(volume, "nginx/emission.access.log")], { encoding: "utf8" }).stdout.trim()).not.toBe("0");
+  expect(spawnSync("cat", [join(volume, "emission/intake.log")], { encoding: "utf8" }).stdout).toMatch(/intake\.sh finished with exit status 0/);
+  // The containers' output (the server's, MongoDB's) is in the journal on the volume, and nowhere in Docker.
+  expect(journalOnVolume(["-u", "emission.service"])).toContain("e-mission server STAND-IN (not e-mission): serving on 0.0.0.0:8080");
+  expect(journalOnVolume(["-u", "studyhost-mongodb.service"])).toMatch(/mongod stand-in: 172\.30\.232\.\d+/);
+  expect(inside("docker inspect --format '{{.HostConfig.LogConfig.Type}}' emission studyhost-mongodb").stdout).toBe("none\nnone\n");
+  expect(inside("find /var/lib/docker/containers -name '*-json.log' | wc -l").stdout.trim()).toBe("0");
+});
+
 test("chrony is enabled (its start skipped in a container, as studyhost allows)", () => {
   expect(inside("systemctl is-enabled chrony.service").stdout.trim()).toBe("enabled");
   const state = inside("systemctl show -p ActiveState -p ConditionResult chrony.service").stdout;
@@ -244,4 +272,12 @@ test("power off and boot again: provisioned cleanly, the record and the pipeline
   expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
   expect(api("/read?coll=pipeline_runs").json.docs.length).toBeGreaterThanOrEqual(1);
   expect(inside("ss -ltnH").stdout).not.toMatch(/:27017\b/);
+  // The logs' folders were on the volume again before anything wrote there: the boot disk's are still
+  // empty, and the journal on the volume holds both boots.
+  for (const folder of LOG_FOLDERS) {
+    expect([folder, inside(`mountpoint -q /var/log/${folder} && echo mounted`).stdout.trim()]).toEqual([folder, "mounted"]);
+    expect([folder, filesOnBootDisk(folder)]).toEqual([folder, []]);
+  }
+  expect(inside("journalctl --list-boots --no-pager | wc -l").stdout.trim()).not.toMatch(/^[01]$/);
+  expect(journalOnVolume(["-b", "-1", "-u", "emission.service"])).toContain("e-mission server STAND-IN");
 });

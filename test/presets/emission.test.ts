@@ -103,6 +103,40 @@ test("Configuring logs / cryptfs: e-mission's log files on the data volume, not 
   expect(one(plan, "aws:ec2/instance:Instance", "study-app-server").inputs.rootBlockDevice).toMatchObject({ encrypted: true });
 });
 
+test("Configuring logs / cryptfs: the journal, nginx's logs and the jobs' run logs on the data volume too (logsOnDataVolume, the preset's default); no container keeps a log copy on the boot disk", async () => {
+  const script = digitalocean.file("usr/local/sbin/studyhost-provision");
+  for (const [folder, unitName] of [["journal", "var-log-journal.mount"], ["nginx", "var-log-nginx.mount"], ["emission", "var-log-emission.mount"]]) {
+    const mount = unit(digitalocean, unitName);
+    expect(mount).toContain(`What=/var/lib/studyhost/logs/${folder}\nWhere=/var/log/${folder}\nType=none\nOptions=bind\n`);
+    // After the volume, before every ordinary service (local-fs.target), so no writer finds the boot disk's folder.
+    expect(mount).toMatch(/^RequiresMountsFor=\/var\/lib\/studyhost$/m);
+    expect(mount).toMatch(/^Before=local-fs\.target$/m);
+    expect(mount).toMatch(/^WantedBy=local-fs\.target$/m);
+    expect(script).toContain(`systemctl enable ${unitName}`);
+  }
+  // Each writer requires its folder's mount: nginx by a drop-in, the app and its jobs in their units
+  // (the journal's flush to /var has RequiresMountsFor=/var/log/journal in systemd itself).
+  // (Each site's access log is in nginx's folder too.)
+  expect(digitalocean.file("etc/nginx/sites-available/studyhost-emission.conf")).toContain("access_log /var/log/nginx/emission.access.log;");
+  expect(digitalocean.file("etc/systemd/system/nginx.service.d/studyhost-logs.conf")).toBe("[Unit]\nRequiresMountsFor=/var/log/nginx\n");
+  for (const name of ["emission.service", "studyhost-job-intake.service", "studyhost-job-push_60.service"]) expect([name, unit(digitalocean, name)]).toEqual([name, expect.stringMatching(/^RequiresMountsFor=\/var\/lib\/studyhost \/var\/log\/emission$/m)]);
+  // The folders move before anything is set up that writes there (the app, nginx's sites).
+  const order = /^for current in (.*); do$/m.exec(script)![1].split(" ");
+  const at = (step: string) => order.indexOf(step);
+  expect(at("logs-on-volume")).toBeGreaterThan(0);
+  for (const later of ["mongodb", "app", "nginx"]) expect([later, at(later) > at("logs-on-volume")]).toEqual([later, true]);
+  // Docker's own log store is on the boot disk (/var/lib/docker): every container's output goes to its unit's journal only.
+  expect(execStart(unit(digitalocean, "emission.service"))).toContain(" --log-driver none ");
+  expect(execStart(unit(digitalocean, "studyhost-mongodb.service"))).toContain(" --log-driver none ");
+  expect(digitalocean.file("usr/local/lib/studyhost/jobs/intake.sh")).toContain(" --log-driver none ");
+  // The manifest tells operators where the logs are.
+  expect(JSON.parse(digitalocean.file("etc/studyhost/manifest.rendered.json")).paths).toMatchObject({ logs: "/var/log/emission", logsOnVolume: "/var/lib/studyhost/logs" });
+  // A stack can still keep them on the boot disk (false): no mount units then.
+  const onBootDisk = await renderAppHost(example("emission", { logsOnDataVolume: false }));
+  expect(() => unit(onBootDisk, "var-log-journal.mount")).toThrow();
+  expect(onBootDisk.file("usr/local/sbin/studyhost-provision")).not.toContain("logs-on-volume");
+});
+
 test("Upgrade to production: NTP (chrony) installed and enabled, so tokens do not expire from clock drift", () => {
   for (const h of [digitalocean, aws]) {
     const cloudConfig = parse(readFileSync(join(h.host.dir, "user-data"), "utf8")) as { packages: string[] };

@@ -29,7 +29,7 @@ export function verifyUnits(h: RenderedHost, which: (unit: string) => boolean = 
   stub("/usr/bin/docker");
   stub("/usr/lib/systemd/system/docker.service", "[Unit]\nDescription=stand-in for docker.io's unit\n[Service]\nExecStart=/usr/bin/docker\n", 0o644);
   const unitDir = join(root, "etc/systemd/system");
-  const unitFiles = readdirSync(unitDir).filter((u) => /\.(service|timer)$/.test(u));
+  const unitFiles = readdirSync(unitDir).filter((u) => /\.(service|timer|mount)$/.test(u));
   // Drop-ins (postgresql@.service.d/, certbot.service.d/, mariadb.service.d/) change units a package
   // installs; verifying only our own files never loads them. Each such unit is verified too, by name,
   // so systemd loads the package's file (copied above from this machine) with our drop-ins applied.
