@@ -63,6 +63,10 @@ describe("the one-line error names the key, the value and what is valid", () => 
     // An unknown key inside the app lists the keys of the object it is in, not the app's.
     ["a misspelt key in the app's static folder", { app: { ...app, static: { dir: "app/static", url: "/static" } } }, "studyhost:app.static.url: unknown key; valid keys here are urlPath, dir"],
     ["a misspelt key in a container volume", { app: { kind: "container", image: "ghcr.io/example/app:1.0", port: 3000, volumes: [{ name: "data", containerPath: "/data", ro: true }] } }, "studyhost:app.volumes.0.ro: unknown key; valid keys here are name, containerPath, readOnly"],
+    ["an app named as one of the host's users (it would run as PostgreSQL's superuser)", { app: { ...app, name: "postgres" } }, 'studyhost:app.name: got "postgres"; the host already uses the name postgres (a system user or folder): choose another, such as study'],
+    ["a site's app named as a folder on the data volume", { sites: [{ domain: "other.example.org", app: { ...app, name: "logs" } }] }, 'studyhost:sites.0.app.name: got "logs"; the host already uses the name logs (a system user or folder): choose another, such as study'],
+    ["an admin user with the app's name", { adminUser: "study" }, 'studyhost:adminUser: got "study"; the app study (studyhost:app) has this name, and each app runs as a user of its name: choose another admin user, such as studyadmin'],
+    ["logsOnDataVolume as a word", { logsOnDataVolume: "yes" }, expect.stringMatching(/^studyhost:logsOnDataVolume: got "yes"; expected true or false/) as unknown as string],
     ["a database size on a one-host tier", { sizes: { database: "s-2vcpu-2gb" } }, 'studyhost:sizes.database: got "s-2vcpu-2gb"; the small tier has no database host; only the two-server tier takes sizes.database'],
   ])("%s", (_label, overrides, expected) => {
     expect(errorFor(overrides)).toEqual(expected);

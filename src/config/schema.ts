@@ -73,7 +73,8 @@ const appPort = appPortNumber.default(8000).describe("the port the app listens o
 export const RESERVED_APP_NAMES = [
   ...["root", "daemon", "bin", "sys", "nobody", "postgres", "mysql", "www_data", "sshd", "systemd", "messagebus"],
   ...["nginx", "journal", "ssh", "apt", "docker", "letsencrypt", "fail2ban", "chrony", "postgresql", "mariadb", "mongodb"],
-  ...["studyhost", "backups", "logs", "analytics"],
+  // (analytics is refused only with studyhost:analytics on: ./analytics.ts.)
+  ...["studyhost", "backups", "logs"],
 ] as const;
 const appName = slug.refine((n) => !(RESERVED_APP_NAMES as readonly string[]).includes(n), {
   error: (issue) => `the host already uses the name ${String(issue.input)} (a system user or folder): choose another, such as study`,
