@@ -8,9 +8,12 @@
 // in place before any ordinary service starts (they all come after local-fs.target), and before journald
 // moves the journal from /run to /var (systemd-journal-flush.service has RequiresMountsFor=/var/log/journal).
 // Every writer requires its folder's mount (journal-flush by itself, nginx by a drop-in, the apps and
-// their jobs in their units), so when the volume is missing at boot nothing writes these logs to the boot
-// disk: the journal stays in memory and nginx and the apps do not start (the apps would not anyway).
-import { configFile, HostPart, PATHS } from "./part";
+// their jobs in their units), so when the volume or its folder is missing at boot nothing writes these
+// logs to the boot disk: the journal stays in memory and nginx and the apps do not start (the apps would
+// not anyway). A host made before the option was set keeps its logs where they are: machines are not
+// re-provisioned when their user data changes.
+import { configFile, HostPart, PATHS, script } from "./part";
+import { bashScript } from "./shell";
 import { requireDataVolume } from "./volume";
 
 /** Where the folders live on the data volume: /var/lib/studyhost/logs/<name>. */
@@ -31,7 +34,9 @@ export interface LogFolder {
 export const JOURNAL_LOGS: LogFolder = {
   path: "/var/log/journal",
   release: "journalctl --relinquish-var",
-  reopen: "systemd-tmpfiles --create --prefix /var/log/journal\njournalctl --flush",
+  // fail2ban (backend systemd) watches the journal's folder it first opened: the boot disk's, under the
+  // mount now. Restarted, it reads the volume's; otherwise it would see no failed SSH login until a reboot.
+  reopen: "systemd-tmpfiles --create --prefix /var/log/journal\njournalctl --flush\nsystemctl try-restart fail2ban.service",
 };
 
 /** nginx reopens its log files on USR1 (what Debian's logrotate rule sends). */
@@ -56,12 +61,54 @@ export function mountUnitName(path: string): string {
   return `${path.slice(1).replace(/\//g, "-")}.mount`;
 }
 
+/**
+ * Written by the step once this machine keeps its logs on the volume. Before it exists (the packages'
+ * first start, before provisioning) the mounts are skipped; after, a missing folder on the volume (a
+ * new, empty volume) fails the mount, and with it every writer, rather than send the logs back to the
+ * boot disk.
+ */
+export const LOGS_MOVED_FLAG = `${PATHS.etc}/logs-on-volume`;
+
+/** `studyhost-move-logs FOLDER TARGET`: see MOVE_LOGS_SH. */
+export const MOVE_LOGS = `${PATHS.sbin}/studyhost-move-logs`;
+
+/**
+ * Moves the files the boot disk holds in FOLDER into TARGET, whether or not something is mounted on
+ * FOLDER now: it works on the boot disk's own folder, seen through a non-recursive bind of its
+ * filesystem in a mount namespace of its own, so it never deletes what the mount shows (the volume).
+ * A text log (*.log) that exists on both sides (a volume kept from a replaced machine meets this
+ * machine's first lines) gets the boot disk's lines appended, so it stays one file that logrotate and
+ * analytics know; any other file of the same name is kept beside as NAME.~N~.
+ */
+const MOVE_LOGS_SH = bashScript(
+  "studyhost-move-logs FOLDER TARGET: move what the boot disk holds in FOLDER (under any mount on it) into TARGET.",
+  `
+folder="$1"
+target="$2"
+parent=$(findmnt -n -o TARGET --target "$(dirname "$folder")")
+if [ "$parent" = / ]; then relative="$folder"; else relative="\${folder#"$parent"}"; fi
+under=$(mktemp -d)
+trap 'rmdir "$under"' EXIT
+# shellcheck disable=SC2016 # expanded by the inner bash
+unshare --mount --propagation private bash -c '
+  set -euo pipefail
+  mount --bind "$1" "$2"
+  cd "$2$3" 2>/dev/null || exit 0
+  find . -type f -name "*.log" -printf "%P\\0" | while IFS= read -r -d "" f; do
+    if [ -f "$4/$f" ]; then cat -- "$f" >> "$4/$f" && rm -f -- "$f"; fi
+  done
+  cp -a --backup=numbered . "$4/"
+  find . -mindepth 1 -delete
+' studyhost-move-logs "$parent" "$under" "$relative" "$target"
+`,
+);
+
 function mountUnit(folder: LogFolder): string {
   return `[Unit]
 Description=studyhost: ${folder.path} on the data volume (studyhost:logsOnDataVolume)
 RequiresMountsFor=${PATHS.data}
-# Made by provisioning: before that (the packages' first start) there is nothing to mount.
-ConditionPathIsDirectory=${volumeFolder(folder.path)}
+ConditionPathExists=${LOGS_MOVED_FLAG}
+AssertPathIsDirectory=${volumeFolder(folder.path)}
 Before=local-fs.target
 
 [Mount]
@@ -76,26 +123,26 @@ WantedBy=local-fs.target
 }
 
 /**
- * Puts FOLDER on the volume once (a no-op when it is already there): what the boot disk holds there
- * moves to the volume, then the bind mount goes over it. A file of the same name already on the volume
- * (a volume kept from a replaced machine) is kept beside it as <name>.~1~.
+ * Puts FOLDER on the volume, and moves there what the boot disk holds under it. Every run does all of it
+ * (each part is a no-op when done), so a run that stopped half-way, or a writer that mounted the folder
+ * first, is finished by the next.
  */
 function moveStep(folder: LogFolder): string {
   const { path } = folder;
   const target = volumeFolder(path);
   const unit = mountUnitName(path);
-  return `# ${path} on the data volume (${mountUnitName(path)})
-if ! mountpoint -q ${path}; then
-  # mkdir, not install -d, which would reset the mode of a folder that exists.
+  const lines = (shell?: string) => (shell ? `${shell}\n` : "");
+  return `# ${path} on the data volume (${unit})
+if [ ! -d ${target} ]; then
+  # As the boot disk's folder is (mkdir, not install -d, which would reset the mode of one that exists).
   mkdir -p ${path} ${target}
   chown --reference=${path} ${target}
   chmod --reference=${path} ${target}
-${folder.release ? `  ${folder.release.split("\n").join("\n  ")}\n` : ""}  cp -a --backup=numbered ${path}/. ${target}/
-  find ${path} -mindepth 1 -delete
-  systemctl start ${unit}
-  mountpoint -q ${path}
-${folder.reopen ? `  ${folder.reopen.split("\n").join("\n  ")}\n` : ""}fi
-systemctl enable ${unit}`;
+fi
+${lines(folder.release)}systemctl start ${unit}
+mountpoint -q ${path}
+${MOVE_LOGS} ${path} ${target}
+${lines(folder.reopen)}systemctl enable ${unit}`;
 }
 
 /** The mount units, the writers' drop-ins, and the step that moves the folders (before the apps' steps). */
@@ -106,12 +153,14 @@ export function logVolumePart(folders: readonly LogFolder[]): HostPart {
     return configFile(`${PATHS.units}/${unit}.d/studyhost-logs.conf`, `[Unit]\nRequiresMountsFor=${paths.join(" ")}\n`);
   });
   return {
-    files: [...folders.map((f) => configFile(`${PATHS.units}/${mountUnitName(f.path)}`, mountUnit(f))), ...dropIns],
+    files: [...folders.map((f) => configFile(`${PATHS.units}/${mountUnitName(f.path)}`, mountUnit(f))), ...dropIns, script(MOVE_LOGS, MOVE_LOGS_SH)],
     steps: [
       {
         name: "logs-on-volume",
         script: `${requireDataVolume("the logs (studyhost:logsOnDataVolume)")}
 install -d -m 0755 ${LOGS_ON_VOLUME}
+install -d ${PATHS.etc}
+touch ${LOGS_MOVED_FLAG}
 systemctl daemon-reload
 ${folders.map(moveStep).join("\n")}`,
       },

@@ -26,7 +26,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { collect, PreparedHost, tcpProbe } from "../../src/local/boot";
-import { exampleConfig, finishRun, PresetLab, provisioning, PROVISIONED_CLEANLY, renderStack, startRun, addStandInImages as addStandInImagesTo, STANDIN_IMAGES_TAR } from "./lab";
+import { ADMIN, exampleConfig, finishRun, fromInternet, PresetLab, provisioning, PROVISIONED_CLEANLY, renderStack, startRun, addStandInImages as addStandInImagesTo, STANDIN_IMAGES_TAR } from "./lab";
 
 const LAB = 9;
 const NAME = "emission";
@@ -257,6 +257,17 @@ test("Configuring logs / cryptfs: the journal, nginx's logs and the jobs' run lo
   expect(inside("find /var/lib/docker/containers -name '*-json.log' | wc -l").stdout.trim()).toBe("0");
 });
 
+test("fail2ban still reads the journal after it moved to the volume: a login as an unknown user from the admin address is counted", async () => {
+  // fail2ban watched the boot disk's journal folder, now under the mount: without its restart in the move
+  // it counted nothing until the next reboot.
+  const failed = () => Number(/Total failed:\s*(\d+)/.exec(inside("fail2ban-client status sshd").stdout)?.[1] ?? "-1");
+  const before = failed();
+  expect(before).toBeGreaterThanOrEqual(0);
+  fromInternet(lab.net, ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "-b", ADMIN, `nosuchuser@${lab.net.hosts[0].address}`, "true"]);
+  await until("fail2ban counted the failed login", 30_000, () => failed() > before);
+  expect(inside("journalctl -u ssh.service --since -2min -o cat").stdout).toContain(`Invalid user nosuchuser from ${ADMIN}`);
+});
+
 test("chrony is enabled (its start skipped in a container, as studyhost allows)", () => {
   expect(inside("systemctl is-enabled chrony.service").stdout.trim()).toBe("enabled");
   const state = inside("systemctl show -p ActiveState -p ConditionResult chrony.service").stdout;
@@ -268,7 +279,11 @@ test("power off and boot again: provisioned cleanly, the record and the pipeline
   expect(lab.provisioning()).toEqual(PROVISIONED_CLEANLY);
   // Until the server answers from the database (MongoDB's container may still be starting when the
   // server's page answers: the unit is ordered after it, and Type=exec waits for nothing more).
-  figures.rebootToAnswerMs = await lab.answers(`/read?id=${token}`, 120_000);
+  figures.rebootToAnswerMs = await lab.answers(`/read?id=${token}`, 120_000).catch((e: Error) => {
+    // What the host shows when it does not answer, for the CI log.
+    const state = inside("systemctl list-units --no-pager --failed; systemctl status --no-pager -n 20 emission.service studyhost-mongodb.service nginx.service 'var-log-*.mount'; findmnt /var/log/nginx /var/log/emission /var/log/journal").stdout;
+    throw new Error(`${e.message}\n${state}\nread: ${JSON.stringify(api(`/read?id=${token}`))}`);
+  });
   expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
   expect(api("/read?coll=pipeline_runs").json.docs.length).toBeGreaterThanOrEqual(1);
   expect(inside("ss -ltnH").stdout).not.toMatch(/:27017\b/);
