@@ -88,7 +88,9 @@ describe("the app step and a data volume that never attached", () => {
     expect(body).not.toBeNull();
     const calls = join(dir, `calls-${step}`);
     writeFileSync(calls, "");
-    const stubs = ["useradd", "install", "chown", "find", "systemctl", "getent"].map((c) => `${c}() { echo "${c} $*" >> ${calls}; }`).join("\n");
+    const stubs = ["useradd", "install", "chown", "find", "systemctl"].map((c) => `${c}() { echo "${c} $*" >> ${calls}; }`).join("\n");
+    // The app's user exists (id succeeds); its passwd line says whose it is (STUDY_HOME, set by a test's setup).
+    const getent = `getent() { echo "getent $*" >> ${calls}; echo "study:x:999:999::\${STUDY_HOME:-/srv/study}:/usr/sbin/nologin"; }`;
     const script = `set -Eeuo pipefail
 mount -t tmpfs studyhost-test /var/lib && mkdir /var/lib/studyhost
 mount -t tmpfs studyhost-test /usr/local/sbin
@@ -96,6 +98,7 @@ printf '#!/bin/sh\\necho "deploy $0" >> ${calls}\\n' > /usr/local/sbin/studyhost
 ${setup}
 id() { return 0; }
 ${stubs}
+${getent}
 ${body![0]}
 step_${step}`;
     const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", script], { encoding: "utf8" });
@@ -122,5 +125,13 @@ step_${step}`;
     expect(r.status).toBe(0);
     expect(r.calls).toContain("install -d -o study -g study -m 0750 /var/lib/studyhost/study /var/log/study\n");
     expect(r.calls).toContain("deploy /usr/local/sbin/studyhost-deploy-study\n");
+  });
+
+  test("a user of the app's name that studyhost did not make (its home elsewhere) stops the step before it takes anything over", () => {
+    const r = runStep("app", `mkdir /var/lib/bound && mount --bind /var/lib/bound /var/lib/studyhost
+STUDY_HOME=/var/mail`);
+    expect(r.stderr).toContain("the host already has a user study (home /var/mail), not made by studyhost: give the app another name (studyhost:app.name)");
+    expect(r.status).toBe(1);
+    expect(r.calls).toBe("getent passwd study\n");
   });
 });

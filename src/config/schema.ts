@@ -68,11 +68,16 @@ const appPort = appPortNumber.default(8000).describe("the port the app listens o
  * Names an app cannot take: its name becomes a system user, /etc/<name>, /var/log/<name> and a folder on
  * the data volume, and these belong to the host already (its users, nginx's and the journal's log
  * folders, studyhost's own folders on the volume). An app named postgres would run as PostgreSQL's
- * superuser; one named ssh would take /etc/ssh.
+ * superuser; one named ssh would take /etc/ssh. Not every name can be foreseen: the app step also refuses
+ * a user of the app's name that studyhost did not make (src/host/app.ts).
  */
 export const RESERVED_APP_NAMES = [
-  ...["root", "daemon", "bin", "sys", "nobody", "postgres", "mysql", "www_data", "sshd", "systemd", "messagebus"],
-  ...["nginx", "journal", "ssh", "apt", "docker", "letsencrypt", "fail2ban", "chrony", "postgresql", "mariadb", "mongodb"],
+  // Users and groups of Debian 12's and Ubuntu 24.04's cloud images (and their default login users).
+  ...["root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy", "backup", "list", "irc", "nobody"],
+  ...["adm", "sudo", "staff", "users", "disk", "postgres", "mysql", "sshd", "systemd", "messagebus", "syslog", "uuidd", "tcpdump", "tss", "debian", "ubuntu"],
+  // Folders of /etc and /var/log that the host's packages own.
+  ...["nginx", "journal", "ssh", "ssl", "security", "default", "network", "cloud", "dpkg", "apt", "docker", "letsencrypt", "fail2ban", "chrony"],
+  ...["postgresql", "mariadb", "mongodb", "private", "installer", "landscape", "amazon"],
   // (analytics is refused only with studyhost:analytics on: ./analytics.ts.)
   ...["studyhost", "backups", "logs"],
 ] as const;

@@ -300,7 +300,14 @@ export function appPart(input: AppInput): HostPart {
   const logrotate = `${p.logs}/*.log {\n  daily\n  rotate 14\n  compress\n  delaycompress\n  missingok\n  notifempty\n  copytruncate\n}\n`;
   // First: with no data volume the state folder (and a SQLite file) would be made on the boot disk.
   const layout = `${requireDataVolume(`${app.name}'s state`)}
-id -u ${app.name} >/dev/null 2>&1 || useradd --system --user-group --home-dir ${p.code} --shell /usr/sbin/nologin ${app.name}
+# A user of this name that studyhost did not make (its home is not ${p.code}) is the host's own: running
+# the app as it would hand the app that user's rights and files.
+if id -u ${app.name} >/dev/null 2>&1; then
+  home=$(getent passwd ${app.name} | cut -d: -f6)
+  if [ "$home" != ${p.code} ]; then echo "the host already has a user ${app.name} (home $home), not made by studyhost: give the app another name (studyhost:app.name)" >&2; exit 1; fi
+else
+  useradd --system --user-group --home-dir ${p.code} --shell /usr/sbin/nologin ${app.name}
+fi
 install -d -o root -g ${app.name} -m 0750 ${p.etc}
 install -d -o ${app.name} -g ${app.name} -m 0755 ${p.code}
 install -d -o ${app.name} -g ${app.name} -m 0750 ${p.state} ${p.logs}
