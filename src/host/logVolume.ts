@@ -12,6 +12,7 @@
 // logs to the boot disk: the journal stays in memory and nginx and the apps do not start (the apps would
 // not anyway). A host made before the option was set keeps its logs where they are: machines are not
 // re-provisioned when their user data changes.
+import type { HostFile } from "./cloudConfig";
 import { configFile, HostPart, PATHS, script } from "./part";
 import { bashScript } from "./shell";
 import { requireDataVolume } from "./volume";
@@ -22,6 +23,8 @@ export const LOGS_ON_VOLUME = `${PATHS.data}/logs`;
 export interface LogFolder {
   /** The folder its writers use, e.g. /var/log/nginx. */
   readonly path: string;
+  /** Settings files the move needs (the journal's: no copy to rsyslog). */
+  readonly files?: readonly HostFile[];
   /** Shell run before the folder's files move to the volume: the writer lets go of them. */
   readonly release?: string;
   /** Shell run once the folder is on the volume: the writer reopens its files there. */
@@ -30,9 +33,16 @@ export interface LogFolder {
   readonly writers?: readonly string[];
 }
 
-/** journald lets go of /var/log/journal (writing to /run meanwhile), then flushes back to it. */
+/**
+ * journald lets go of /var/log/journal (writing to /run meanwhile), then flushes back to it. Ubuntu's
+ * images also run rsyslog, which writes a text copy of the journal (/var/log/syslog, auth.log) on the
+ * boot disk: journald stops forwarding to it (read at the base step's restart of journald), and rsyslog
+ * (its socket input only, no imjournal) is left with the kernel's messages. It is not masked: its
+ * logrotate rule signals it, and would fail on a masked unit.
+ */
 export const JOURNAL_LOGS: LogFolder = {
   path: "/var/log/journal",
+  files: [configFile("/etc/systemd/journald.conf.d/studyhost-logs.conf", "# studyhost: the journal is on the data volume; no text copy to syslog on the boot disk.\n[Journal]\nForwardToSyslog=no\n")],
   release: "journalctl --relinquish-var",
   // fail2ban (backend systemd) watches the journal's folder it first opened: the boot disk's, under the
   // mount now. Restarted, it reads the volume's; otherwise it would see no failed SSH login until a reboot.
@@ -153,7 +163,7 @@ export function logVolumePart(folders: readonly LogFolder[]): HostPart {
     return configFile(`${PATHS.units}/${unit}.d/studyhost-logs.conf`, `[Unit]\nRequiresMountsFor=${paths.join(" ")}\n`);
   });
   return {
-    files: [...folders.map((f) => configFile(`${PATHS.units}/${mountUnitName(f.path)}`, mountUnit(f))), ...dropIns, script(MOVE_LOGS, MOVE_LOGS_SH)],
+    files: [...folders.flatMap((f) => [configFile(`${PATHS.units}/${mountUnitName(f.path)}`, mountUnit(f)), ...(f.files ?? [])]), ...dropIns, script(MOVE_LOGS, MOVE_LOGS_SH)],
     steps: [
       {
         name: "logs-on-volume",

@@ -125,6 +125,8 @@ test("Configuring logs / cryptfs: the journal, nginx's logs and the jobs' run lo
   const at = (step: string) => order.indexOf(step);
   expect(at("logs-on-volume")).toBeGreaterThan(0);
   for (const later of ["mongodb", "app", "nginx"]) expect([later, at(later) > at("logs-on-volume")]).toEqual([later, true]);
+  // No text copy of the journal on the boot disk (Ubuntu's images run rsyslog): journald does not forward to syslog.
+  expect(digitalocean.file("etc/systemd/journald.conf.d/studyhost-logs.conf")).toMatch(/^\[Journal\]\nForwardToSyslog=no$/m);
   // Docker's own log store is on the boot disk (/var/lib/docker): every container's output goes to its unit's journal only.
   expect(execStart(unit(digitalocean, "emission.service"))).toContain(" --log-driver none ");
   expect(execStart(unit(digitalocean, "studyhost-mongodb.service"))).toContain(" --log-driver none ");
