@@ -7,4 +7,6 @@ module.exports = {
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+  // The failed tests listed once more as the last lines, so the tail of a long CI log names them.
+  reporters: ["default", "<rootDir>/test/support/failuresLast.js"],
 };
