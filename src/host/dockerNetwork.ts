@@ -3,6 +3,11 @@
 // them and reach them by name. Its subnet is fixed so that the host itself (a Python app, a container
 // app on the host's network) can reach an accessory at a fixed address too, and so that the host
 // firewall can name its bridge.
+//
+// Docker hands out containers' own addresses only from the upper half (`dynamicRange`), so an
+// accessory's fixed address (MongoDB's .2) can never be taken: after a reboot the app's or a job's
+// container may start first, and without the range it got .2 itself and MongoDB's `docker run` failed
+// ("Address already in use") until that container stopped, the app answering 500 meanwhile.
 import { configFile, HostPart, PATHS, script } from "./part";
 import { bashScript } from "./shell";
 
@@ -16,25 +21,41 @@ export const DOCKER_NETWORK = {
    */
   subnet: "172.30.232.0/24",
   gateway: "172.30.232.1",
+  /** Where Docker picks containers' own addresses; accessories' fixed addresses are below it. */
+  dynamicRange: "172.30.232.128/25",
   unit: "studyhost-docker-network.service",
 } as const;
 
 const SCRIPT = `${PATHS.sbin}/studyhost-docker-network`;
 
-/** Create the network if it is missing; refuse one of the same name with another subnet. */
+/**
+ * Create the network if it is missing; refuse one of the same name with another subnet. A network an
+ * earlier studyhost made without the dynamic range is made again while no container is on it (at boot
+ * its unit runs before every container's), else left for the next boot with a warning.
+ */
 export const DOCKER_NETWORK_SH = bashScript(
   `studyhost-docker-network: the private Docker network ${DOCKER_NETWORK.name} (${DOCKER_NETWORK.subnet}), created once.`,
   `
-if subnet=$(docker network inspect --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}' ${DOCKER_NETWORK.name} 2>/dev/null); then
+if ipam=$(docker network inspect --format '{{range .IPAM.Config}}{{.Subnet}} {{.IPRange}}{{end}}' ${DOCKER_NETWORK.name} 2>/dev/null); then
+  read -r subnet range <<<"$ipam" || true
   if [ "$subnet" != "${DOCKER_NETWORK.subnet}" ]; then
     echo "a Docker network ${DOCKER_NETWORK.name} exists with subnet $subnet, not ${DOCKER_NETWORK.subnet}: remove it (docker network rm ${DOCKER_NETWORK.name}) or rename it" >&2
     exit 1
   fi
-  exit 0
+  if [ "\${range:-}" = "${DOCKER_NETWORK.dynamicRange}" ]; then
+    exit 0
+  fi
+  attached=$(docker network inspect --format '{{len .Containers}}' ${DOCKER_NETWORK.name})
+  if [ "$attached" != 0 ]; then
+    echo "warning: the Docker network ${DOCKER_NETWORK.name} lets containers take the accessories' fixed addresses (no --ip-range ${DOCKER_NETWORK.dynamicRange}); $attached container(s) use it now, so it is made again at the next boot, before they start" >&2
+    exit 0
+  fi
+  docker network rm ${DOCKER_NETWORK.name} >/dev/null
+  echo "removed the Docker network ${DOCKER_NETWORK.name} made without --ip-range ${DOCKER_NETWORK.dynamicRange}, to make it again"
 fi
-docker network create --driver bridge --subnet ${DOCKER_NETWORK.subnet} --gateway ${DOCKER_NETWORK.gateway} \\
-  --opt com.docker.network.bridge.name=${DOCKER_NETWORK.bridge} ${DOCKER_NETWORK.name} >/dev/null
-echo "created the Docker network ${DOCKER_NETWORK.name} (${DOCKER_NETWORK.subnet})"
+docker network create --driver bridge --subnet ${DOCKER_NETWORK.subnet} --ip-range ${DOCKER_NETWORK.dynamicRange} \\
+  --gateway ${DOCKER_NETWORK.gateway} --opt com.docker.network.bridge.name=${DOCKER_NETWORK.bridge} ${DOCKER_NETWORK.name} >/dev/null
+echo "created the Docker network ${DOCKER_NETWORK.name} (${DOCKER_NETWORK.subnet}, containers' own addresses from ${DOCKER_NETWORK.dynamicRange})"
 `,
 );
 

@@ -276,6 +276,22 @@ test("chrony is enabled (its start skipped in a container, as studyhost allows)"
   expect(/ActiveState=active/.test(state) || /ConditionResult=no/.test(state)).toBe(true);
 });
 
+test("the app's container started before MongoDB's (as after a reboot, or a job's) cannot take MongoDB's fixed address", async () => {
+  // Docker gives containers their own addresses from the network's upper half only; without that range
+  // the first container after a boot took .2, and MongoDB's `docker run` failed until it stopped.
+  expect(inside("docker network inspect --format '{{range .IPAM.Config}}{{.IPRange}}{{end}}' studyhost").stdout.trim()).toBe("172.30.232.128/25");
+  inside("systemctl stop emission.service studyhost-mongodb.service");
+  inside("systemctl start emission.service");
+  const address = (container: string) => inside(`docker inspect --format '{{(index .NetworkSettings.Networks "studyhost").IPAddress}}' ${container} 2>/dev/null`).stdout.trim();
+  await until("the app's container is on the network", 30_000, () => PRIVATE.test(address("emission")));
+  expect(Number(address("emission").split(".")[3])).toBeGreaterThanOrEqual(128);
+  inside("systemctl start studyhost-mongodb.service");
+  await until("MongoDB's container is at its fixed address", 30_000, () => address("studyhost-mongodb") === MONGO_ADDRESS);
+  await lab.answers(`/read?id=${token}`, 60_000);
+  expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
+  expect(inside("systemctl show -p NRestarts --value studyhost-mongodb.service").stdout.trim()).toBe("0");
+});
+
 test("power off and boot again: provisioned cleanly, the record and the pipeline's run still there", async () => {
   figures.rebootToRunningMs = await lab.reboot();
   expect(lab.provisioning()).toEqual(PROVISIONED_CLEANLY);
