@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseStudyConfig } from "../src/config";
-import { BACKUP_EACH, BACKUP_EACH_SH, DOCKER_NETWORK_SH, MARIADB, MONGODB } from "../src/host";
+import { BACKUP_EACH, BACKUP_EACH_SH, MARIADB, MONGODB } from "../src/host";
 import { planOf, studyConfig } from "./helpers";
 import { renderHosts, RenderedHost } from "./support/render";
 import { verifyUnits } from "./support/verify";
@@ -173,28 +173,7 @@ describe("rendered hosts with accessories", () => {
   });
 });
 
-describe("the private Docker network script, against a stand-in docker", () => {
-  test("creates the network once with its fixed subnet and bridge name; refuses one with another subnet", () => {
-    const dir = mkdtempSync(join(tmpdir(), "studyhost-docker-net-"));
-    const log = join(dir, "calls");
-    // A docker that remembers the network it created (its subnet in a file).
-    writeFileSync(join(dir, "docker"), `#!/bin/bash\necho "$*" >> ${log}\nif [ "$1 $2" = "network inspect" ]; then [ -f ${dir}/subnet ] && cat ${dir}/subnet && exit 0; exit 1; fi\nif [ "$1 $2" = "network create" ]; then echo 172.30.232.0/24 > ${dir}/subnet; fi\n`, { mode: 0o755 });
-    writeFileSync(join(dir, "net.sh"), DOCKER_NETWORK_SH, { mode: 0o755 });
-    const env = { PATH: `${dir}:${process.env.PATH}`, LANG: "C.UTF-8" };
-    const run = (cmd: string, args: string[], e: NodeJS.ProcessEnv) => spawnSync(cmd, args, { encoding: "utf8", env: e, timeout: 60_000 });
-    expect(run("bash", [join(dir, "net.sh")], env).status).toBe(0);
-    expect(run("bash", [join(dir, "net.sh")], env).status).toBe(0);
-    const calls = readFileSync(log, "utf8").trim().split("\n");
-    expect(calls.filter((c) => c.startsWith("network create"))).toEqual([
-      "network create --driver bridge --subnet 172.30.232.0/24 --gateway 172.30.232.1 --opt com.docker.network.bridge.name=studyhost0 studyhost",
-    ]);
-    writeFileSync(join(dir, "subnet"), "10.0.0.0/24\n");
-    const clash = run("bash", [join(dir, "net.sh")], env);
-    expect(clash.status).toBe(1);
-    expect(clash.stderr).toContain("a Docker network studyhost exists with subnet 10.0.0.0/24");
-    rmSync(dir, { recursive: true, force: true });
-  });
-});
+// The private Docker network script: test/dockerNetwork.test.ts.
 
 describe("the backup runner (every backup of a timer runs; the run fails at the end if one failed)", () => {
   test("a failing command does not stop the ones after it; the run exits 1 naming it", () => {

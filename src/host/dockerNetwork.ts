@@ -45,12 +45,18 @@ if ipam=$(docker network inspect --format '{{range .IPAM.Config}}{{.Subnet}} {{.
   if [ "\${range:-}" = "${DOCKER_NETWORK.dynamicRange}" ]; then
     exit 0
   fi
+  # Never fail here: every container on the network requires this unit. Left as it is, the network
+  # still works, and the next boot (when no container is on it yet) makes it again.
+  later="so it is made again at the next boot, before its containers start"
   attached=$(docker network inspect --format '{{len .Containers}}' ${DOCKER_NETWORK.name})
   if [ "$attached" != 0 ]; then
-    echo "warning: the Docker network ${DOCKER_NETWORK.name} lets containers take the accessories' fixed addresses (no --ip-range ${DOCKER_NETWORK.dynamicRange}); $attached container(s) use it now, so it is made again at the next boot, before they start" >&2
+    echo "warning: the Docker network ${DOCKER_NETWORK.name} lets containers take the accessories' fixed addresses (no --ip-range ${DOCKER_NETWORK.dynamicRange}); $attached container(s) use it now, $later" >&2
     exit 0
   fi
-  docker network rm ${DOCKER_NETWORK.name} >/dev/null
+  if ! docker network rm ${DOCKER_NETWORK.name} >/dev/null; then
+    echo "warning: the Docker network ${DOCKER_NETWORK.name} (no --ip-range ${DOCKER_NETWORK.dynamicRange}) could not be removed now, $later" >&2
+    exit 0
+  fi
   echo "removed the Docker network ${DOCKER_NETWORK.name} made without --ip-range ${DOCKER_NETWORK.dynamicRange}, to make it again"
 fi
 docker network create --driver bridge --subnet ${DOCKER_NETWORK.subnet} --ip-range ${DOCKER_NETWORK.dynamicRange} \\

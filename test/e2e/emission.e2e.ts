@@ -290,6 +290,11 @@ test("the app's container started before MongoDB's (as after a reboot, or a job'
   await lab.answers(`/read?id=${token}`, 60_000);
   expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
   expect(inside("systemctl show -p NRestarts --value studyhost-mongodb.service").stdout.trim()).toBe("0");
+  // The network as a host provisioned by an earlier studyhost has it (no range): made again at the next
+  // boot, before the containers start (checked after the power-off below).
+  // (Docker may hold a stopped container's endpoint for a moment: the removal is tried for up to 30 s.)
+  const old = inside("systemctl stop emission.service studyhost-mongodb.service && for i in $(seq 30); do docker network rm studyhost 2>/dev/null && break; sleep 1; done && docker network create --driver bridge --subnet 172.30.232.0/24 --gateway 172.30.232.1 --opt com.docker.network.bridge.name=studyhost0 studyhost");
+  expect([old.status, old.stderr]).toEqual([0, ""]);
 });
 
 test("power off and boot again: provisioned cleanly, the record and the pipeline's run still there", async () => {
@@ -305,6 +310,9 @@ test("power off and boot again: provisioned cleanly, the record and the pipeline
   expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
   expect(api("/read?coll=pipeline_runs").json.docs.length).toBeGreaterThanOrEqual(1);
   expect(inside("ss -ltnH").stdout).not.toMatch(/:27017\b/);
+  // The network left without its range before the power-off was made again with it.
+  expect(inside("journalctl -b -u studyhost-docker-network.service -o cat").stdout).toContain("removed the Docker network studyhost made without --ip-range 172.30.232.128/25");
+  expect(inside("docker network inspect --format '{{range .IPAM.Config}}{{.IPRange}}{{end}}' studyhost").stdout.trim()).toBe("172.30.232.128/25");
   // The logs' folders were on the volume again before anything wrote there: the boot disk's are still
   // empty, and the journal on the volume holds both boots.
   for (const folder of LOG_FOLDERS) {
