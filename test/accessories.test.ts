@@ -1,7 +1,7 @@
 // The accessory databases (studyhost:accessories), as rendered: MariaDB's and MongoDB's units, scripts,
 // settings and firewall rules on each tier (MariaDB on two-server's database host), and the configuration
 // errors. MongoDB's image cannot be pulled here (no registry): its unit, run command, scripts and the
-// private Docker network are checked statically (and the network script against a stand-in docker).
+// private Docker network are checked statically (its script against a stand-in docker: dockerNetwork.test.ts).
 // Everything rendered passes cloud-init's schema, shellcheck, systemd-analyze verify and nft -c.
 // MariaDB itself runs for real in mariadb-server.test.ts.
 // Needs root and Debian's shellcheck, cloud-init, nftables, systemd.
@@ -162,6 +162,12 @@ describe("rendered hosts with accessories", () => {
     // retries until it answers: test/e2e/camcops-two-server.e2e.ts boots the app host before it).
     expect(after("two-server-both", "study.service")).toEqual(["network-online.target", MONGODB.unit]);
     expect(after("large-container-private-mongodb", "emission.service")).toEqual(["docker.service", "network-online.target", "studyhost-docker-network.service", MONGODB.unit]);
+  });
+
+  test("a private-network app's job requires the network's unit itself (its timer may fire at boot before the app's unit is queued)", () => {
+    const job = file(appHost("large-container-private-mongodb"), "/etc/systemd/system/studyhost-job-intake.service");
+    expect(job).toMatch(/^Requires=docker\.service studyhost-docker-network\.service$/m);
+    expect(job).toMatch(/^After=docker\.service network-online\.target studyhost-docker-network\.service emission\.service$/m);
   });
 
   test("the provisioning order: accessories after the firewall and backups, before the app", () => {

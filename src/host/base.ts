@@ -33,9 +33,10 @@ LogLevel VERBOSE
 
 // fail2ban reads the journal (backend systemd): Debian 12 images have no /var/log/auth.log, and on Ubuntu
 // images rsyslog writes it only while journald forwards to syslog (off with logsOnDataVolume).
-// Its default ban action is iptables-multiport, and only Docker pulls in iptables: elsewhere every ban would
-// fail (logged, never enforced). nftables is the host firewall; fail2ban's nftables actions add their
-// own table (inet f2b-table, hooked before ours), which our firewall's reload leaves alone.
+// Its default ban action is iptables-multiport, and iptables is not always there (Debian 12 images have
+// none unless Docker brings it): every ban would fail (logged, never enforced). nftables is the host
+// firewall; fail2ban's nftables actions add their own table (inet f2b-table, hooked before ours),
+// which our firewall's reload leaves alone.
 const FAIL2BAN = `# studyhost: ban addresses that keep failing SSH logins.
 [DEFAULT]
 banaction = nftables-multiport

@@ -27,6 +27,8 @@ export const DOCKER_NETWORK = {
 } as const;
 
 const SCRIPT = `${PATHS.sbin}/studyhost-docker-network`;
+/** What a failed unit's OnFailure= would start (src/host/base.ts), for the one warning that must be seen. */
+const ALERT_UNIT = `studyhost-alert@${DOCKER_NETWORK.unit}.service`;
 
 /**
  * Create the network if it is missing; refuse one of the same name with another subnet. A network an
@@ -36,10 +38,10 @@ const SCRIPT = `${PATHS.sbin}/studyhost-docker-network`;
 export const DOCKER_NETWORK_SH = bashScript(
   `studyhost-docker-network: the private Docker network ${DOCKER_NETWORK.name} (${DOCKER_NETWORK.subnet}), created once.`,
   `
-if ipam=$(docker network inspect --format '{{range .IPAM.Config}}{{.Subnet}} {{.IPRange}}{{end}}' ${DOCKER_NETWORK.name} 2>/dev/null); then
-  read -r subnet range <<<"$ipam" || true
-  if [ "$subnet" != "${DOCKER_NETWORK.subnet}" ]; then
-    echo "a Docker network ${DOCKER_NETWORK.name} exists with subnet $subnet, not ${DOCKER_NETWORK.subnet}: remove it (docker network rm ${DOCKER_NETWORK.name}) or rename it" >&2
+if info=$(docker network inspect --format '{{len .Containers}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}}{{end}}' ${DOCKER_NETWORK.name} 2>/dev/null); then
+  read -r attached subnet range <<<"$info" || true
+  if [ "\${subnet:-}" != "${DOCKER_NETWORK.subnet}" ]; then
+    echo "a Docker network ${DOCKER_NETWORK.name} exists with subnet \${subnet:-none}, not ${DOCKER_NETWORK.subnet}: remove it (docker network rm ${DOCKER_NETWORK.name}) or rename it" >&2
     exit 1
   fi
   if [ "\${range:-}" = "${DOCKER_NETWORK.dynamicRange}" ]; then
@@ -47,14 +49,16 @@ if ipam=$(docker network inspect --format '{{range .IPAM.Config}}{{.Subnet}} {{.
   fi
   # Never fail here: every container on the network requires this unit. Left as it is, the network
   # still works, and the next boot (when no container is on it yet) makes it again.
-  later="so it is made again at the next boot, before its containers start"
-  attached=$(docker network inspect --format '{{len .Containers}}' ${DOCKER_NETWORK.name})
+  later="so it is made again at the next boot, before its containers start (check: docker network inspect ${DOCKER_NETWORK.name})"
   if [ "$attached" != 0 ]; then
     echo "warning: the Docker network ${DOCKER_NETWORK.name} lets containers take the accessories' fixed addresses (no --ip-range ${DOCKER_NETWORK.dynamicRange}); $attached container(s) use it now, $later" >&2
     exit 0
   fi
   if ! docker network rm ${DOCKER_NETWORK.name} >/dev/null; then
+    # Loud, as a failed unit would be, without stopping the containers: a boot that finds the same
+    # leftover endpoint every time would otherwise keep the race with no sign but this line.
     echo "warning: the Docker network ${DOCKER_NETWORK.name} (no --ip-range ${DOCKER_NETWORK.dynamicRange}) could not be removed now, $later" >&2
+    systemctl start --no-block ${ALERT_UNIT} || true
     exit 0
   fi
   echo "removed the Docker network ${DOCKER_NETWORK.name} made without --ip-range ${DOCKER_NETWORK.dynamicRange}, to make it again"

@@ -11,6 +11,7 @@ import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../config/schema";
 import { appMounts, AppPaths, appPaths, containerRunOptions, dockerUserEnv, pythonProcess, sandbox } from "./app";
+import { DOCKER_NETWORK } from "./dockerNetwork";
 import { ALERT_ON_FAILURE } from "./base";
 import { configFile, HostPart, PATHS, script } from "./part";
 import { toOnCalendar } from "./schedule";
@@ -115,10 +116,12 @@ ${sandbox([p.state, p.logs])}
 // Like the app's own unit: root runs the docker client; the container runs as the app's user.
 function containerJobUnit(job: Job, app: ContainerAppConfig, p: AppPaths): string {
   const j = jobPaths(job);
+  // On the private network, as the app's unit: a timer may fire at boot before the app's unit is queued.
+  const network = app.network === "private" ? ` ${DOCKER_NETWORK.unit}` : "";
   return `[Unit]
 Description=${app.name}: scheduled job ${job.name}, in a container (studyhost)
-After=docker.service network-online.target ${p.unit}
-Requires=docker.service
+After=docker.service network-online.target${network} ${p.unit}
+Requires=docker.service${network}
 Wants=network-online.target
 ${appMounts(p)}
 ${ALERT_ON_FAILURE}
