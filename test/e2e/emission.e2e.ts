@@ -23,7 +23,7 @@
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/emission.e2e.ts
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { collect, PreparedHost, tcpProbe } from "../../src/local/boot";
 import { ADMIN, exampleConfig, finishRun, fromInternet, PresetLab, provisioning, PROVISIONED_CLEANLY, renderStack, startRun, addStandInImages as addStandInImagesTo, STANDIN_IMAGES_TAR } from "./lab";
@@ -321,4 +321,22 @@ test("power off and boot again: provisioned cleanly, the record and the pipeline
   }
   expect(inside("journalctl --list-boots --no-pager | wc -l").stdout.trim()).not.toMatch(/^[01]$/);
   expect(journalOnVolume(["-b", "-1", "-u", "emission.service"])).toContain("e-mission server STAND-IN");
+});
+
+test("the README's one-time command for a running host with an old network makes it again with the range, and everything comes back", async () => {
+  // As a host made before the range has it (the network made by hand, as above), the command taken
+  // from the README as written, with the app's name for <app>.
+  const old = inside("systemctl stop emission.service studyhost-mongodb.service && for i in $(seq 30); do docker network rm studyhost 2>/dev/null && break; sleep 1; done && docker network create --driver bridge --subnet 172.30.232.0/24 --gateway 172.30.232.1 --opt com.docker.network.bridge.name=studyhost0 studyhost && systemctl start studyhost-mongodb.service emission.service");
+  expect([old.status, old.stderr]).toEqual([0, ""]);
+  await lab.answers(`/read?id=${token}`, 60_000);
+  const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+  const block = /```sh\n(\s*timers=\$\(systemctl list-units[^`]*?)```/.exec(readme)?.[1];
+  expect(block).toBeDefined();
+  // Its lines run as written, stopping at the first that fails.
+  const r = inside(`set -e\n${block!.replaceAll("<app>", NAME)}`);
+  expect([r.status, r.stderr]).toEqual([0, ""]);
+  expect(inside("docker network inspect --format '{{range .IPAM.Config}}{{.IPRange}}{{end}}' studyhost").stdout.trim()).toBe("172.30.232.128/25");
+  expect(inside("systemctl is-active studyhost-job-push_60.timer studyhost-job-intake.timer studyhost-mongodb.service emission.service").stdout).toBe("active\n".repeat(4));
+  await lab.answers(`/read?id=${token}`, 60_000);
+  expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
 });
