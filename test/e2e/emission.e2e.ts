@@ -276,6 +276,12 @@ test("chrony is enabled (its start skipped in a container, as studyhost allows)"
   expect(/ActiveState=active/.test(state) || /ConditionResult=no/.test(state)).toBe(true);
 });
 
+/**
+ * The network as studyhost made it before 2026-12-05 (no --ip-range), its containers stopped. Docker may
+ * hold a stopped container's endpoint for a moment: the removal is tried for up to 30 s.
+ */
+const OLD_NETWORK = "systemctl stop emission.service studyhost-mongodb.service && for i in $(seq 30); do docker network rm studyhost 2>/dev/null && break; sleep 1; done && docker network create --driver bridge --subnet 172.30.232.0/24 --gateway 172.30.232.1 --opt com.docker.network.bridge.name=studyhost0 studyhost";
+
 test("the app's container started before MongoDB's (as after a reboot, or a job's) cannot take MongoDB's fixed address", async () => {
   // Docker gives containers their own addresses from the network's upper half only; without that range
   // the first container after a boot took .2, and MongoDB's `docker run` failed until it stopped.
@@ -292,8 +298,7 @@ test("the app's container started before MongoDB's (as after a reboot, or a job'
   expect(inside("systemctl show -p NRestarts --value studyhost-mongodb.service").stdout.trim()).toBe("0");
   // The network as a host provisioned by an earlier studyhost has it (no range): made again at the next
   // boot, before the containers start (checked after the power-off below).
-  // (Docker may hold a stopped container's endpoint for a moment: the removal is tried for up to 30 s.)
-  const old = inside("systemctl stop emission.service studyhost-mongodb.service && for i in $(seq 30); do docker network rm studyhost 2>/dev/null && break; sleep 1; done && docker network create --driver bridge --subnet 172.30.232.0/24 --gateway 172.30.232.1 --opt com.docker.network.bridge.name=studyhost0 studyhost");
+  const old = inside(OLD_NETWORK);
   expect([old.status, old.stderr]).toEqual([0, ""]);
 });
 
@@ -326,7 +331,7 @@ test("power off and boot again: provisioned cleanly, the record and the pipeline
 test("the README's one-time command for a running host with an old network makes it again with the range, and everything comes back", async () => {
   // As a host made before the range has it (the network made by hand, as above), the command taken
   // from the README as written, with the app's name for <app>.
-  const old = inside("systemctl stop emission.service studyhost-mongodb.service && for i in $(seq 30); do docker network rm studyhost 2>/dev/null && break; sleep 1; done && docker network create --driver bridge --subnet 172.30.232.0/24 --gateway 172.30.232.1 --opt com.docker.network.bridge.name=studyhost0 studyhost && systemctl start studyhost-mongodb.service emission.service");
+  const old = inside(`${OLD_NETWORK} && systemctl start studyhost-mongodb.service emission.service`);
   expect([old.status, old.stderr]).toEqual([0, ""]);
   await lab.answers(`/read?id=${token}`, 60_000);
   const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
