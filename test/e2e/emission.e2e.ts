@@ -35,6 +35,8 @@ const LABEL = "test/e2e/standins/emission-image";
 /** The private Docker network studyhost makes (src/host/dockerNetwork.ts) and MongoDB's fixed address on it. */
 const PRIVATE = /^172\.30\.232\.\d+$/;
 const MONGO_ADDRESS = "172.30.232.2";
+/** Where Docker picks the other containers' addresses on that network (never MongoDB's). */
+const DYNAMIC_RANGE = "172.30.232.128/25";
 
 jest.setTimeout(30 * 60_000);
 
@@ -276,6 +278,9 @@ test("chrony is enabled (its start skipped in a container, as studyhost allows)"
   expect(/ActiveState=active/.test(state) || /ConditionResult=no/.test(state)).toBe(true);
 });
 
+/** The private network's range for containers' own addresses, as Docker reports it. */
+const networkRange = () => inside("docker network inspect --format '{{range .IPAM.Config}}{{.IPRange}}{{end}}' studyhost").stdout.trim();
+
 /**
  * The network as studyhost made it before 2026-12-05 (no --ip-range), its containers stopped. Docker may
  * hold a stopped container's endpoint for a moment: the removal is tried for up to 30 s.
@@ -285,7 +290,7 @@ const OLD_NETWORK = "systemctl stop emission.service studyhost-mongodb.service &
 test("the app's container started before MongoDB's (as after a reboot, or a job's) cannot take MongoDB's fixed address", async () => {
   // Docker gives containers their own addresses from the network's upper half only; without that range
   // the first container after a boot took .2, and MongoDB's `docker run` failed until it stopped.
-  expect(inside("docker network inspect --format '{{range .IPAM.Config}}{{.IPRange}}{{end}}' studyhost").stdout.trim()).toBe("172.30.232.128/25");
+  expect(networkRange()).toBe(DYNAMIC_RANGE);
   inside("systemctl stop emission.service studyhost-mongodb.service");
   inside("systemctl start emission.service");
   const address = (container: string) => inside(`docker inspect --format '{{(index .NetworkSettings.Networks "studyhost").IPAddress}}' ${container} 2>/dev/null`).stdout.trim();
@@ -316,8 +321,8 @@ test("power off and boot again: provisioned cleanly, the record and the pipeline
   expect(api("/read?coll=pipeline_runs").json.docs.length).toBeGreaterThanOrEqual(1);
   expect(inside("ss -ltnH").stdout).not.toMatch(/:27017\b/);
   // The network left without its range before the power-off was made again with it.
-  expect(inside("journalctl -b -u studyhost-docker-network.service -o cat").stdout).toContain("removed the Docker network studyhost made without --ip-range 172.30.232.128/25");
-  expect(inside("docker network inspect --format '{{range .IPAM.Config}}{{.IPRange}}{{end}}' studyhost").stdout.trim()).toBe("172.30.232.128/25");
+  expect(inside("journalctl -b -u studyhost-docker-network.service -o cat").stdout).toContain(`removed the Docker network studyhost made without --ip-range ${DYNAMIC_RANGE}`);
+  expect(networkRange()).toBe(DYNAMIC_RANGE);
   // The logs' folders were on the volume again before anything wrote there: the boot disk's are still
   // empty, and the journal on the volume holds both boots.
   for (const folder of LOG_FOLDERS) {
@@ -340,7 +345,7 @@ test("the README's one-time command for a running host with an old network makes
   // Its lines run as written, stopping at the first that fails.
   const r = inside(`set -e\n${block!.replaceAll("<app>", NAME)}`);
   expect([r.status, r.stderr]).toEqual([0, ""]);
-  expect(inside("docker network inspect --format '{{range .IPAM.Config}}{{.IPRange}}{{end}}' studyhost").stdout.trim()).toBe("172.30.232.128/25");
+  expect(networkRange()).toBe(DYNAMIC_RANGE);
   expect(inside("systemctl is-active studyhost-job-push_60.timer studyhost-job-intake.timer studyhost-mongodb.service emission.service").stdout).toBe("active\n".repeat(4));
   await lab.answers(`/read?id=${token}`, 60_000);
   expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
