@@ -44,7 +44,9 @@ export async function local(args: string[]): Promise<number> {
       say((err as Error).message);
       return 1;
     }
-    throw err;
+    // Anything else (a tool that failed, a host that never came up): what it said, not a stack trace.
+    say(`studyhost local failed: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
   }
 }
 

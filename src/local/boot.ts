@@ -4,13 +4,15 @@
 // Used by `studyhost local` and the end-to-end tests. Linux, root.
 import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, lstatSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { basename, dirname, join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 
 // The shell scripts sit beside this file: in src/local/ in a checkout, copied to dist/src/local/ by the build.
 const ROOTFS_SH = join(__dirname, "rootfs.sh");
 const NET_SH = join(__dirname, "net.sh");
+const CGROUP_SH = join(__dirname, "cgroup.sh");
 /** Where the image records which units a pre-installed package enabled (see rootfs.sh). */
 const UNITS_TSV = "usr/local/share/studyhost-e2e/units.tsv";
 const PREINSTALLED = "usr/local/share/studyhost-e2e/preinstalled";
@@ -34,11 +36,19 @@ function runOk(cmd: string, args: readonly string[], opts: { input?: string; tim
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Makes sure the cached image exists (building it the first time, minutes) and returns how long that took. */
-export function ensureImage(): number {
+/**
+ * Makes sure the cached image exists (building it the first time, minutes) and returns how long that
+ * took. With `progress`, rootfs.sh's stages go to this process's stderr as they start and end.
+ */
+export function ensureImage(opts: { progress?: boolean } = {}): number {
   const t = Date.now();
-  const r = run(ROOTFS_SH, ["base"]);
-  if (r.status !== 0) throw new Error(`rootfs.sh base exited ${r.status}:\n${r.stderr}`);
+  if (opts.progress) {
+    const r = spawnSync(ROOTFS_SH, ["base"], { stdio: ["ignore", "ignore", "inherit"] });
+    if (r.status !== 0) throw new Error(`building the image failed (rootfs.sh base exited ${r.status}; its last lines are above)`);
+  } else {
+    const r = run(ROOTFS_SH, ["base"]);
+    if (r.status !== 0) throw new Error(`rootfs.sh base exited ${r.status}:\n${r.stderr}`);
+  }
   return Date.now() - t;
 }
 
@@ -239,8 +249,43 @@ export function removeHost(host: PreparedHost, opts: { data?: boolean } = {}): v
   if (host.mode === "overlay" && mountPoints().includes(host.root)) runOk("umount", [host.root]);
   const mounted = mountPoints().filter((m) => m === host.root || m.startsWith(`${host.root}/`));
   if (mounted.length) throw new Error(`still mounted under ${host.root}: ${mounted.join(", ")}`);
+  removeCgroups(host.dir);
   for (const d of ["root", "upper", "work", "docker"]) rmSync(join(host.dir, d), { recursive: true, force: true });
   if (opts.data) rmSync(host.data, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A cgroup of its own (cgroup.sh says why)
+
+/** The file in a host's (or a run's) folder listing the cgroups cgroup.sh made for it. */
+const CGROUPS_RECORD = "cgroups";
+
+/**
+ * The arguments for cgroup.sh that run CMD in a cgroup of its own, named after NAME and the folder DIR
+ * (two labs' hosts of the same name never share one), recorded in DIR for removeCgroups.
+ */
+export function inOwnCgroupArgs(dir: string, name: string, cmd: readonly string[]): string[] {
+  const tag = createHash("sha256").update(resolve(dir)).digest("hex").slice(0, 8);
+  return ["exec", `studyhost-${basename(name)}-${tag}`, join(dir, CGROUPS_RECORD), "--", ...cmd];
+}
+
+/**
+ * Runs a command in HOST's root under systemd-nspawn without booting it (the machine's network, no
+ * systemd inside), in a cgroup of its own like a booted host, and waits for it.
+ */
+export function runInRoot(host: PreparedHost, nspawnArgs: readonly string[], opts: { timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  const nspawn = ["systemd-nspawn", "--register=no", "--keep-unit", "--quiet", "--console=pipe", "-D", host.root, ...nspawnArgs];
+  try {
+    return run(CGROUP_SH, inOwnCgroupArgs(host.dir, host.name, nspawn), { timeoutMs: opts.timeoutMs });
+  } finally {
+    removeCgroups(host.dir);
+  }
+}
+
+/** Removes the cgroups recorded in DIR once everything in them has ended (a no-op when none are). */
+export function removeCgroups(dir: string): void {
+  const r = run(CGROUP_SH, ["remove", join(dir, CGROUPS_RECORD)]);
+  if (r.status !== 0) throw new Error(`cgroup.sh remove exited ${r.status}:\n${r.stderr}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,11 +333,15 @@ export function nspawnArgs(host: PreparedHost, netnsPath: string, extra: readonl
 /** Boots the host in the background (it outlives this process unless powered off) and finds its PID 1. */
 export async function boot(host: PreparedHost, opts: { netnsPath: string; extraArgs?: readonly string[]; systemCallFilter?: string }): Promise<BootedHost> {
   const consoleLog = join(host.dir, "console.log");
+  // What an earlier boot that ended without powerOff (a crash, a killed test) left behind.
+  removeCgroups(host.dir);
   const fd = openSync(consoleLog, "a");
   const startedAt = Date.now();
   let pid: number | undefined;
   try {
-    const child = spawn("systemd-nspawn", nspawnArgs(host, opts.netnsPath, opts.extraArgs, opts.systemCallFilter ?? systemCallFilter()), { detached: true, stdio: ["ignore", fd, fd] });
+    const nspawn = ["systemd-nspawn", ...nspawnArgs(host, opts.netnsPath, opts.extraArgs, opts.systemCallFilter ?? systemCallFilter())];
+    // The wrapper execs nspawn: the pid stays the same and becomes systemd-nspawn.
+    const child = spawn(CGROUP_SH, inOwnCgroupArgs(host.dir, host.name, nspawn), { detached: true, stdio: ["ignore", fd, fd] });
     child.unref();
     pid = child.pid;
   } finally {
@@ -304,7 +353,10 @@ export async function boot(host: PreparedHost, opts: { netnsPath: string; extraA
   for (;;) {
     const leader = childNamed(pid, "systemd");
     if (leader) return { host, nspawnPid: pid, leader, console: consoleLog, startedAt };
-    if (!alive(pid)) throw new Error(`systemd-nspawn exited before the container's systemd started:\n${tail(consoleLog, 40)}`);
+    if (!alive(pid)) {
+      removeCgroups(host.dir);
+      throw new Error(`systemd-nspawn exited before the container's systemd started:\n${tail(consoleLog, 40)}`);
+    }
     if (Date.now() > deadline) throw new Error(`no systemd under systemd-nspawn (pid ${pid}) after 20 s:\n${tail(consoleLog, 40)}`);
     await sleep(100);
   }
@@ -497,6 +549,7 @@ export async function powerOff(b: BootedHost, timeoutMs = 30_000): Promise<numbe
     }
   }
   rmSync(join(b.host.dir, "nspawn.pid"), { force: true });
+  removeCgroups(b.host.dir);
   return Date.now() - t;
 }
 
@@ -529,6 +582,39 @@ except (TimeoutError, socket.timeout):
 except OSError as e:
     print("error " + str(e))`;
   return run("ip", ["netns", "exec", netns, "python3", "-c", py, addr, String(port), source ?? ""]).stdout.trim();
+}
+
+/**
+ * tcpProbe for many ports at once (one thread each, so a firewall that drops costs one timeout, not
+ * one per port): port -> "open ...", "refused", "timeout" or "error ...".
+ */
+export function tcpProbeMany(netns: string, addr: string, ports: readonly number[], source?: string, timeoutS = 3): Map<number, string> {
+  const py = `import json, socket, sys, threading
+addr, source, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
+out = {}
+def probe(port):
+    try:
+        s = socket.create_connection((addr, port), ${timeoutS}, source_address=(source, 0) if source else None)
+        s.settimeout(1)
+        try:
+            data = s.recv(64)
+        except OSError:
+            data = b""
+        out[port] = "open " + data.decode(errors="replace").strip()
+        s.close()
+    except ConnectionRefusedError:
+        out[port] = "refused"
+    except (TimeoutError, socket.timeout):
+        out[port] = "timeout"
+    except OSError as e:
+        out[port] = "error " + str(e)
+threads = [threading.Thread(target=probe, args=(p,)) for p in ports]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps(out))`;
+  const r = run("ip", ["netns", "exec", netns, "python3", "-c", py, addr, source ?? "", ...ports.map(String)]);
+  if (r.status !== 0) throw new Error(`probing ${addr} from ${netns} failed: ${r.stderr}`);
+  return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, string>).map(([p, v]) => [Number(p), v]));
 }
 
 /** An HTTP request from a network namespace: the status code (000 when there was no HTTP answer) and curl's exit code. */

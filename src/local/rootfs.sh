@@ -104,7 +104,9 @@ build() {
   [ -n "$security" ] || die "no '$SUITE-security' source in /etc/apt/sources.list.d/*.sources"
   updates=${updates:-$main}
 
+  say "building the image in $CACHE (the first time only: several minutes)"
   t=$(now)
+  say "rendering the example stacks for the packages their hosts install ..."
   # shellcheck disable=SC2086,SC2046 # word lists
   extra=$(printf '%s\n' $EXTRA_PACKAGES $(rendered_packages) | sort -u | tr '\n' ' ')
   say "packages the rendered hosts install: $extra($(took "$t"))"
@@ -114,6 +116,7 @@ build() {
   chmod 0755 "$root" # mktemp's 0700 would become the mode of the hosts' / (tar keeps it)
   trap 'rm -rf "$root"' EXIT
   t=$(now)
+  say "debootstrap $SUITE (minbase) ..."
   debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus --cache-dir="$CACHE/debs" \
     "$SUITE" "$root" "$main" >"$root.debootstrap.log" 2>&1 || { tail -n 30 "$root.debootstrap.log" >&2; die "debootstrap failed (log above)"; }
   rm -f "$root.debootstrap.log"
@@ -142,6 +145,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
 
   t=$(now)
+  say "cloud-init and the base packages ..."
   # shellcheck disable=SC2016 # expanded inside the root
   inside "$root" "" '
     apt-get update -q >/tmp/apt-update.log 2>&1 || { cat /tmp/apt-update.log; exit 1; }
@@ -151,6 +155,7 @@ EOF
   say "cloud-init and the base packages: $(took "$t")"
 
   t=$(now)
+  say "pre-installing the hosts' packages ..."
   # shellcheck disable=SC2016 # expanded inside the root
   inside "$root" "$extra" '
     links() { find /etc/systemd/system -type l -printf "%p\t%l\n" | sort; }
@@ -210,6 +215,7 @@ ExecStartPre=/bin/sh -c 'for d in /sys/fs/cgroup/*/; do case "$d" in */systemd/|
 EOF
 
   t=$(now)
+  say "packing the image ..."
   tar --numeric-owner --xattrs --xattrs-include='*' -C "$root" -cf - . | zstd -q -T0 -3 -o "$tarball.partial"
   mv "$tarball.partial" "$tarball"
   say "packed $(du -sh "$root" | cut -f1) into $(du -h "$tarball" | cut -f1): $(took "$t")"
@@ -251,6 +257,7 @@ ensure() {
   if [ "${want_base:-0}" = 1 ] && [ ! -d "$base" ]; then
     local t
     t=$(now)
+    say "unpacking the image once, as the lower layer of every host's overlay ..."
     rm -rf "$base.partial"
     mkdir "$base.partial"
     unpack_into "$tarball" "$base.partial"

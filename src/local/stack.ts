@@ -8,7 +8,10 @@ import { fromPulumiConfig, parseStudyConfig } from "../config";
 import { parseCidr } from "../config/validators";
 import { planProgram, readStackFile } from "../plan";
 import { attach, boot, collect, ensureImage, loadHost, missingPrerequisites, netDown, userDataPackages, netUp, NetHostSpec, powerOff, prepareHost, removeHost, waitForBoot } from "./boot";
+import { demoRepo, hasPlaceholderSource, PythonAppKey, withDemoApp } from "./demoApp";
 import { serveGitRepo, stopServer } from "./gitServe";
+import { labInUse } from "./labs";
+import { followProvisioning, stepOutput } from "./progress";
 
 /** The lab number `studyhost local` uses unless told otherwise (the end-to-end tests use 1 to 3). */
 export const DEFAULT_LAB = 20;
@@ -77,6 +80,35 @@ function adminAddressOf(cidrs: readonly string[]): string | null {
   return null;
 }
 
+/** The plan's databaseHost output when it is a database host's private IPv4 address; anything else is refused. */
+function databaseAddressOf(output: unknown): string {
+  const address = String(output);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) throw new LocalError(`the plan's databaseHost (${address}) is not a private IPv4 address: cannot build the lab's private network`);
+  return address;
+}
+
+const lastLines = (text: string, n: number) => text.split("\n").filter(Boolean).slice(-n);
+
+/**
+ * Refuses to start lab LAB while any of it exists on this machine (its network namespaces or its
+ * containers), whatever folder holds the state of whoever started it, and says how to stop it.
+ */
+function refuseIfInUse(lab: number): void {
+  const use = labInUse(lab);
+  const state = readState(lab);
+  if (!use.namespaces.length && !use.containers.length) {
+    if (state) throw new LocalError(`a stopped local stack (${state.stack}) left its files in ${state.dir}: remove them with ${stopCommand(lab)}`);
+    return;
+  }
+  const what = use.containers.length ? `its hosts ${use.containers.map((c) => `${c.name} (pid ${c.pid})`).join(", ")} are running` : `its network (${use.namespaces.join(", ")}) exists`;
+  // A lab started by `studyhost local` from another STUDYHOST_LOCAL_DIR: its hosts sit in <dir>/lab-N/hosts/<name>.
+  const other = use.containers.map((c) => resolve(c.dir, "../../..")).find((d) => d !== localRoot() && existsSync(join(d, `lab-${lab}`, "state.json")));
+  const stop = other ? `STUDYHOST_LOCAL_DIR=${other} ${stopCommand(lab)}` : stopCommand(lab);
+  throw new LocalError(`lab ${lab} is in use: ${what}${state ? ` (the ${state.stack} stack)` : ""}; stop it with \`${stop}\`, or give another --lab`);
+}
+
+const stopCommand = (lab: number) => `studyhost local --stop${lab === DEFAULT_LAB ? "" : ` --lab ${lab}`}`;
+
 /** On two-server, the app host's private address: beside the database host's, in the same /24. */
 function appPrivateAddress(dbAddress: string): string {
   const octets = dbAddress.split(".");
@@ -94,41 +126,36 @@ export async function startLocalStack(opts: { configFile: string; appSource?: st
   const log = opts.log ?? (() => {});
   const missing = missingPrerequisites({ acme: true });
   if (missing.length) throw new LocalError(`studyhost local needs ${missing.join(", ")}; nothing was started`);
-  const running = readState(lab);
-  if (running) {
-    const alive = running.hosts.some((h) => existsSync(join(h.dir, "host.json")) && attach(loadHost(h.dir)));
-    const stop = `\`studyhost local --stop${lab === DEFAULT_LAB ? "" : ` --lab ${lab}`}\``;
-    throw new LocalError(
-      alive
-        ? `a local stack (${running.stack}) is already running in lab ${lab}: stop it with ${stop}`
-        : `a stopped local stack (${running.stack}) left its files in ${running.dir}: remove them with ${stop}`,
-    );
-  }
+  refuseIfInUse(lab);
 
   // Every mistake in the stack file is reported before anything starts.
   const file = readStackFile(opts.configFile);
   const config = { ...file.config };
-  if (opts.appSource) {
-    const app = JSON.parse(config["studyhost:app"] ?? "{}") as { kind?: string; source?: { git?: string; ref?: string } };
-    if (app.kind !== "python") throw new LocalError("--app-source replaces a python app's git source; studyhost:app.kind is not python");
+  const stackApp = JSON.parse(config["studyhost:app"] ?? "{}") as PythonAppKey;
+  // The app's source served from this machine: the user's repository, or the demo in place of a placeholder.
+  const served = opts.appSource ? "app-source" : hasPlaceholderSource(stackApp) ? "demo" : null;
+  if (opts.appSource && stackApp.kind !== "python") throw new LocalError("--app-source replaces a python app's git source; studyhost:app.kind is not python");
+  if (served) {
     // The ref stays the stack's (a tag, branch or commit the local repository must have); a pip app gets HEAD.
-    app.source = { git: "http://placeholder.invalid/app.git", ref: app.source?.ref ?? "HEAD" };
-    config["studyhost:app"] = JSON.stringify(app);
+    const app: PythonAppKey = { ...stackApp, source: { git: "http://placeholder.invalid/app.git", ref: stackApp.source?.ref ?? "HEAD" } };
+    config["studyhost:app"] = JSON.stringify(served === "demo" ? withDemoApp(app, app.source!.git!) : app);
   }
   const study = parseStudyConfig(fromPulumiConfig(config));
 
   const dir = labDir(lab);
   mkdirSync(dir, { recursive: true });
-  log(`studyhost local: preparing the image (the first time builds it: several minutes)`);
-  const imageMs = ensureImage();
+  if (served === "demo") log(`studyhost local: ${stackApp.source!.git} is an example placeholder: serving studyhost's demo study in its place (--app-source DIR serves your own)`);
+  log(`studyhost local: preparing the image (the first time builds it: several minutes, each stage shown)`);
+  const imageMs = ensureImage({ progress: true });
 
   // A first render tells which hosts the stack has and the database host's private address.
   const probe = await planProgram({ stack: file.stack, config, secretKeys: file.secretKeys });
   const probed = writeHostFiles(probe, join(dir, "probe")).map((h) => ({ name: h.host, packages: userDataPackages(readFileSync(join(h.dir, "user-data"))) }));
   rmSync(join(dir, "probe"), { recursive: true, force: true });
-  const dbAddress = probe.outputs.databaseHost === undefined ? null : String(probe.outputs.databaseHost);
   // The app host first: Pebble's DNS answers every name with the first host's address.
   const isDb = (name: string) => Number(name.endsWith("-db"));
+  // A private network only for a database host of its own: PostgreSQL on the app host is "localhost".
+  const dbAddress = probed.some((h) => isDb(h.name)) ? databaseAddressOf(probe.outputs.databaseHost) : null;
   const specs: NetHostSpec[] = [...probed]
     .sort((a, b) => isDb(a.name) - isDb(b.name))
     .map(({ name, packages }) => ({
@@ -141,11 +168,12 @@ export async function startLocalStack(opts: { configFile: string; appSource?: st
   let gitServerPid: number | null = null;
   try {
     const net = netUp({ lab, acme: true, admin: admin ?? undefined, hosts: specs });
-    if (opts.appSource) {
-      const served = serveGitRepo(opts.appSource, net, dir);
-      gitServerPid = served.pid;
+    if (served) {
+      const repo = served === "demo" ? demoRepo(join(dir, "demo-app"), stackApp.source?.ref) : opts.appSource!;
+      const server = serveGitRepo(repo, net, dir);
+      gitServerPid = server.pid;
       const app = JSON.parse(config["studyhost:app"]);
-      config["studyhost:app"] = JSON.stringify({ ...app, source: { ...app.source, git: served.url } });
+      config["studyhost:app"] = JSON.stringify({ ...app, source: { ...app.source, git: server.url } });
     }
     const tls = JSON.parse(config["studyhost:tls"] ?? "{}");
     config["studyhost:tls"] = JSON.stringify({ ...tls, acmeDirectory: net.acme!.directory, caBundle: readFileSync(net.acme!.endpointCa, "utf8") });
@@ -182,15 +210,20 @@ export async function startLocalStack(opts: { configFile: string; appSource?: st
       const prepared = prepareHost({ name: h.name, userData, dir: h.dir });
       booted.push(await boot(prepared, { netnsPath: net.hosts[i].netnsPath }));
     }
-    log(`studyhost local: waiting for cloud-init to provision ${hosts.map((h) => h.name).join(" and ")}`);
-    await Promise.all(booted.map((b) => waitForBoot(b, 20 * 60_000)));
+    log(`studyhost local: cloud-init provisions ${hosts.map((h) => h.name).join(" and ")} (about a minute; each step as it starts and ends)`);
+    const followers = booted.map((b) => followProvisioning(b.host.name, b.host.root, log));
+    try {
+      await Promise.all(booted.map((b) => waitForBoot(b, 20 * 60_000)));
+    } finally {
+      for (const f of followers) f.stop();
+    }
     const bootToProvisionedMs = Date.now() - t0;
     const problems: Record<string, string[]> = {};
     for (const b of booted) {
       const r = collect(b);
       problems[b.host.name] = [
-        ...r.failedUnits.map((u) => `unit ${u} failed`),
-        ...r.provisionFailures.map((f) => `provisioning step ${f.step} failed at: ${f.command}`),
+        ...r.failedUnits.flatMap((u) => [`unit ${u} failed; its journal ends:`, ...lastLines(r.failedJournals[u] ?? "", 10).map((l) => `  | ${l}`)]),
+        ...r.provisionFailures.flatMap((f) => [`provisioning step ${f.step} failed at: ${f.command}; its output ends:`, ...stepOutput(r.provisionLog, f.step, 10).map((l) => `  | ${l}`)]),
         ...(r.provisionFinished ? [] : ["provisioning did not finish (see /var/log/studyhost-provision.log on the host)"]),
       ];
     }
@@ -211,20 +244,29 @@ export async function stopLocalStack(opts: { lab?: number } = {}): Promise<strin
   if (missing.length) throw new LocalError(`studyhost local --stop needs ${missing.join(", ")}`);
   const state = readState(lab);
   const done: string[] = [];
-  for (const h of state?.hosts ?? []) {
-    if (!existsSync(join(h.dir, "host.json"))) continue;
-    const host = loadHost(h.dir);
+  // The hosts this folder's state names, and any other host running in the lab (started from another
+  // STUDYHOST_LOCAL_DIR, or left by an interrupted start), found by its systemd-nspawn process.
+  const running = labInUse(lab).containers;
+  const hostDirs = [...new Set([...(state?.hosts ?? []).map((h) => h.dir), ...running.map((c) => c.dir)])];
+  for (const dir of hostDirs) {
+    if (!existsSync(join(dir, "host.json"))) continue;
+    const host = loadHost(dir);
     const b = attach(host);
-    if (b) done.push(`powered off ${h.name} in ${Math.round((await powerOff(b)) / 100) / 10} s`);
+    if (b) done.push(`powered off ${host.name} in ${Math.round((await powerOff(b)) / 100) / 10} s`);
     removeHost(host, { data: true });
-    done.push(`removed ${h.name}'s disk and data volume`);
+    done.push(`removed ${host.name}'s disk and data volume`);
   }
-  if (state?.gitServerPid) stopServer(state.gitServerPid);
+  const other = running.map((c) => resolve(c.dir, "../..")).filter((d) => d !== labDir(lab) && existsSync(join(d, "state.json")));
+  for (const d of [...new Set([labDir(lab), ...other])]) {
+    const s = existsSync(join(d, "state.json")) ? (JSON.parse(readFileSync(join(d, "state.json"), "utf8")) as LocalState) : null;
+    if (s?.gitServerPid) stopServer(s.gitServerPid);
+  }
   netDown(lab);
   done.push(`removed lab ${lab}'s network and stopped Pebble`);
-  if (existsSync(labDir(lab))) {
-    rmSync(labDir(lab), { recursive: true, force: true });
-    done.push(`removed ${labDir(lab)}`);
+  for (const d of [...new Set([labDir(lab), ...other])]) {
+    if (!existsSync(d)) continue;
+    rmSync(d, { recursive: true, force: true });
+    done.push(`removed ${d}`);
   }
-  return state ? done : [`no local stack was running in lab ${lab}`, ...done];
+  return state || running.length ? done : [`no local stack was running in lab ${lab}`, ...done];
 }

@@ -23,7 +23,7 @@ import { fetchCommandOf, READ_AT_PACKAGE_INSTALL } from "../../src/clouds/hostFi
 import { fileContent, unpackUserData } from "../../src/clouds/userData";
 import { wholeDocument } from "../../src/cli/hostFiles";
 import { planProgram, readStackFile } from "../../src/plan";
-import { ensureImage, missingPrerequisites, prepareHost, PreparedHost, removeHost } from "../../src/local/boot";
+import { ensureImage, missingPrerequisites, prepareHost, PreparedHost, removeHost, runInRoot } from "../../src/local/boot";
 import { REPO } from "./lab";
 
 jest.setTimeout(10 * 60_000);
@@ -69,15 +69,14 @@ function freshRoot(name: string): PreparedHost {
 
 /** The rendered fetch command, run unchanged in that root with the host's network (loopback). */
 function runFetch(host: PreparedHost) {
-  return spawnSync(
-    "systemd-nspawn",
+  return runInRoot(
+    host,
     [
-      "--register=no", "--keep-unit", "--quiet", "--console=pipe", "-D", host.root,
       `--setenv=AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:${IMDS_PORT}`,
       `--setenv=RCLONE_S3_ENDPOINT=http://${S3_SUFFIX}:${S3_PORT}`,
       "bash", "-c", fetch.script, "studyhost-fetch-host-files", ...fetch.args,
     ],
-    { encoding: "utf8", timeout: 180_000 },
+    { timeoutMs: 180_000 },
   );
 }
 

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
-import { boot, BootedHost, collect, ensureImage, exec, type HostReport, missingPrerequisites, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
+import { boot, BootedHost, collect, ensureImage, exec, type HostReport, missingPrerequisites, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, tcpProbeMany, waitForBoot } from "../../src/local/boot";
 import { serveGitRepo, ServedRepo, stopServer } from "../../src/local/gitServe";
 
 export const REPO = resolve(__dirname, "../..");
@@ -106,7 +106,10 @@ export function reachablePorts(net: Net, host: BootedHost, address: string): { l
   // A line is "LISTEN 0 511 0.0.0.0:443 0.0.0.0:*": the port ends the fourth field.
   const ports = ss.stdout.split("\n").filter(Boolean).map((line) => Number(line.trim().split(/\s+/)[3].replace(/^.*:/, "")));
   const listening = [...new Set(ports)].sort((a, b) => a - b);
-  const answering = (source?: string) => listening.filter((port) => tcpProbe(net.internet.netns, address, port, source, 2).startsWith("open"));
+  const answering = (source?: string) => {
+    const probed = tcpProbeMany(net.internet.netns, address, listening, source, 2);
+    return listening.filter((port) => probed.get(port)!.startsWith("open"));
+  };
   return { listening, fromInternet: answering(), fromAdmin: answering(ADMIN) };
 }
 

@@ -8,10 +8,9 @@
 // script asks of it with postgresql-common's own pg_ctlcluster (restart) or nothing (enable).
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/postgres-cluster.e2e.ts
-import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureImage, missingPrerequisites, prepareHost, PreparedHost, removeHost } from "../../src/local/boot";
+import { ensureImage, missingPrerequisites, prepareHost, PreparedHost, removeHost, runInRoot } from "../../src/local/boot";
 import { renderHosts, RenderedHost } from "../support/render";
 import { studyConfig } from "../helpers";
 
@@ -48,11 +47,7 @@ function inFreshRoot(name: string, commands: string) {
   cpSync(rendered.root, root.root, { recursive: true });
   writeFileSync(join(root.root, "usr/local/sbin/systemctl"), SYSTEMCTL_STANDIN, { mode: 0o755 });
   mkdirSync(root.data, { recursive: true });
-  const r = spawnSync(
-    "systemd-nspawn",
-    ["--register=no", "--keep-unit", "--quiet", "--console=pipe", "-D", root.root, `--bind=${root.data}:/var/lib/studyhost`, "bash", "-c", commands],
-    { encoding: "utf8", timeout: 240_000 },
-  );
+  const r = runInRoot(root, [`--bind=${root.data}:/var/lib/studyhost`, "bash", "-c", commands], { timeoutMs: 240_000 });
   return { ...r, root };
 }
 
