@@ -57,7 +57,7 @@ describe("the demo study in place of a placeholder app", () => {
     expect(hasPlaceholderSource({ kind: "container", source: { git: "https://git.example.org/x.git" } })).toBe(false);
   });
 
-  test("the demo brings its own needs; the stack's start, port, health path and static folder stay", () => {
+  test("the demo brings its own needs; the stack's port, health path, static folder and gunicorn arguments stay", () => {
     const app = { kind: "python", name: "study", source: { git: "https://git.example.org/a.git", ref: "v1.4.0" }, packages: ["gunicorn", "psycopg2-binary"], migrate: ["flask db upgrade"], start: "gunicorn --bind 127.0.0.1:${PORT} wsgi:app", port: 8000, healthPath: "/healthz", static: { urlPath: "/static", dir: "app/static" } };
     expect(withDemoApp(app, "http://10.231.20.1:8080/app.git")).toEqual({
       ...app,
@@ -66,6 +66,7 @@ describe("the demo study in place of a placeholder app", () => {
       migrate: [],
       aptPackages: ["gunicorn", "python3-psycopg2"],
       systemSitePackages: true,
+      start: "python3 -m gunicorn --bind 127.0.0.1:${PORT} wsgi:app",
     });
   });
 

@@ -37,11 +37,14 @@ export function hasPlaceholderSource(app: PythonAppKey): boolean {
  * The app key with the demo in place of the stack's app: its source (served from GITURL, at the
  * stack's ref), and its own needs instead of the stack's pip packages and migrations (gunicorn and
  * psycopg2 from Debian, through the venv's view of the system's packages: nothing from PyPI). The
- * stack's start command, port, health path, static files and the rest stay as the stack has them.
+ * stack's start command stays, but for how gunicorn is found: Debian's gunicorn puts no script in the
+ * venv, so `gunicorn ARGS` becomes `python3 -m gunicorn ARGS` (the venv's python, the same gunicorn).
+ * Port, health path, static files and the rest stay as the stack has them.
  */
 export function withDemoApp(app: PythonAppKey, gitUrl: string): PythonAppKey {
   const apt = new Set([...(app.aptPackages ?? []), "gunicorn", "python3-psycopg2"]);
-  return { ...app, source: { git: gitUrl, ref: app.source?.ref ?? "HEAD" }, packages: [], migrate: [], aptPackages: [...apt], systemSitePackages: true };
+  const start = typeof app.start === "string" ? app.start.replace(/^gunicorn(?=\s)/, "python3 -m gunicorn") : app.start;
+  return { ...app, source: { git: gitUrl, ref: app.source?.ref ?? "HEAD" }, packages: [], migrate: [], aptPackages: [...apt], systemSitePackages: true, start };
 }
 
 /** The demo's files committed as a git repository in DEST, tagged REF (a stack's tag), for gitServe. */
