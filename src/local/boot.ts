@@ -445,11 +445,11 @@ export async function waitForBoot(b: BootedHost, timeoutMs = 10 * 60_000): Promi
   }
   const bootFinishedMs = Date.now() - b.startedAt;
   const left = Math.max(10_000, deadline - Date.now());
-  let r = exec(b, ["timeout", String(Math.ceil(left / 1000)), "systemctl", "is-system-running", "--wait"], { timeoutMs: left + 5_000 });
+  let r = exec(b, ["timeout", String(Math.ceil(left / 1000)), "systemctl", "is-system-running", "--wait"], { timeoutMs: Math.ceil(left) + 5_000 });
   // Early in a boot systemd's bus may not exist yet: ask again until it answers.
   while (!r.stdout.trim() && /Failed to connect to bus/.test(r.stderr) && Date.now() < deadline) {
     await sleep(500);
-    r = exec(b, ["timeout", String(Math.ceil((deadline - Date.now()) / 1000)), "systemctl", "is-system-running", "--wait"], { timeoutMs: deadline - Date.now() + 5_000 });
+    r = exec(b, ["timeout", String(Math.ceil((deadline - Date.now()) / 1000)), "systemctl", "is-system-running", "--wait"], { timeoutMs: Math.ceil(deadline - Date.now()) + 5_000 });
   }
   return { bootFinishedMs, systemState: r.stdout.trim() || `(no answer: ${r.stderr.trim()})`, settledMs: Date.now() - b.startedAt };
 }
