@@ -5,8 +5,18 @@ module.exports = {
   // Pulumi keeps its runtime state on globals; Jest 30 would otherwise wipe them between files.
   testEnvironmentOptions: { globalsCleanup: "off" },
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
+  // test/*.test.ts (unit: `npm run test:unit`, test/unit.jest.config.js) and test/host/*.test.ts
+  // (`npm run test:host`); test/README.md says which is which. test/e2e/ has a config of its own.
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+  // One worker per core (two here): Jest's default, cores - 1, is one worker on two cores, which runs
+  // every file in band. Two took the unit tests from about 60 s to 38 s and all of test/ and test/host/
+  // from about 9 to under 4 minutes on the 2-core CI machine (test/README.md). Files never share a port
+  // (freePort), a scratch folder (mkdtemp) or dist/ (never rebuilt by a test); tls.test.ts alone binds 80 and 443.
+  maxWorkers: "100%",
+  // With two files at a time on two cores a test that plans a few stacks (about 3 s alone) can pass
+  // Jest's default 5 s; a hung test still fails, later.
+  testTimeout: 30_000,
   // The failed tests listed once more as the last lines, so the tail of a long CI log names them.
   reporters: ["default", "<rootDir>/test/support/failuresLast.js"],
 };

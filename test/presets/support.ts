@@ -1,6 +1,5 @@
 // Rendering a preset's example stack (Pulumi.<preset>.yaml) as `studyhost plan --out` does, and
 // reading back what its app host would get, for the per-preset tests that check it against the guide.
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -45,13 +44,6 @@ function hostView(host: RenderedHost): AppHostView {
 
 /** The config's one-line error, or "" when it is valid. */
 export const configError = configErrorOf;
-
-/** A TOML file as Python's own tomllib reads it (an independent parser). */
-export function tomlAsPython(text: string): unknown {
-  const r = spawnSync("/usr/bin/python3", ["-c", "import json, sys, tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))"], { input: text, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`tomllib refused the file: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
 
 /** Line numbers, to check that one command runs before another in a script. */
 export const lineOf = (text: string, pattern: RegExp): number => text.split("\n").findIndex((l) => pattern.test(l));

@@ -1,6 +1,6 @@
 // Renders hosts exactly as `studyhost plan --out` does (the same plan, the same writer) into a scratch
-// folder, for tests that check the files with the real programs.
-import { mkdtempSync } from "node:fs";
+// folder, for tests that read the files (test/) or check them with the real programs (test/host/).
+import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeHostFiles, WrittenHost } from "../../src/cli/hostFiles";
@@ -21,4 +21,12 @@ export async function renderHosts(configs: Record<string, Record<string, unknown
     for (const h of writeHostFiles(plan, join(out, label))) hosts.push({ ...h, label: `${label}/${h.host}`, root: join(h.dir, "files") });
   }
   return hosts;
+}
+
+/** Every file under `dir`, as paths relative to it, each starting with "/". */
+export function walk(dir: string, prefix = ""): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? walk(full, `${prefix}/${name}`) : [`${prefix}/${name}`];
+  });
 }

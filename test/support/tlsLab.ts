@@ -1,4 +1,4 @@
-// The machinery behind test/tls.test.ts: a scratch folder laid out like a host's /etc/nginx,
+// The machinery behind test/host/tls.test.ts: a scratch folder laid out like a host's /etc/nginx,
 // /etc/letsencrypt and /var/www, a local ACME server (Pebble) with a DNS server that sends every
 // name to 127.0.0.1, a small WSGI app under gunicorn, and nginx on the rendered ports 80 and 443.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";

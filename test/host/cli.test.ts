@@ -5,14 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { assertBuilt } from "../support/dist";
 
-const root = join(__dirname, "..");
+const root = join(__dirname, "../..");
 const bin = join(root, "bin", "studyhost.js");
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8" });
 
-beforeAll(() => {
-  if (!existsSync(join(root, "dist", "src", "cli", "main.js"))) throw new Error("dist/ is missing: run `npm run build` (npm test does)");
-});
+beforeAll(() => assertBuilt(root));
 
 test.each(["small", "large", "two-server"])("plan of Pulumi.%s.yaml: every resource, its options, outputs and cost", (stack) => {
   const r = run("plan", "--config", `Pulumi.${stack}.yaml`);

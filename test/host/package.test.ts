@@ -14,8 +14,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
+import { assertBuilt } from "../support/dist";
 
-const REPO = path.resolve(__dirname, "..");
+const REPO = path.resolve(__dirname, "../..");
 const SLOW = 240_000;
 /** The study both scratch programs pass (as JavaScript text; the key arrives as argv[2]). */
 const STUDY_INPUT_JS = `{
@@ -41,20 +42,6 @@ function exampleSshKey(): string {
   return key;
 }
 
-/** Newest modification time among the TypeScript sources the build compiles. */
-function newestSourceMtime(): number {
-  let newest = fs.statSync(path.join(REPO, "index.ts")).mtimeMs;
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(full).mtimeMs);
-    }
-  };
-  for (const dir of ["src", "components", "stacks"]) walk(path.join(REPO, dir));
-  return newest;
-}
-
 function run(cmd: string, args: string[], cwd: string, timeout = SLOW): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, encoding: "utf8", timeout, env: { ...process.env, npm_config_update_notifier: "false" } });
 }
@@ -77,12 +64,9 @@ beforeAll(() => {
   scratch = path.join(tmp, "app");
   fs.mkdirSync(scratch);
 
-  // `npm test` builds dist/ before jest starts; build here only when it is missing or stale. Pack with
+  // `npm test` builds dist/ before jest starts; it is never rebuilt here (see assertBuilt). Pack with
   // --ignore-scripts: `prepare` would rebuild dist/ in place while other test files run the CLI from it.
-  const distIndex = path.join(REPO, "dist", "index.js");
-  if (!fs.existsSync(distIndex) || fs.statSync(distIndex).mtimeMs < newestSourceMtime()) {
-    timings["npm run build"] = timed("npm", ["run", "build"], REPO);
-  }
+  assertBuilt(REPO);
   timings["npm pack"] = timed("npm", ["pack", "--ignore-scripts", "--pack-destination", tmp], REPO);
   const packed = fs.readdirSync(tmp).filter((f) => f.endsWith(".tgz"));
   expect(packed).toHaveLength(1);

@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PRUNE_PY } from "../src/host";
+import { PRUNE_PY } from "../../src/host";
 
 // About 480 python3 runs in all, some 35 ms each from Node: about 18 s here; room for a slow CI machine.
 jest.setTimeout(90_000);

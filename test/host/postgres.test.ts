@@ -20,9 +20,9 @@
 import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { freePort, waitFor } from "./support/processes";
+import { freePort, waitFor } from "../support/processes";
 import { join } from "node:path";
-import { BACKUP_SH, backupPart, BackupSource, envFile, OFFSITE_ENV, PATHS, POSTGRES_ETC, POSTGRES_SETUP, postgresPart, PRUNE_PY, renderPgHba, RESTORE_SH, ROLES_FILE } from "../src/host";
+import { BACKUP_SH, backupPart, BackupSource, envFile, OFFSITE_ENV, PATHS, POSTGRES_ETC, POSTGRES_SETUP, postgresPart, PRUNE_PY, renderPgHba, RESTORE_SH, ROLES_FILE } from "../../src/host";
 
 // initdb, two runs of the set-up and several dump/restore cycles: seconds, not Jest's default 5.
 jest.setTimeout(60_000);
@@ -126,7 +126,7 @@ function provisioningCommand(script = rendered(`${PATHS.sbin}/studyhost-postgres
 const provision = () => run("bash", ["-c", provisioningCommand()]);
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error("test/postgres.test.ts needs root (runuser, chown): run it as CI does, as root");
+  if (process.getuid?.() !== 0) throw new Error("test/host/postgres.test.ts needs root (runuser, chown): run it as CI does, as root");
   // BACKUP_SH copies offsite when this fixed path exists; on a test machine it must not.
   if (existsSync(OFFSITE_ENV)) throw new Error(`${OFFSITE_ENV} exists on this machine: the backup script would upload test dumps`);
   scratch = mkdtempSync(join(tmpdir(), "studyhost-pg-"));

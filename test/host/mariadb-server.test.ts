@@ -14,13 +14,14 @@
 //     nothing; restore without --yes does nothing; dump, damage, restore gives identical rows and drops
 //     tables made after the backup, and both users still work.
 // Needs root and Debian's mariadb-server, mariadb-client, gzip, python3 (with python3-sqlalchemy and
-// python3-pymysql). The rendered hosts with accessories are checked in accessories.test.ts.
+// python3-pymysql). The rendered hosts with accessories are checked in test/accessories.test.ts and
+// test/host/accessories.test.ts.
 import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MARIADB, MARIADB_BACKUP_SH, MARIADB_DATADIR_SH, MARIADB_RESTORE_SH, MARIADB_TLS_CNF, MARIADB_USERS_SH, mariadbPart, mariadbUrl, OFFSITE_ENV, PRUNE_PY } from "../src/host";
-import { freePort } from "./support/processes";
+import { MARIADB, MARIADB_BACKUP_SH, MARIADB_DATADIR_SH, MARIADB_RESTORE_SH, MARIADB_TLS_CNF, MARIADB_USERS_SH, mariadbPart, mariadbUrl, OFFSITE_ENV, PRUNE_PY } from "../../src/host";
+import { freePort } from "../support/processes";
 
 jest.setTimeout(120_000);
 
@@ -102,7 +103,7 @@ async function relayFrom(source: string): Promise<{ port: number; stop: () => vo
 
 describe("MariaDB: the rendered set-up on a real server", () => {
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error("test/accessories.test.ts needs root (mariadbd as mysql, runuser): run it as CI does");
+  if (process.getuid?.() !== 0) throw new Error("test/host/mariadb-server.test.ts needs root (mariadbd as mysql, runuser): run it as CI does");
   if (existsSync(OFFSITE_ENV)) throw new Error(`${OFFSITE_ENV} exists on this machine: the backup script would upload test dumps`);
   scratch = mkdtempSync(join(tmpdir(), "studyhost-mariadb-"));
   chmodSync(scratch, 0o755);

@@ -5,15 +5,15 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { DATA_VOLUME_SCRIPT } from "../src/host";
-import { studyConfig } from "./helpers";
-import { renderHosts } from "./support/render";
+import { DATA_VOLUME_SCRIPT } from "../../src/host";
+import { studyConfig } from "../helpers";
+import { renderHosts } from "../support/render";
 
 let dir: string;
 let device: string;
 
 beforeAll(() => {
-  if (process.getuid?.() !== 0) throw new Error("test/volume.test.ts needs root (losetup, mount): run it as CI does, as root");
+  if (process.getuid?.() !== 0) throw new Error("test/host/volume.test.ts needs root (losetup, mount): run it as CI does, as root");
   dir = mkdtempSync(join(tmpdir(), "studyhost-volume-"));
   execFileSync("truncate", ["-s", "64M", join(dir, "volume.img")]);
   device = execFileSync("losetup", ["--find", "--show", join(dir, "volume.img")], { encoding: "utf8" }).trim();

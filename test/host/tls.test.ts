@@ -11,10 +11,10 @@
 // systemd). Needs root, nginx, certbot, pebble, gunicorn, openssl and curl, and ports 80 and 443 free.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { certbotArgs, certificateScript, PATHS, RELOAD_HOOK, RELOAD_HOOK_PATH, Site } from "../src/host";
-import { curl } from "./support/curl";
-import { accepts, freePort, run, runOk, waitFor } from "./support/processes";
-import { enableSites, Lab, NAME, NGINX, nginxWorkers, reloadNginx, startLab, startNginx, systemctlShim, waitForNewWorkers, writeRenderedNginx, writeSiteFiles } from "./support/tlsLab";
+import { certbotArgs, certificateScript, PATHS, RELOAD_HOOK, RELOAD_HOOK_PATH, Site } from "../../src/host";
+import { curl } from "../support/curl";
+import { accepts, freePort, run, runOk, waitFor } from "../support/processes";
+import { enableSites, Lab, NAME, NGINX, nginxWorkers, reloadNginx, startLab, startNginx, systemctlShim, waitForNewWorkers, writeRenderedNginx, writeSiteFiles } from "../support/tlsLab";
 
 jest.setTimeout(30_000);
 
