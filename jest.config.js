@@ -10,9 +10,10 @@ module.exports = {
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   // One worker per core (two here): Jest's default, cores - 1, is one worker on two cores, which runs
-  // every file in band. Two took the unit tests from about 60 s to 38 s and all of test/ and test/host/
-  // from about 9 to under 4 minutes on the 2-core CI machine (test/README.md). Files never share a port
-  // (freePort), a scratch folder (mkdtemp) or dist/ (never rebuilt by a test); tls.test.ts alone binds 80 and 443.
+  // every file in band. On the 2-core CI machine two took the unit tests from about 60 s to 38 s, and
+  // test/ with test/host/ from 400-650 s to 200-220 s (much of a host file's time is waiting on a daemon
+  // or a program, which the other worker fills). Files never share a port (freePort), a scratch folder
+  // (mkdtemp) or dist/ (no test rebuilds it); test/host/tls.test.ts alone binds 80 and 443.
   maxWorkers: "100%",
   // With two files at a time on two cores a test that plans a few stacks (about 3 s alone) can pass
   // Jest's default 5 s; a hung test still fails, later.

@@ -1,11 +1,7 @@
 // The pure parts of `studyhost local`: reading a host's progress from its logs, and choosing when the
 // demo study stands in for a stack's app (src/local/progress.ts, src/local/demoApp.ts). The demo app
-// itself runs here under Python (the machine's python3, SQLite): no server, no root.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DEMO_APP_DIR, hasPlaceholderSource, withDemoApp } from "../src/local/demoApp";
+// itself runs under Python in test/host/demo-app.test.ts.
+import { hasPlaceholderSource, withDemoApp } from "../src/local/demoApp";
 import { cloudInitStages, provisionEvents, stepOutput } from "../src/local/progress";
 
 const LOG = `== studyhost-provision started 2026-12-07T19:00:00Z
@@ -68,28 +64,5 @@ describe("the demo study in place of a placeholder app", () => {
       systemSitePackages: true,
       start: "python3 -m gunicorn --bind 127.0.0.1:${PORT} wsgi:app",
     });
-  });
-
-  test("the demo app answers, saves a participant's answers, refuses bad ones and lists them (Python, SQLite)", () => {
-    const db = join(mkdtempSync(join(tmpdir(), "studyhost-demo-")), "study.sqlite3");
-    const py = `
-import io, json, sys
-sys.path.insert(0, sys.argv[1])
-import wsgi
-def call(method, path, body=b""):
-    seen = {}
-    def start(status, headers): seen["status"] = status
-    env = {"PATH_INFO": path, "REQUEST_METHOD": method, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
-    out = b"".join(wsgi.app(env, start)).decode()
-    return seen["status"].split()[0], out
-print(json.dumps([call("GET", "/healthz"), call("GET", "/")[0], call("POST", "/answers", b"sleep=7&mood=4")[0], call("POST", "/answers", b"sleep=7&mood=9"), call("GET", "/admin/answers")]))
-`;
-    const r = spawnSync("python3", ["-c", py, DEMO_APP_DIR], { encoding: "utf8", env: { ...process.env, DATABASE_URL: `sqlite:///${db}` } });
-    expect(r.stderr).toBe("");
-    const [health, form, saved, refused, listed] = JSON.parse(r.stdout);
-    expect([health, form, saved]).toEqual([["200", "ok\n"], "200", "201"]);
-    expect(refused).toEqual(["400", expect.stringContaining("needs a whole number from 1 to 5")]);
-    expect(listed[0]).toBe("200");
-    expect(JSON.parse(listed[1])).toEqual([{ id: 1, answeredAt: expect.any(String), sleep: 7, mood: 4 }]);
   });
 });
