@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { parseStudyConfig } from "../src/config";
 import { BACKUP_EACH, BACKUP_EACH_SH, MARIADB, MONGODB } from "../src/host";
 import { planOf, studyConfig } from "./helpers";
-import { renderHosts, RenderedHost, walk } from "./support/render";
+import { removeRendered, renderHosts, RenderedHost, walk } from "./support/render";
 import { accessoryStacks, PRIVATE_CONTAINER as container } from "./support/stacks/accessories";
 
 const CONFIGS = accessoryStacks();
@@ -26,7 +26,7 @@ describe("rendered hosts with accessories", () => {
     hosts = await renderHosts(CONFIGS);
   }, 60_000);
   afterAll(() => {
-    for (const h of hosts) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+    removeRendered(hosts);
   });
 
   test("each accessory's scripts are on the host that runs it", () => {

@@ -2,13 +2,13 @@
 // manifest, nothing of it without the key, and bad values with their one-line errors. The counting
 // script run for real by python3 on synthetic nginx logs, the units through systemd-analyze verify, the
 // scripts through shellcheck and the document through cloud-init's schema: test/host/analytics.test.ts.
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { ConfigError, parseStudyConfig } from "../src/config";
 import { ANALYTICS_PY } from "../src/host";
 import { studyConfig } from "./helpers";
-import { renderHosts, RenderedHost } from "./support/render";
+import { removeRendered, renderHosts, RenderedHost } from "./support/render";
 import { analyticsStacks } from "./support/stacks/analytics";
 
 let hosts: RenderedHost[];
@@ -16,7 +16,7 @@ beforeAll(async () => {
   hosts = await renderHosts(analyticsStacks());
 }, 60000);
 afterAll(() => {
-  for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+  removeRendered(hosts);
 });
 const host = (label: string) => hosts.find((h) => h.label.startsWith(`${label}/`))!;
 const read = (h: RenderedHost, path: string) => readFileSync(join(h.root, path), "utf8");

@@ -3,11 +3,11 @@
 // all of them. The same hosts through the real programs from Debian's packages (cloud-init's schema,
 // shellcheck, systemd-analyze verify, nginx -t, nft -c, sshd -t, fail2ban, logrotate, python's
 // compiler): test/host/host-static.test.ts.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { fetchCommandOf } from "../src/clouds/hostFilesBundle";
 import { presetExamples } from "./helpers";
-import { renderHosts, RenderedHost, walk } from "./support/render";
+import { removeRendered, renderHosts, RenderedHost, walk } from "./support/render";
 import { hostMatrix } from "./support/stacks/matrix";
 
 let hosts: RenderedHost[];
@@ -16,7 +16,7 @@ beforeAll(async () => {
 }, 60000);
 
 afterAll(() => {
-  for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+  removeRendered(hosts);
 });
 
 test("the matrix covers every tier, both clouds, both app kinds and both host roles", () => {

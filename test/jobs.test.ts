@@ -4,23 +4,20 @@
 // test/host/jobs.test.ts: cron specs against systemd's own calendar arithmetic (with Debian's croniter
 // as the independent reading of cron), systemd-analyze verify, shellcheck, cloud-init's schema, and the
 // rendered scripts run for real (logrotate, a container job's docker command line, the fetch with rclone).
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { fromPulumiConfig, parseStudyConfig } from "../src/config";
 import { readStackFile } from "../src/plan";
 import { ALERT_ON_FAILURE, cronToOnCalendar, toOnCalendar } from "../src/host";
 import { asPulumiConfig, refusal, studyConfig } from "./helpers";
-import { renderHosts, RenderedHost } from "./support/render";
+import { copyOut, readRendered, removeRendered, renderHosts, RenderedHost } from "./support/render";
+import { runCaptured } from "./support/processes";
 import { WITH_FILES } from "../src/cli/hostFiles";
 import { jobStacks } from "./support/stacks/jobs";
 
-const run = (cmd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) => {
-  const r = spawnSync(cmd, args, { encoding: "utf8", ...options });
-  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", output: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
-};
+const run = runCaptured;
 
 describe("cron specs and OnCalendar expressions, as converted", () => {
   test("a day field written with * counts as unrestricted, as Debian's cron has it: one expression, not two", () => {
@@ -88,12 +85,12 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), "studyhost-jobs-"));
 }, 60000);
 afterAll(() => {
-  for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+  removeRendered(hosts);
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 const host = (label: string) => hosts.find((h) => h.label.startsWith(`${label}/`))!;
-const read = (h: RenderedHost, path: string) => readFileSync(join(h.root, path), "utf8");
+const read = readRendered;
 
 describe("the rendered jobs and fetches", () => {
   test("a job runs as its app, with the app's sandbox, on a timer that catches up after downtime; a failure alerts", () => {
@@ -143,18 +140,10 @@ describe("the rendered jobs and fetches", () => {
 });
 
 describe("the job runner, run by bash", () => {
-  /** A rendered file copied out to the scratch folder, executable. */
-  function copyOut(h: RenderedHost, path: string, name: string, edit: (text: string) => string = (t) => t): string {
-    const file = join(scratch, name);
-    writeFileSync(file, edit(read(h, path)));
-    chmodSync(file, 0o755);
-    return file;
-  }
-
   test("a job that fails half-way fails, with its status, and stops there", () => {
     const h = host("python");
-    const runJob = copyOut(h, "usr/local/lib/studyhost/run-job", "run-job");
-    const script = copyOut(h, "usr/local/lib/studyhost/jobs/fails_halfway.sh", "fails_halfway.sh");
+    const runJob = copyOut(h, "usr/local/lib/studyhost/run-job", scratch, "run-job");
+    const script = copyOut(h, "usr/local/lib/studyhost/jobs/fails_halfway.sh", scratch, "fails_halfway.sh");
     const log = join(scratch, "fails_halfway.log");
     const r = run(runJob, [log, script], { cwd: scratch });
     expect(r.status).toBe(1);

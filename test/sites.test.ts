@@ -5,15 +5,15 @@
 // steps, which proves staging runs first and a failed staging check skips production's app step. The
 // same hosts through the real programs (nginx -t with every site at once, systemd-analyze verify,
 // shellcheck, cloud-init schema): test/host/sites.test.ts.
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parseStudyConfig } from "../src/config";
 import { PlanResult } from "../src/plan";
 import { ofType, planOf, refusal, studyConfig } from "./helpers";
 import { baselineSnapshots } from "./support/baseline";
-import { renderHosts, RenderedHost } from "./support/render";
+import { removeRendered, renderHosts, RenderedHost } from "./support/render";
+import { runCaptured } from "./support/processes";
 import { ALL_NAMES, APPS, NAMES, siteHostStacks, stubbedProvision, withSites } from "./support/stacks/sites";
 
 jest.setTimeout(120_000);
@@ -161,12 +161,13 @@ describe("the rendered hosts", () => {
     appHosts = hosts.filter((h) => h.host === "study-app");
   });
   afterAll(() => {
-    for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+    removeRendered(hosts);
   });
 
-  const run = (cmd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) => {
-    const r = spawnSync(cmd, args, { encoding: "utf8", input: options.input, env: options.env });
-    return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
+  /** Status and output only: what these tests compare whole. */
+  const run = (...args: Parameters<typeof runCaptured>) => {
+    const { status, output } = runCaptured(...args);
+    return { status, output };
   };
   const read = (h: RenderedHost, path: string) => readFileSync(join(h.root, path), "utf8");
   const envOf = (h: RenderedHost, app: string) => Object.fromEntries(read(h, `etc/${app}/env`).trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), JSON.parse(l.slice(l.indexOf("=") + 1))]));

@@ -3,9 +3,9 @@
 // every host firewall nft -c (what they hold, read as files: test/accessories.test.ts).
 // Needs root and Debian's shellcheck, cloud-init, nftables, systemd.
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { renderHosts, RenderedHost, walk } from "../support/render";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { removeRendered, renderHosts, RenderedHost, walk } from "../support/render";
 import { accessoryStacks } from "../support/stacks/accessories";
 import { verifyUnits } from "../support/verify";
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   hosts = await renderHosts(accessoryStacks());
 }, 60_000);
 afterAll(() => {
-  for (const h of hosts) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+  removeRendered(hosts);
 });
 
 test("cloud-init schema, shellcheck and systemd-analyze verify pass on every host", () => {

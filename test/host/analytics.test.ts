@@ -7,10 +7,10 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ANALYTICS_PY } from "../../src/host";
-import { renderHosts, RenderedHost } from "../support/render";
+import { removeRendered, renderHosts, RenderedHost } from "../support/render";
 import { analyticsStacks } from "../support/stacks/analytics";
 import { verifyUnits } from "../support/verify";
 
@@ -30,7 +30,7 @@ beforeAll(async () => {
   hosts = await renderHosts(analyticsStacks());
 }, 60000);
 afterAll(() => {
-  for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+  removeRendered(hosts);
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 const host = (label: string) => hosts.find((h) => h.label.startsWith(`${label}/`))!;

@@ -9,11 +9,11 @@
 // openssh-server, fail2ban, logrotate, openssl and python3.
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fetchCommandOf } from "../../src/clouds/hostFilesBundle";
 import { DATA_VOLUME_SCRIPT } from "../../src/host";
 import { presetExamples } from "../helpers";
-import { renderHosts, RenderedHost, walk } from "../support/render";
+import { removeRendered, renderHosts, RenderedHost, walk } from "../support/render";
 import { hostMatrix } from "../support/stacks/matrix";
 import { verifyUnits } from "../support/verify";
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
 }, 60000);
 
 afterAll(() => {
-  for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+  removeRendered(hosts);
 });
 
 const run = (cmd: string, args: string[], input?: string) => {

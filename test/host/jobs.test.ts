@@ -5,19 +5,16 @@
 // under logrotate, a container job's docker command line, the fetch with rclone). What is rendered, bad
 // input and a failing job: test/jobs.test.ts.
 // Needs Debian's systemd, python3 with python3-croniter, shellcheck, cloud-init, logrotate and rclone.
-import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { cronToOnCalendar, toOnCalendar } from "../../src/host";
-import { renderHosts, RenderedHost } from "../support/render";
+import { copyOut, readRendered, removeRendered, renderHosts, RenderedHost } from "../support/render";
+import { runCaptured } from "../support/processes";
 import { CONTAINER_COMMAND, jobStacks } from "../support/stacks/jobs";
 import { verifyUnits } from "../support/verify";
 
-const run = (cmd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) => {
-  const r = spawnSync(cmd, args, { encoding: "utf8", ...options });
-  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", output: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
-};
+const run = runCaptured;
 
 describe("a cron spec becomes OnCalendar expressions that fire when cron would", () => {
   // A Friday late in a non-leap February: month, week and year ends come soon.
@@ -113,12 +110,12 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), "studyhost-jobs-"));
 }, 60000);
 afterAll(() => {
-  for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+  removeRendered(hosts);
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 const host = (label: string) => hosts.find((h) => h.label.startsWith(`${label}/`))!;
-const read = (h: RenderedHost, path: string) => readFileSync(join(h.root, path), "utf8");
+const read = readRendered;
 const ours = (unit: string) => /^studyhost-(job|fetch)-/.test(unit);
 
 describe("the rendered jobs and fetches", () => {
@@ -154,18 +151,10 @@ describe("the rendered jobs and fetches", () => {
 });
 
 describe("the rendered scripts, run for real", () => {
-  /** A rendered file copied out to the scratch folder, executable. */
-  function copyOut(h: RenderedHost, path: string, name: string, edit: (text: string) => string = (t) => t): string {
-    const file = join(scratch, name);
-    writeFileSync(file, edit(read(h, path)));
-    chmodSync(file, 0o755);
-    return file;
-  }
-
   test("a job's output reaches the journal (stdout) and its log, runs after runs; the log is rotated with the app's", () => {
     const h = host("python");
-    const runJob = copyOut(h, "usr/local/lib/studyhost/run-job", "run-job");
-    const script = copyOut(h, "usr/local/lib/studyhost/jobs/report.sh", "report.sh");
+    const runJob = copyOut(h, "usr/local/lib/studyhost/run-job", scratch, "run-job");
+    const script = copyOut(h, "usr/local/lib/studyhost/jobs/report.sh", scratch, "report.sh");
     const logs = join(scratch, "log-study");
     mkdirSync(logs, { recursive: true });
     const log = join(logs, "report.log");
@@ -196,7 +185,7 @@ describe("the rendered scripts, run for real", () => {
     const stub = join(scratch, "docker-stub");
     writeFileSync(stub, `#!/usr/bin/python3\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\nsys.exit(7)\n`);
     chmodSync(stub, 0o755);
-    const script = copyOut(h, "usr/local/lib/studyhost/jobs/analytics.sh", "analytics.sh", (t) => t.replace("/usr/bin/docker ", `${stub} `));
+    const script = copyOut(h, "usr/local/lib/studyhost/jobs/analytics.sh", scratch, "analytics.sh", (t) => t.replace("/usr/bin/docker ", `${stub} `));
     const r = run("bash", [script], { env: { ...process.env, APP_UID: "998", APP_GID: "997" } });
     // docker's exit status (the command's, in the container) is the job's.
     expect(r.status).toBe(7);
@@ -231,7 +220,7 @@ describe("the rendered scripts, run for real", () => {
     beforeAll(() => {
       bucket = join(scratch, "bucket");
       dest = join(scratch, "state/exports");
-      fetchScript = copyOut(host("python"), "usr/local/sbin/studyhost-fetch", "studyhost-fetch");
+      fetchScript = copyOut(host("python"), "usr/local/sbin/studyhost-fetch", scratch, "studyhost-fetch");
     });
 
     test("mirrors the prefix, nested folders included, and deletes what the bucket no longer has", () => {

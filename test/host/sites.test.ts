@@ -3,11 +3,12 @@
 // systemd-analyze verify for every app's unit, shellcheck (the provisioning script with stub steps,
 // which test/sites.test.ts runs, included), cloud-init schema. The plan and what the hosts hold:
 // test/sites.test.ts. Needs Debian's nginx, openssl, systemd, shellcheck and cloud-init.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { renderHosts, RenderedHost, walk } from "../support/render";
+import { join } from "node:path";
+import { removeRendered, renderHosts, RenderedHost, walk } from "../support/render";
+import { runCaptured } from "../support/processes";
 import { APPS, NAMES, siteHostStacks, stubbedProvision } from "../support/stacks/sites";
 import { verifyUnits } from "../support/verify";
 
@@ -20,12 +21,13 @@ beforeAll(async () => {
   appHosts = hosts.filter((h) => h.host === "study-app");
 });
 afterAll(() => {
-  for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
+  removeRendered(hosts);
 });
 
-const run = (cmd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) => {
-  const r = spawnSync(cmd, args, { encoding: "utf8", input: options.input, env: options.env });
-  return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
+/** Status and output only: what these tests compare whole. */
+const run = (...args: Parameters<typeof runCaptured>) => {
+  const { status, output } = runCaptured(...args);
+  return { status, output };
 };
 
 test("every user-data passes cloud-init's schema (on DigitalOcean, over 64 KiB plain, with its files gzipped)", () => {

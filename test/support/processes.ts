@@ -165,3 +165,9 @@ export function runOk(command: string, args: readonly string[], options: Paramet
   if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}${r.error ? `\n${r.error}` : ""}`);
   return r.stdout;
 }
+
+/** A command run to completion for assertions: its exit status, stdout and stderr, and both together (trimmed). */
+export function runCaptured(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}) {
+  const r = spawnSync(command, args, { encoding: "utf8", ...options });
+  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", output: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
+}

@@ -1,8 +1,8 @@
 // Renders hosts exactly as `studyhost plan --out` does (the same plan, the same writer) into a scratch
 // folder, for tests that read the files (test/) or check them with the real programs (test/host/).
-import { mkdtempSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeHostFiles, WrittenHost } from "../../src/cli/hostFiles";
 import { planOf } from "../helpers";
 
@@ -29,4 +29,22 @@ export function walk(dir: string, prefix = ""): string[] {
     const full = join(dir, name);
     return statSync(full).isDirectory() ? walk(full, `${prefix}/${name}`) : [`${prefix}/${name}`];
   });
+}
+
+/** A rendered file's text, by its path on the host ("etc/...", no leading slash). */
+export function readRendered(h: RenderedHost, path: string): string {
+  return readFileSync(join(h.root, path), "utf8");
+}
+
+/** A rendered file copied out to DIR as NAME, executable, optionally edited (to run it outside a host). */
+export function copyOut(h: RenderedHost, path: string, dir: string, name: string, edit: (text: string) => string = (t) => t): string {
+  const file = join(dir, name);
+  writeFileSync(file, edit(readRendered(h, path)));
+  chmodSync(file, 0o755);
+  return file;
+}
+
+/** Removes what renderHosts wrote for these hosts (its scratch folder): for afterAll, before or after a failed render. */
+export function removeRendered(hosts: readonly RenderedHost[] | undefined): void {
+  for (const h of hosts ?? []) rmSync(dirname(dirname(h.dir)), { recursive: true, force: true });
 }
