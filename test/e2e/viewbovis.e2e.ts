@@ -236,6 +236,16 @@ test("`docker kill` of the ViewBovis container: systemd restarts it and it answe
   expect(inside("systemctl is-active viewbovis.service").stdout.trim()).toBe("active");
 });
 
+test("a restart stops the container on SIGTERM (tini as its PID 1: `--init`), not by the kill after `docker stop --time 20`", () => {
+  // The Auspice stand-in, like Node, has no SIGTERM handler: as the container's PID 1 it ignored the
+  // signal, and every restart, deploy and fetch waited the 20 s out.
+  const t = Date.now();
+  expect(inside("systemctl restart nextstrain.service").status).toBe(0);
+  timings.restartAuspiceMs = Date.now() - t;
+  expect(timings.restartAuspiceMs).toBeLessThan(10_000);
+  expect(inside("systemctl is-active nextstrain.service").stdout.trim()).toBe("active");
+});
+
 test("Analytics: the service runs, and the rendered command writes today's dated JSON with the requests per path", () => {
   get(DOMAIN, "/no-such-page", "viewbovis");
   // The unit as the timer runs it (yesterday's counts: there were none on this new host).

@@ -192,13 +192,13 @@ describe("the rendered scripts, run for real", () => {
     const argv: string[] = JSON.parse(r.stdout);
     expect(argv).toEqual([
       "run", "--rm", "--name", "studyhost-job-analytics", "--user", "998:997",
-      "--network", "host", "--cap-drop", "ALL", "--log-driver", "none", "--security-opt", "no-new-privileges", "--env-file", "/etc/viewer/docker.env",
+      "--network", "host", "--init", "--cap-drop", "ALL", "--log-driver", "none", "--security-opt", "no-new-privileges", "--env-file", "/etc/viewer/docker.env",
       "-v", "/var/lib/studyhost/viewer/data:/data:ro", "-v", "/var/log/viewer:/var/log/viewer", "--env", "LOG_DIR=/var/log/viewer",
       "--entrypoint", "/bin/sh", "ghcr.io/example/viewer:1.2", "-c", CONTAINER_COMMAND,
     ]);
     // The same options as the app's own container.
     const appRun = /^ExecStart=(.*)$/m.exec(read(h, "etc/systemd/system/viewer.service"))![1];
-    expect(appRun).toContain("--network host --cap-drop ALL --log-driver none --security-opt no-new-privileges --env-file /etc/viewer/docker.env -v /var/lib/studyhost/viewer/data:/data:ro -v /var/log/viewer:/var/log/viewer");
+    expect(appRun).toContain("--network host --init --cap-drop ALL --log-driver none --security-opt no-new-privileges --env-file /etc/viewer/docker.env -v /var/lib/studyhost/viewer/data:/data:ro -v /var/log/viewer:/var/log/viewer");
     // Without the user ids (docker-user.env not yet written) it refuses rather than run as root.
     const unset = run("bash", [script], { env: { PATH: process.env.PATH } });
     expect(unset.status).not.toBe(0);
