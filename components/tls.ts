@@ -9,7 +9,7 @@ export interface TlsArgs {
    * Every name on the study app's certificate; the first is the certificate's name. Changing the list
    * makes the host request a new certificate at its next provisioning; nothing is replaced. A staging
    * copy and each site (`studyhost:staging`, `studyhost:sites`) get a certificate of their own from the
-   * same ACME server, for their own names (see src/host/nginx.ts), so they are not listed here.
+   * same ACME server, for their own names (see src/host/web/nginx.ts), so they are not listed here.
    * @example ["study.example.org", "www.study.example.org"]
    */
   readonly domains: readonly string[];

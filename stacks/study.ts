@@ -56,7 +56,7 @@ export class Study extends pulumi.ComponentResource {
 
     const domains = [config.domain, ...config.extraDomains];
     // The certificate of the study's own names; each site and the staging copy gets a certificate of
-    // its own on the host (see src/host/nginx.ts), so Tls holds only these, and DNS all of them.
+    // its own on the host (see src/host/web/nginx.ts), so Tls holds only these, and DNS all of them.
     const extras = extraApps(config);
     const tls = new Tls(`${name}-tls`, { domains, email: config.adminEmail, acmeDirectory: config.tls.acmeDirectory, caBundle: config.tls.caBundle }, parent);
     this.app = new AppServer(`${name}-app`, { config, network, firewall: appFirewall, tls, database: this.database }, parent);

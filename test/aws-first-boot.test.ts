@@ -11,7 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fetchCommandOf, splitHostFiles, WRITE_FILES_SHELL } from "../src/clouds/hostFilesBundle";
-import { basePart } from "../src/host/base";
+import { basePart } from "../src/host/system/base";
 
 const HELP = {
   "22.4": "usage: cloud-init single [-h] --name NAME [--frequency {instance,always,once}]\n                         [--report]\n                         [argument ...]\n",

@@ -1,4 +1,4 @@
-// The private Docker network's script (src/host/dockerNetwork.ts), run with a stand-in `docker` that
+// The private Docker network's script (src/host/apps/dockerNetwork.ts), run with a stand-in `docker` that
 // holds one network's state in a file: what it makes, keeps, makes again and refuses. The real Docker
 // runs it in the e-mission boot (test/e2e/emission.e2e.ts), where the range is checked on the network
 // and on a container's own address.

@@ -2,7 +2,7 @@
 // and the text it renders. That Python's configparser reads that text back exactly as it was given:
 // test/host/iniConfigFile.test.ts.
 import { parseStudyConfig } from "../src/config";
-import { iniFile } from "../src/host/configFiles";
+import { iniFile } from "../src/host/apps/configFiles";
 import { studyConfig } from "./helpers";
 
 const withIni = (content: unknown) => {

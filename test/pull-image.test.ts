@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pullImage } from "../src/host/app";
+import { pullImage } from "../src/host/apps/service";
 
 /** Runs pullImage's snippet (then `echo deployed`) under studyhost's bash flags with a fake docker. */
 function runPull(image: string, pull: "ok" | "fails", present: boolean) {

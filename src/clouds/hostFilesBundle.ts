@@ -15,8 +15,8 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { parse, stringify } from "yaml";
-import { bashScript } from "../host/shell";
-import { POSTGRES_CREATECLUSTER } from "../host/postgres";
+import { bashScript } from "../host/document/shell";
+import { POSTGRES_CREATECLUSTER } from "../host/databases/postgres";
 
 /**
  * Files a package's install scripts read, so they stay in the user data: write_files runs before

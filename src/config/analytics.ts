@@ -1,7 +1,7 @@
 // The `analytics` key (seed 003: ViewBovis counts, every day, which parts of the app were requested,
 // from nginx's access log): a daily job on the app host that reads the previous day's lines of each
 // site's access log and writes request counts per path and per status code into a dated JSON file on
-// the data volume, keeping `keepDays` days of them. The host side is src/host/analytics.ts.
+// the data volume, keeping `keepDays` days of them. The host side is src/host/analytics/analytics.ts.
 import { z } from "zod";
 import { schedule } from "./scheduled";
 import { wholeNumber } from "./validators";

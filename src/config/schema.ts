@@ -69,7 +69,7 @@ const appPort = appPortNumber.default(8000).describe("the port the app listens o
  * the data volume, and these belong to the host already (its users, nginx's and the journal's log
  * folders, studyhost's own folders on the volume). An app named postgres would run as PostgreSQL's
  * superuser; one named ssh would take /etc/ssh. Not every name can be foreseen: the app step also refuses
- * a user of the app's name that studyhost did not make (src/host/app.ts).
+ * a user of the app's name that studyhost did not make (src/host/apps/service.ts).
  */
 export const RESERVED_APP_NAMES = [
   // Users and groups of Debian 12's and Ubuntu 24.04's cloud images (and their default login users).
@@ -231,7 +231,7 @@ const BackupsSchema = z
   .default({ schedule: "*-*-* 03:15:00", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 })
   .describe("{ schedule?, keepDaily?, keepWeekly?, keepMonthly?, offsite? }");
 
-// --- Accessory databases beside (or instead of) PostgreSQL (src/host/accessories.ts): MongoDB on the app
+// --- Accessory databases beside (or instead of) PostgreSQL (src/host/databases/accessories.ts): MongoDB on the app
 // host, MariaDB where the tier keeps its databases (the app host, or two-server's database host). ---
 const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "expected an image reference such as mongo:7.0 or mongo@sha256:...");
 /** The default MongoDB image: a tag, which moves; pin it by digest (mongo:7.0@sha256:...) for production. */
@@ -336,7 +336,7 @@ export const StudyConfigObject = z
   })
   .strict();
 
-/** The variables the accessory databases add to the primary app's env (src/host/accessories.ts). */
+/** The variables the accessory databases add to the primary app's env (src/host/databases/accessories.ts). */
 function accessoryEnv(c: z.output<typeof StudyConfigObject>): string[] {
   return [...(c.accessories.mariadb ? ["MARIADB_URL"] : []), ...(c.accessories.mongodb ? ["MONGO_URL"] : [])];
 }

@@ -1,7 +1,7 @@
 // CamCOPS, the Cambridge Cognitive and Psychiatric Test Kit's server: ../shared/seeds/001_2ac58a816490de90.txt
 // ("(MANUAL) Configuring the server"). The section of the guide each choice follows is named beside it.
 import { z } from "zod";
-import { appPaths } from "../host/app";
+import { appPaths } from "../host/apps/paths";
 import { Preset, PresetProblem } from "./preset";
 
 const NAME = "camcops";

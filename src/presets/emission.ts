@@ -4,7 +4,7 @@
 // "Upgrade to production" / "Configuring logs" / "cryptfs (suggested)": the guide wants the data and
 // the logs on encrypted storage, because the cloud's admins can read a plain disk. What studyhost gives
 // (README, "Presets"): MongoDB's data, e-mission's own log files and, by this preset's default
-// `logsOnDataVolume: true` (src/host/logVolume.ts), the journal (where the containers' output goes:
+// `logsOnDataVolume: true` (src/host/system/logVolume.ts), the journal (where the containers' output goes:
 // Docker keeps no copy of its own), nginx's logs and the jobs' run logs (/var/log/emission) are all on
 // the study's data volume. On AWS that volume and the boot disk are EBS volumes created with
 // `encrypted: true` (src/clouds/aws.ts): encrypted at rest with an AWS-managed KMS key, so a copied

@@ -32,7 +32,7 @@ const LAB = 9;
 const NAME = "emission";
 const IMAGES = { server: "emission/e-mission-server:v3.2.0", mongo: "mongo:7.0" };
 const LABEL = "test/e2e/standins/emission-image";
-/** The private Docker network studyhost makes (src/host/dockerNetwork.ts) and MongoDB's fixed address on it. */
+/** The private Docker network studyhost makes (src/host/apps/dockerNetwork.ts) and MongoDB's fixed address on it. */
 const PRIVATE = /^172\.30\.232\.\d+$/;
 const MONGO_ADDRESS = "172.30.232.2";
 /** Where Docker picks the other containers' addresses on that network (never MongoDB's). */

@@ -12,7 +12,7 @@
 //   labelled org.studyhost.e2e.standin and told its name in STANDIN_IMAGE. They are imported into the
 //   host's Docker during its boot, before cloud-init's final stage, by a unit the test adds to the host's
 //   root (never to the user data): as if the VM's disk already had the images. The deploy's `docker pull`
-//   then fails (no registry) and studyhost goes on with the host's copy, with a warning (src/host/app.ts
+//   then fails (no registry) and studyhost goes on with the host's copy, with a warning (src/host/apps/service.ts
 //   pullImage: a registry outage must not stop a restart);
 // - the bucket is standins/s3-standin.py (the read-only S3 calls rclone makes), run in the internet
 //   namespace; the host's real rclone syncs from it at boot.

@@ -2,7 +2,7 @@
 // reads the rendered file back exactly as it was given (the rendered text and the schema:
 // test/iniConfigFile.test.ts). Needs Debian's python3.
 import { spawnSync } from "node:child_process";
-import { iniFile } from "../../src/host/configFiles";
+import { iniFile } from "../../src/host/apps/configFiles";
 
 test("configparser reads back sections, scalars and lists as written", () => {
   const text = iniFile({ site: { URL: "mysql+pymysql://u:p@127.0.0.1:3306/db?charset=utf8mb4", ON: true, N: 30, EMPTY: "" }, server: { LIST: ["A", "B c"] } }, "test");

@@ -1,4 +1,4 @@
-// The log folders on the data volume (src/host/logVolume.ts, studyhost:logsOnDataVolume): the mount
+// The log folders on the data volume (src/host/system/logVolume.ts, studyhost:logsOnDataVolume): the mount
 // units' names as systemd itself escapes paths, and what the rendered step and studyhost-move-logs do
 // with the files a folder already holds, run for real in a mount namespace of the test's own (its
 // /var/log and data volume are tmpfs over the real paths there). Stand-ins: systemctl (its `start` does
@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LOGS_MOVED_FLAG, logVolumePart, mountUnitName, MOVE_LOGS, NGINX_LOGS, volumeFolder } from "../../src/host/logVolume";
+import { LOGS_MOVED_FLAG, logVolumePart, mountUnitName, MOVE_LOGS, NGINX_LOGS, volumeFolder } from "../../src/host/system/logVolume";
 
 test("mount unit names are what systemd-escape --path gives", () => {
   for (const path of ["/var/log/journal", "/var/log/nginx", "/var/log/emission_staging", "/var/log/study2"]) {

@@ -1,5 +1,5 @@
 // Issue 3: the rendered nginx and TLS set-up, proven with the real programs on loopback. nginx runs
-// the files src/host/nginx.ts renders (snippets, default server, holding site, then the full site),
+// the files src/host/web/nginx.ts renders (snippets, default server, holding site, then the full site),
 // unchanged, on the rendered ports 80 and 443; certbot runs with certbotArgs() and obtains a real
 // certificate from Pebble (Let's Encrypt's test ACME server) by HTTP-01 through nginx's webroot;
 // a small WSGI app under gunicorn stands in for the study app. curl checks what a visitor would see,

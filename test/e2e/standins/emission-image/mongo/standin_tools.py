@@ -1,5 +1,5 @@
 """STAND-IN mongodump/mongorestore option parsing (not MongoDB's database tools): exactly the options
-studyhost's backup and restore scripts pass (src/host/mongodb.ts); anything else is refused."""
+studyhost's backup and restore scripts pass (src/host/databases/mongodb.ts); anything else is refused."""
 import sys
 
 sys.path.insert(0, "/usr/local/lib/standin-mongo")

@@ -2,13 +2,14 @@
 // /srv/<app>, state on the data volume, logs in /var/log/<app>), the code from a git ref or a pip
 // requirement in a venv (or a container image), setup and migrations before start, and a sandboxed
 // systemd unit that restarts it.
-import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../config/schema";
-import { configFile, HostPart, PATHS, script, secretFile } from "./part";
-import { bashScript, q } from "./shell";
-import { envFile } from "./env";
-import { requireDataVolume } from "./volume";
+import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../../config/schema";
+import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
+import { bashScript, q } from "../document/shell";
+import { envFile } from "../document/env";
+import { requireDataVolume } from "../system/volume";
 import { configFileContents, configFileMounts, configFileSetup, frontendCheckout } from "./configFiles";
 import { DOCKER_NETWORK } from "./dockerNetwork";
+import { AppPaths, appPaths } from "./paths";
 
 export interface AppInput {
   readonly app: AppConfig;
@@ -25,34 +26,9 @@ export interface AppInput {
   readonly after?: readonly string[];
 }
 
-export interface AppPaths {
-  readonly etc: string;
-  readonly envFile: string;
-  readonly code: string;
-  readonly venv: string;
-  /** Where the app keeps its state (SQLite file, uploads): on the data volume. */
-  readonly state: string;
-  readonly logs: string;
-  readonly unit: string;
-  readonly deploy: string;
-}
-
-export function appPaths(name: string): AppPaths {
-  return {
-    etc: `/etc/${name}`,
-    envFile: `/etc/${name}/env`,
-    code: `/srv/${name}`,
-    venv: `/srv/${name}/venv`,
-    state: `${PATHS.data}/${name}`,
-    logs: `/var/log/${name}`,
-    unit: `${name}.service`,
-    deploy: `${PATHS.sbin}/studyhost-deploy-${name}`,
-  };
-}
-
 /**
  * The [Unit] line every unit of the app (its own, its jobs') carries: it starts only with the data
- * volume mounted and, with studyhost:logsOnDataVolume, with its log folder on it (src/host/logVolume.ts),
+ * volume mounted and, with studyhost:logsOnDataVolume, with its log folder on it (src/host/system/logVolume.ts),
  * so its logs never go to the boot disk's folder underneath.
  */
 export const appMounts = (p: AppPaths) => `RequiresMountsFor=${PATHS.data} ${p.logs}`;

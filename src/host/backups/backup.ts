@@ -1,13 +1,13 @@
 // Backups (seed 001's practice, ../shared/notes/server-practice.md "Backups"): a systemd timer, a dump
 // that is checked before it counts, daily / weekly / monthly retention, an optional offsite copy, a
 // restore command, and a failure that is loud (the unit fails; an alert hook runs).
-import { ALERT_ON_FAILURE } from "./base";
-import { configFile, HostPart, PATHS, script, secretFile } from "./part";
-import { bashScript } from "./shell";
-import { envFile } from "./env";
-import { rcloneS3Remote } from "./rclone";
-import { extraRolesFile, POSTGRES_SETUP, ROLES_FILE } from "./postgres";
-import { requireDataVolume } from "./volume";
+import { ALERT_ON_FAILURE } from "../system/base";
+import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
+import { bashScript } from "../document/shell";
+import { envFile } from "../document/env";
+import { rcloneS3Remote } from "../system/rclone";
+import { extraRolesFile, POSTGRES_SETUP, ROLES_FILE } from "../databases/postgres";
+import { requireDataVolume } from "../system/volume";
 
 export type BackupSource =
   | { readonly engine: "postgres"; readonly database: string; readonly appRole: string }
@@ -37,7 +37,7 @@ export interface BackupInput {
   readonly extra?: readonly { readonly source: BackupSource; readonly appUnit?: string }[];
   /**
    * More backup commands the same timer runs after the databases above (the accessory databases'
-   * scripts, src/host/accessories.ts), each an absolute path.
+   * scripts, src/host/databases/accessories.ts), each an absolute path.
    * @default [] (none)
    */
   readonly extraCommands?: readonly string[];

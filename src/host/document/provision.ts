@@ -3,7 +3,7 @@
 // error. It is idempotent: running it again converges the host to what was rendered.
 import { PATHS, ProvisionStep, script } from "./part";
 import { bashScript } from "./shell";
-import type { HostFile } from "./cloudConfig";
+import type { HostFile } from "./part";
 
 export const PROVISION_SCRIPT = `${PATHS.sbin}/studyhost-provision`;
 export const PROVISION_LOG = "/var/log/studyhost-provision.log";

@@ -2,16 +2,8 @@
 // YAML library (the `yaml` package: maintained, spec-complete, and it quotes what needs quoting, which
 // string pasting gets wrong the first time a password holds a colon).
 import { stringify } from "yaml";
-import { dataVolumeBootCommand } from "./volume";
-
-/** One file the host needs, as cloud-init's write_files writes it. */
-export interface HostFile {
-  readonly path: string;
-  readonly content: string;
-  /** Octal mode, e.g. "0600". */
-  readonly permissions: string;
-  readonly owner?: string;
-}
+import { dataVolumeBootCommand } from "../system/volume";
+import type { HostFile } from "./part";
 
 /** Everything a host's first boot does, before it is turned into #cloud-config. */
 export interface HostDocument {

@@ -8,8 +8,8 @@
 // accessory's fixed address (MongoDB's .2) can never be taken: after a reboot the app's or a job's
 // container may start first, and without the range it got .2 itself and MongoDB's `docker run` failed
 // ("Address already in use") until that container stopped, the app answering 500 meanwhile.
-import { configFile, HostPart, PATHS, script } from "./part";
-import { bashScript } from "./shell";
+import { configFile, HostPart, PATHS, script } from "../document/part";
+import { bashScript } from "../document/shell";
 
 export const DOCKER_NETWORK = {
   name: "studyhost",
@@ -27,7 +27,7 @@ export const DOCKER_NETWORK = {
 } as const;
 
 const SCRIPT = `${PATHS.sbin}/studyhost-docker-network`;
-/** What a failed unit's OnFailure= would start (src/host/base.ts), for the one warning that must be seen. */
+/** What a failed unit's OnFailure= would start (src/host/system/base.ts), for the one warning that must be seen. */
 const ALERT_UNIT = `studyhost-alert@${DOCKER_NETWORK.unit}.service`;
 
 /**

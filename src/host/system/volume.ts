@@ -4,7 +4,7 @@
 //
 // The script is a constant: the device and mount point arrive as arguments ($1, $2), so nothing is
 // pasted into shell text, and shellcheck checks exactly what runs.
-import { PATHS } from "./part";
+import { PATHS } from "../document/part";
 
 /** POSIX sh, run as `sh -c DATA_VOLUME_SCRIPT studyhost-data-volume DEVICE MOUNT_POINT`. */
 export const DATA_VOLUME_SCRIPT = `set -eu

@@ -10,12 +10,12 @@
 // distribution's): the app user exists for the private network too, REQUIRE SSL there, as pg_hba's
 // hostssl line; the analyst stays local. The network and not the app host's own address, because each
 // host's user data needs the other's address (a cycle); the cloud firewall admits the app host only.
-import { requireDataVolume } from "./volume";
-import { configFile, HostPart, PATHS, script, secretFile } from "./part";
-import { bashScript, PRIVATE_ADDRESS_SH } from "./shell";
-import { parseCidr } from "../config/validators";
-import { envFile } from "./env";
-import { BACKUP_FINISH, BACKUP_START, pickBackup } from "./backup";
+import { requireDataVolume } from "../system/volume";
+import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
+import { bashScript, PRIVATE_ADDRESS_SH } from "../document/shell";
+import { parseCidr } from "../../config/validators";
+import { envFile } from "../document/env";
+import { BACKUP_FINISH, BACKUP_START, pickBackup } from "../backups/backup";
 
 export interface MariadbUsers {
   readonly database: string;

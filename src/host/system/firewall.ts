@@ -1,7 +1,7 @@
 // The host firewall (nftables), the same rules as the cloud firewall in front of it, plus one the
 // cloud cannot express: only root may reach the metadata service, whose user data holds secrets.
-import { parseCidr } from "../config/validators";
-import { configFile, HostPart } from "./part";
+import { parseCidr } from "../../config/validators";
+import { configFile, HostPart } from "../document/part";
 
 export interface HostFirewallInput {
   /** Open 80 and 443 to everyone (web hosts). */

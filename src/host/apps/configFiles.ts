@@ -3,12 +3,12 @@
 // place. TOML goes through smol-toml (a small, maintained TOML 1.0 serializer: strings with secrets in
 // them are quoted and escaped by the library, not by hand).
 import { stringify } from "smol-toml";
-import type { AppConfig, PythonAppConfig } from "../config/schema";
-import type { AppPaths } from "./app";
-import { envFile } from "./env";
-import { secretFile } from "./part";
-import type { HostFile } from "./cloudConfig";
-import { q } from "./shell";
+import type { AppConfig, PythonAppConfig } from "../../config/schema";
+import type { AppPaths } from "./paths";
+import { envFile } from "../document/env";
+import { secretFile } from "../document/part";
+import type { HostFile } from "../document/part";
+import { q } from "../document/shell";
 
 /** Every `${NAME}` in the string values replaced by the app's env (the schema checked the names). */
 function substitute(value: unknown, env: Readonly<Record<string, string>>): unknown {

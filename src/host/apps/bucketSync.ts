@@ -10,15 +10,16 @@
 // fetch is pulled in by multi-user.target, not by the app (no Requires=), and Before= only orders the
 // two. So the app waits for the fetch at boot, at most its timeout, then starts, on the copy from the
 // last boot if this one failed: stale data beats no service, and the alert says so.
-import type { StudyConfig } from "../config/load";
-import { appPaths, sandbox } from "./app";
-import { ALERT_ON_FAILURE } from "./base";
-import { envFile } from "./env";
+import type { StudyConfig } from "../../config/load";
+import { sandbox } from "./service";
+import { appPaths } from "./paths";
+import { ALERT_ON_FAILURE } from "../system/base";
+import { envFile } from "../document/env";
 import { appNamed, calendarTimer } from "./jobs";
-import { configFile, HostPart, PATHS, script, secretFile } from "./part";
-import { rcloneS3Remote } from "./rclone";
-import { toOnCalendar } from "./schedule";
-import { bashScript } from "./shell";
+import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
+import { rcloneS3Remote } from "../system/rclone";
+import { toOnCalendar } from "../schedule";
+import { bashScript } from "../document/shell";
 
 /** A fetch as the host runs it: the config's entry with its app resolved. */
 export type Fetch = StudyConfig["fetch"][number];

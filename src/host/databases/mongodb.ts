@@ -9,13 +9,13 @@
 // statically (test/accessories.test.ts) and run against STAND-IN images in the e-mission boot
 // (test/e2e/emission.e2e.ts: a stand-in mongod and stand-in mongosh/mongodump/mongorestore taking these
 // exact arguments); MongoDB itself never ran.
-import { requireDataVolume } from "./volume";
-import { configFile, HostPart, PATHS, script, secretFile } from "./part";
-import { bashScript, q } from "./shell";
-import { envFile } from "./env";
-import { BACKUP_FINISH, BACKUP_START, pickBackup } from "./backup";
-import { DOCKER_NETWORK } from "./dockerNetwork";
-import { pullImage } from "./app";
+import { requireDataVolume } from "../system/volume";
+import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
+import { bashScript, q } from "../document/shell";
+import { envFile } from "../document/env";
+import { BACKUP_FINISH, BACKUP_START, pickBackup } from "../backups/backup";
+import { DOCKER_NETWORK } from "../apps/dockerNetwork";
+import { pullImage } from "../apps/service";
 
 export interface MongodbUsers {
   readonly database: string;
@@ -96,7 +96,7 @@ export function mongodbRunCommand(input: Pick<MongodbInput, "image" | "memoryGb"
     `--ip ${MONGODB.address}`,
     `--network-alias ${MONGODB.alias}`,
     "--security-opt no-new-privileges",
-    // Its output goes to the unit's journal only (as the apps' containers: src/host/app.ts).
+    // Its output goes to the unit's journal only (as the apps' containers: src/host/apps/service.ts).
     "--log-driver none",
     `--env-file ${MONGODB.etc}/mongodb.env`,
     `-v ${MONGODB.datadir}:/data/db`,

@@ -1,6 +1,14 @@
 // A host is assembled from parts (base hardening, firewall, PostgreSQL, app, nginx and TLS, backups):
 // each part names the packages it needs, the files it writes and the provisioning steps it runs.
-import type { HostFile } from "./cloudConfig";
+
+/** One file the host needs, as cloud-init's write_files writes it. */
+export interface HostFile {
+  readonly path: string;
+  readonly content: string;
+  /** Octal mode, e.g. "0600". */
+  readonly permissions: string;
+  readonly owner?: string;
+}
 
 /** A named piece of the provisioning script (bash, run as root, in order, under set -euo pipefail). */
 export interface ProvisionStep {

@@ -12,9 +12,9 @@
 // logs to the boot disk: the journal stays in memory and nginx and the apps do not start (the apps would
 // not anyway). A host made before the option was set keeps its logs where they are: machines are not
 // re-provisioned when their user data changes.
-import type { HostFile } from "./cloudConfig";
-import { configFile, HostPart, PATHS, script } from "./part";
-import { bashScript } from "./shell";
+import type { HostFile } from "../document/part";
+import { configFile, HostPart, PATHS, script } from "../document/part";
+import { bashScript } from "../document/shell";
 import { requireDataVolume } from "./volume";
 
 /** Where the folders live on the data volume: /var/lib/studyhost/logs/<name>. */

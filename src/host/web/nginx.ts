@@ -2,9 +2,9 @@
 // security and proxy headers, /static from disk, an allow-list for /admin. TLS settings: Mozilla's
 // "intermediate" profile (../shared/notes/server-practice.md). Until the certificate exists, port 80
 // serves only ACME challenges and a holding page: the app is never reachable over plain HTTP.
-import { configFile, HostPart, PATHS, script } from "./part";
-import { ALERT_ON_FAILURE } from "./base";
-import { bashScript, q } from "./shell";
+import { configFile, HostPart, PATHS, script } from "../document/part";
+import { ALERT_ON_FAILURE } from "../system/base";
+import { bashScript, q } from "../document/shell";
 
 /** One site: a set of server names in front of one app on a local port. */
 export interface Site {

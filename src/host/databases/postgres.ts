@@ -1,10 +1,10 @@
 // PostgreSQL from the distribution, its data on the data volume. Seed 004 (backscope): the database is
 // created UTF8 from template0. Seed 001 (CamCOPS): an app role that owns only its database, and a
 // read-only role for analysts. Memory from pgtune's "web" formulas (../shared/notes/server-practice.md).
-import { requireDataVolume } from "./volume";
-import { configFile, HostPart, PATHS, script, secretFile } from "./part";
-import { bashScript, PRIVATE_ADDRESS_SH } from "./shell";
-import { envFile } from "./env";
+import { requireDataVolume } from "../system/volume";
+import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
+import { bashScript, PRIVATE_ADDRESS_SH } from "../document/shell";
+import { envFile } from "../document/env";
 
 export interface PostgresRoles {
   readonly database: string;

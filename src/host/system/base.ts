@@ -1,8 +1,8 @@
 // What every host gets before its role: time sync, unattended security upgrades, swap on small
 // machines, SSH with keys only, fail2ban, persistent journald with a cap, log rotation.
 // Numbers from ../shared/notes/server-practice.md ("Host hardening").
-import { configFile, HostPart, PATHS, script } from "./part";
-import { bashScript } from "./shell";
+import { configFile, HostPart, PATHS, script } from "../document/part";
+import { bashScript } from "../document/shell";
 
 export interface BaseInput {
   readonly memoryGb: number;

@@ -7,15 +7,16 @@
 // Why timers rather than cron: a run missed while the machine was off happens at the next boot
 // (Persistent=), a run still going when the next is due is not started twice (the unit is still
 // active), a timeout stops it, and failure has one place to be reported from.
-import { studyApps } from "../config/apps";
-import type { StudyConfig } from "../config/load";
-import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../config/schema";
-import { appMounts, AppPaths, appPaths, containerRunOptions, dockerUserEnv, pythonProcess, sandbox } from "./app";
-import { ALERT_ON_FAILURE } from "./base";
+import { studyApps } from "../../config/apps";
+import type { StudyConfig } from "../../config/load";
+import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../../config/schema";
+import { appMounts, containerRunOptions, dockerUserEnv, pythonProcess, sandbox } from "./service";
+import { AppPaths, appPaths } from "./paths";
+import { ALERT_ON_FAILURE } from "../system/base";
 import { DOCKER_NETWORK } from "./dockerNetwork";
-import { configFile, HostPart, PATHS, script } from "./part";
-import { toOnCalendar } from "./schedule";
-import { bashScript, q } from "./shell";
+import { configFile, HostPart, PATHS, script } from "../document/part";
+import { toOnCalendar } from "../schedule";
+import { bashScript, q } from "../document/shell";
 
 /** A job as the host runs it: the config's entry with its app resolved. */
 export type Job = StudyConfig["jobs"][number];

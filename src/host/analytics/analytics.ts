@@ -17,15 +17,15 @@
 // only (SupplementaryGroups=adm: nginx writes its logs www-data:adm 0640). Not root: the script parses
 // text that anyone on the internet can put in a request line, so it runs with no privileges beyond
 // reading logs, no network, and a read-only system except its own output folder.
-import { requireDataVolume } from "./volume";
-import { ANALYTICS_DIR, type AnalyticsConfig } from "../config/analytics";
-import { studyApps } from "../config/apps";
-import type { StudyConfig } from "../config/load";
-import { ALERT_ON_FAILURE } from "./base";
-import { calendarTimer } from "./jobs";
-import { NGINX_PATHS } from "./nginx";
-import { configFile, HostPart, PATHS, script } from "./part";
-import { toOnCalendar } from "./schedule";
+import { requireDataVolume } from "../system/volume";
+import { ANALYTICS_DIR, type AnalyticsConfig } from "../../config/analytics";
+import { studyApps } from "../../config/apps";
+import type { StudyConfig } from "../../config/load";
+import { ALERT_ON_FAILURE } from "../system/base";
+import { calendarTimer } from "../apps/jobs";
+import { NGINX_PATHS } from "../web/nginx";
+import { configFile, HostPart, PATHS, script } from "../document/part";
+import { toOnCalendar } from "../schedule";
 
 export { ANALYTICS_DIR };
 

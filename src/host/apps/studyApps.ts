@@ -3,12 +3,13 @@
 // it always had (`app`, `health`); a staging copy and the sites get `app-<name>` / `health-<name>`.
 // Staging goes first, and production's app step needs staging's health check: a staging copy that does
 // not come up healthy stops the same version from reaching production (the run reports both).
-import type { StudyApp } from "../config/apps";
-import type { AppConfig } from "../config/schema";
+import type { StudyApp } from "../../config/apps";
+import type { AppConfig } from "../../config/schema";
 import { frontendDir } from "./configFiles";
-import { appPart, appPaths } from "./app";
-import type { Site } from "./nginx";
-import { HostPart, PATHS, ProvisionStep } from "./part";
+import { appPart } from "./service";
+import { appPaths } from "./paths";
+import type { Site } from "../web/nginx";
+import { HostPart, PATHS, ProvisionStep } from "../document/part";
 
 /** How an app reaches its database. */
 export type DatabaseLink =

@@ -6,16 +6,16 @@
 // app host (small, large), or on two-server's database host, with PostgreSQL when the study uses it,
 // and alone with `database.engine: none` (then no PostgreSQL runs there); the app host then gets only
 // the client side (mariadbClientPart).
-import { requireDataVolume } from "./volume";
-import { studyApps } from "../config/apps";
-import type { StudyConfig } from "../config/load";
-import type { AppConfig } from "../config/schema";
-import { ALERT_ON_FAILURE } from "./base";
-import { BACKUP_EACH, BACKUP_EACH_SH, backupExecStart, backupTimer, offsitePart, PRUNE_PY, PRUNE_SCRIPT } from "./backup";
-import { DOCKER_NETWORK, dockerNetworkPart } from "./dockerNetwork";
+import { requireDataVolume } from "../system/volume";
+import { studyApps } from "../../config/apps";
+import type { StudyConfig } from "../../config/load";
+import type { AppConfig } from "../../config/schema";
+import { ALERT_ON_FAILURE } from "../system/base";
+import { BACKUP_EACH, BACKUP_EACH_SH, backupExecStart, backupTimer, offsitePart, PRUNE_PY, PRUNE_SCRIPT } from "../backups/backup";
+import { DOCKER_NETWORK, dockerNetworkPart } from "../apps/dockerNetwork";
 import { MARIADB, mariadbClientPart, mariadbPart, mariadbUrl } from "./mariadb";
 import { MONGODB, mongodbPart, mongoUrl } from "./mongodb";
-import { configFile, HostPart, PATHS, script } from "./part";
+import { configFile, HostPart, PATHS, script } from "../document/part";
 
 /** The generated passwords (Pulumi secrets, components/appServer.ts), for the configured accessories. */
 export interface AccessorySecrets {
