@@ -91,6 +91,12 @@ test(
     // `studyhost local` runs these from the installed package, so they must ship, executable.
     const modes = execFileSync("tar", ["-tvzf", tarball], { encoding: "utf8" });
     for (const sh of ["net.sh", "rootfs.sh"]) expect(modes).toMatch(new RegExp(`^-rwx\\S* .* package/dist/src/local/${sh.replace(".", "\\.")}$`, "m"));
+    // The host assets the renderer reads beside its compiled modules (src/host/document/template.ts): all of them.
+    const assets = (fs.readdirSync(path.join(REPO, "src/host"), { recursive: true, encoding: "utf8" }) as string[])
+      .filter((f) => !f.endsWith(".ts") && fs.statSync(path.join(REPO, "src/host", f)).isFile())
+      .map((f) => `src/host/${f}`);
+    expect(assets.length).toBeGreaterThan(10);
+    expect(files).toEqual(expect.arrayContaining(assets.map((f) => `dist/${f}`)));
     expect(files.filter((f) => f.startsWith("test/"))).toEqual([]);
     expect(files.filter((f) => f.startsWith("src/") || f.startsWith("components/") || f.startsWith("stacks/"))).toEqual([]);
     // TypeScript only as declarations: no index.ts, no bench/, no tsconfig.

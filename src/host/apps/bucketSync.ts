@@ -19,7 +19,7 @@ import { appNamed, calendarTimer } from "./jobs";
 import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
 import { rcloneS3Remote } from "../system/rclone";
 import { toOnCalendar } from "../schedule";
-import { bashScript } from "../document/shell";
+import { hostAsset } from "../document/template";
 
 /** A fetch as the host runs it: the config's entry with its app resolved. */
 export type Fetch = StudyConfig["fetch"][number];
@@ -30,24 +30,7 @@ export const FETCH_SCRIPT = `${PATHS.sbin}/studyhost-fetch`;
  * The sync, the same for every fetch: what to fetch comes from the environment (the unit's env file:
  * FETCH_NAME, FETCH_SOURCE as remote:bucket/prefix, FETCH_DEST, and the rclone remote SOURCE).
  */
-export const FETCH_SH = bashScript(
-  "studyhost-fetch: mirror a bucket into a folder of the app's state (settings from the environment).",
-  `
-: "\${FETCH_NAME:?}" "\${FETCH_SOURCE:?}" "\${FETCH_DEST:?}"
-# No rclone.conf: the remote is defined by RCLONE_CONFIG_SOURCE_* alone.
-rclone=(rclone --config "")
-# A sync from an empty listing deletes the whole local copy. An empty bucket or prefix is far more
-# likely a mistake (a wrong prefix, an upload in progress) than intended: keep the copy and fail.
-listing=$("\${rclone[@]}" lsf --max-depth 1 "$FETCH_SOURCE")
-if [ -z "$listing" ]; then
-  echo "fetch $FETCH_NAME: $FETCH_SOURCE holds nothing; keeping $FETCH_DEST as it is" >&2
-  exit 1
-fi
-mkdir -p "$FETCH_DEST"
-"\${rclone[@]}" sync --fast-list --stats-one-line --stats-log-level NOTICE --stats 10m "$FETCH_SOURCE" "$FETCH_DEST"
-echo "fetch $FETCH_NAME: $FETCH_DEST mirrors $FETCH_SOURCE ($(find "$FETCH_DEST" -type f | wc -l) files)"
-`,
-);
+export const FETCH_SH = hostAsset(__dirname, "bucket-sync.sh");
 
 export interface FetchPaths {
   /** The systemd units' name, without .service / .timer. */

@@ -17,6 +17,7 @@ import { DOCKER_NETWORK } from "./dockerNetwork";
 import { configFile, HostPart, PATHS, script } from "../document/part";
 import { toOnCalendar } from "../schedule";
 import { bashScript, q } from "../document/shell";
+import { hostAsset } from "../document/template";
 
 /** A job as the host runs it: the config's entry with its app resolved. */
 export type Job = StudyConfig["jobs"][number];
@@ -24,21 +25,7 @@ export type Job = StudyConfig["jobs"][number];
 /** Runs a job's script with its output in the journal and in the job's log file. */
 export const RUN_JOB = `${PATHS.lib}/run-job`;
 
-export const RUN_JOB_SH = bashScript(
-  "run-job LOG SCRIPT: run a scheduled job's SCRIPT; its output goes to the journal and is appended to LOG; its exit status is the job's.",
-  `
-log="$1"
-job="$2"
-stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
-echo "== $(stamp) $job started" | tee -a "$log"
-set +e
-bash "$job" 2>&1 | tee -a "$log"
-status="\${PIPESTATUS[0]}"
-set -e
-echo "== $(stamp) $job finished with exit status $status" | tee -a "$log"
-exit "$status"
-`,
-);
+export const RUN_JOB_SH = hostAsset(__dirname, "run-job.sh");
 
 export interface JobPaths {
   /** The systemd units' name, without .service / .timer. */

@@ -8,6 +8,7 @@ import { envFile } from "../document/env";
 import { rcloneS3Remote } from "../system/rclone";
 import { extraRolesFile, POSTGRES_SETUP, ROLES_FILE } from "../databases/postgres";
 import { requireDataVolume } from "../system/volume";
+import { hostAsset } from "../document/template";
 
 export type BackupSource =
   | { readonly engine: "postgres"; readonly database: string; readonly appRole: string }
@@ -57,57 +58,7 @@ export const PRUNE_SCRIPT = `${PATHS.lib}/prune_backups.py`;
  * months that have a backup. Python, because the host has it (cloud-init is Python) and dates are
  * easy there; the rule is tested over 400 simulated days.
  */
-export const PRUNE_PY = `#!/usr/bin/python3
-"""studyhost: prune backups to the newest of each of the last N days, weeks and months."""
-import argparse
-import datetime
-import os
-import re
-import sys
-
-STAMP = re.compile(r"-(\\d{8}T\\d{6}Z)\\.(dump|sqlite3)$")
-
-
-def kept(stamps, daily, weekly, monthly):
-    """The stamps to keep, from datetimes (any order)."""
-    keep = set()
-    for count, period in ((daily, lambda t: t.date()), (weekly, lambda t: t.isocalendar()[:2]), (monthly, lambda t: (t.year, t.month))):
-        newest = {}
-        for t in stamps:
-            key = period(t)
-            if key not in newest or t > newest[key]:
-                newest[key] = t
-        keep.update(newest[k] for k in sorted(newest, reverse=True)[:count])
-    if stamps:
-        keep.add(max(stamps))
-    return keep
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("directory")
-    parser.add_argument("--daily", type=int, required=True)
-    parser.add_argument("--weekly", type=int, required=True)
-    parser.add_argument("--monthly", type=int, required=True)
-    parser.add_argument("--dry-run", action="store_true")
-    args = parser.parse_args()
-    files = {}
-    for name in os.listdir(args.directory):
-        match = STAMP.search(name)
-        if match:
-            files[name] = datetime.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ")
-    keep = kept(list(files.values()), args.daily, args.weekly, args.monthly)
-    for name, stamp in sorted(files.items()):
-        if stamp not in keep:
-            print(f"pruning {name}")
-            if not args.dry_run:
-                os.remove(os.path.join(args.directory, name))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-`;
+export const PRUNE_PY = hostAsset(__dirname, "prune_backups.py");
 
 /** The lines of a backup script that copy "$final" to the offsite bucket, when one is configured. */
 export const OFFSITE_COPY = `if [ -f ${OFFSITE_ENV} ]; then
@@ -231,21 +182,7 @@ export const BACKUP_EACH = `${PATHS.sbin}/studyhost-backup-each`;
  * fails and the alert runs. Each argument is one command line of studyhost's own words (paths and
  * NAME=value settings, never user text): split on spaces.
  */
-export const BACKUP_EACH_SH = bashScript(
-  "runs each backup command given, all of them, and fails at the end if any failed",
-  `
-failed=()
-for command in "$@"; do
-  echo "== $command"
-  # shellcheck disable=SC2086 # one command line of studyhost's own words: split on purpose
-  if ! $command; then failed+=("$command"); fi
-done
-if [ "\${#failed[@]}" -gt 0 ]; then
-  printf 'backup failed: %s\n' "\${failed[@]}" >&2
-  exit 1
-fi
-`,
-);
+export const BACKUP_EACH_SH = hostAsset(__dirname, "backup-each.sh");
 
 /** The ExecStart= line of a backup unit: its commands through BACKUP_EACH (systemd's double quotes group each). */
 export function backupExecStart(commands: readonly string[]): string {

@@ -11,11 +11,12 @@
 // exact arguments); MongoDB itself never ran.
 import { requireDataVolume } from "../system/volume";
 import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
-import { bashScript, q } from "../document/shell";
+import { bashScript } from "../document/shell";
 import { envFile } from "../document/env";
 import { BACKUP_FINISH, BACKUP_START, pickBackup } from "../backups/backup";
 import { DOCKER_NETWORK } from "../apps/dockerNetwork";
 import { pullImage } from "../apps/service";
+import { hostAsset } from "../document/template";
 
 export interface MongodbUsers {
   readonly database: string;
@@ -64,24 +65,10 @@ function dockerEnvFile(vars: Record<string, string>): string {
  * user authenticates, then the app user is created or brought to its password and role. Values come
  * from the environment, never from the command line.
  */
-export const MONGODB_SETUP_JS = `// studyhost: the app user of the study's MongoDB database (created or updated; idempotent).
-const admin = db.getSiblingDB("admin");
-admin.auth(process.env.MONGO_INITDB_ROOT_USERNAME, process.env.MONGO_INITDB_ROOT_PASSWORD);
-const target = db.getSiblingDB(process.env.STUDYHOST_MONGO_DATABASE);
-const user = process.env.STUDYHOST_MONGO_APP_USER;
-const spec = { pwd: process.env.STUDYHOST_MONGO_APP_PASSWORD, roles: [{ role: "readWrite", db: target.getName() }] };
-if (target.getUser(user)) {
-  target.updateUser(user, spec);
-} else {
-  target.createUser(Object.assign({ user: user }, spec));
-}
-`;
+export const MONGODB_SETUP_JS = hostAsset(__dirname, "mongodb-setup.js");
 
 /** Drops the study's database before a restore (its users live on; setup.js runs again after). */
-export const MONGODB_DROP_JS = `// studyhost: drop the study's MongoDB database before a restore.
-db.getSiblingDB("admin").auth(process.env.MONGO_INITDB_ROOT_USERNAME, process.env.MONGO_INITDB_ROOT_PASSWORD);
-db.getSiblingDB(process.env.STUDYHOST_MONGO_DATABASE).dropDatabase();
-`;
+export const MONGODB_DROP_JS = hostAsset(__dirname, "mongodb-drop.js");
 
 /** The database tools' options: the root user's password from a root-only file, never argv. */
 const toolsOptions = `--config=${MONGODB.etcInContainer}/tools.yaml --username=${MONGODB.rootUser} --authenticationDatabase=admin`;

@@ -14,8 +14,8 @@
 // re-provisioned when their user data changes.
 import type { HostFile } from "../document/part";
 import { configFile, HostPart, PATHS, script } from "../document/part";
-import { bashScript } from "../document/shell";
 import { requireDataVolume } from "./volume";
+import { hostAsset } from "../document/template";
 
 /** Where the folders live on the data volume: /var/lib/studyhost/logs/<name>. */
 export const LOGS_ON_VOLUME = `${PATHS.data}/logs`;
@@ -90,28 +90,7 @@ export const MOVE_LOGS = `${PATHS.sbin}/studyhost-move-logs`;
  * machine's first lines) gets the boot disk's lines appended, so it stays one file that logrotate and
  * analytics know; any other file of the same name is kept beside as NAME.~N~.
  */
-const MOVE_LOGS_SH = bashScript(
-  "studyhost-move-logs FOLDER TARGET: move what the boot disk holds in FOLDER (under any mount on it) into TARGET.",
-  `
-folder="$1"
-target="$2"
-parent=$(findmnt -n -o TARGET --target "$(dirname "$folder")")
-if [ "$parent" = / ]; then relative="$folder"; else relative="\${folder#"$parent"}"; fi
-under=$(mktemp -d)
-trap 'rmdir "$under"' EXIT
-# shellcheck disable=SC2016 # expanded by the inner bash
-unshare --mount --propagation private bash -c '
-  set -euo pipefail
-  mount --bind "$1" "$2"
-  cd "$2$3" 2>/dev/null || exit 0
-  find . -type f -name "*.log" -printf "%P\\0" | while IFS= read -r -d "" f; do
-    if [ -f "$4/$f" ]; then cat -- "$f" >> "$4/$f" && rm -f -- "$f"; fi
-  done
-  cp -a --backup=numbered . "$4/"
-  find . -mindepth 1 -delete
-' studyhost-move-logs "$parent" "$under" "$relative" "$target"
-`,
-);
+const MOVE_LOGS_SH = hostAsset(__dirname, "move-logs.sh");
 
 function mountUnit(folder: LogFolder): string {
   return `[Unit]
