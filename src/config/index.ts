@@ -4,3 +4,4 @@ export * from "./validators";
 export * from "./apps";
 export * from "./analytics";
 export * from "./powerSchedule";
+export * from "./schedule";
