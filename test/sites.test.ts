@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseStudyConfig } from "../src/config";
+import { parseStudyConfig } from "../stacks/config";
 import { PlanResult } from "../src/plan";
 import { ofType, planOf, refusal, studyConfig } from "./helpers";
 import { baselineSnapshots } from "./support/baseline";

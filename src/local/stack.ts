@@ -4,7 +4,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { WITH_FILES, writeHostFiles } from "../cli/hostFiles";
-import { fromPulumiConfig, parseStudyConfig } from "../config";
+import { fromPulumiConfig } from "../config";
+import { parseStudyConfig } from "../../stacks/config";
 import { parseCidr } from "../config/validators";
 import { planProgram, readStackFile } from "../plan";
 import { attach, boot, collect, ensureImage, loadHost, missingPrerequisites, netDown, userDataPackages, netUp, NetHostSpec, powerOff, prepareHost, removeHost, waitForBoot } from "./boot";

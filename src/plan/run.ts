@@ -3,7 +3,8 @@
 // Resource options never reach the mocks, so we read them off the mock monitor's requests.
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { fromPulumiConfig, parseStudyConfig } from "../config";
+import { fromPulumiConfig } from "../config";
+import { parseStudyConfig } from "../../stacks/config";
 import { studyMocks } from "./mocks";
 import type { CostSummary } from "../tiers/cost";
 
