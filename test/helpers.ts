@@ -3,7 +3,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { wholeDocument } from "../src/cli/hostFiles";
+import { wholeDocument } from "../src/plan/hostFiles";
 import { fileContent, unpackUserData } from "../src/clouds/userData";
 import { ConfigError, fromPulumiConfig } from "../src/config";
 import { parseStudyConfig } from "../stacks/config";

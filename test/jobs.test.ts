@@ -15,7 +15,7 @@ import { ALERT_ON_FAILURE, cronToOnCalendar, toOnCalendar } from "../src/host";
 import { asPulumiConfig, refusal, studyConfig } from "./helpers";
 import { copyOut, readRendered, removeRendered, renderHosts, RenderedHost } from "./support/render";
 import { runCaptured } from "./support/processes";
-import { WITH_FILES } from "../src/cli/hostFiles";
+import { WITH_FILES } from "../src/plan/hostFiles";
 import { jobStacks } from "./support/stacks/jobs";
 
 const run = runCaptured;
