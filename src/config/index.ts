@@ -1,4 +1,5 @@
 export * from "./schema";
+export * from "./rules";
 export * from "./errors";
 export * from "./load";
 export * from "./validators";

@@ -4,7 +4,8 @@
 import { z } from "zod";
 import { CATALOG, cheapestSize, findSize, MachineSize, Tier, TIER_TABLE } from "../tiers";
 import { ConfigError, plainWording, showValue } from "./errors";
-import { defaultZone, FetchConfig, JobConfig, ParsedStudyConfig, StudyConfigObject, StudyConfigSchema, StudyConfigInput } from "./schema";
+import { StudyConfigSchema } from "./rules";
+import { defaultZone, FetchConfig, JobConfig, ParsedStudyConfig, StudyConfigObject, StudyConfigInput } from "./schema";
 
 /** The Pulumi config namespace (and project name) every key lives under. */
 export const NAMESPACE = "studyhost";
