@@ -1,6 +1,5 @@
-// The studyhost package: `import { AppServer, PostgresHost, smallStudy } from "studyhost"`.
-// Components (layer 4), the tier stacks (layer 5), configuration parsing (layer 1), and, namespaced,
-// the pure host renderer (layer 3) and the tier table (layer 2).
+// The studyhost package: `import { AppServer, PostgresHost, smallStudy } from "studyhost"`. The top
+// layer: README.md's "Layout" section numbers the layers each name below comes from.
 export * from "./components";
 export { Study } from "./stacks/study";
 export { smallStudy, largeStudy, twoServerStudy } from "./stacks/tiers";
