@@ -5,7 +5,7 @@ import { AccessorySecrets, AppSecrets, appSqlitePath, DatabaseLink, renderAppHos
 import { CostItem, hostCost, scheduledHostCost } from "../src/tiers/cost";
 import type { Firewall } from "./firewall";
 import type { Network } from "./network";
-import type { PostgresHost } from "./postgresHost";
+import type { DatabaseHost } from "./databaseHost";
 import { generatedSecret } from "./secrets";
 import type { Tls } from "./tls";
 
@@ -42,13 +42,13 @@ export interface AppServerArgs {
    * `costItems`); on two-server also where MariaDB runs (accessories.mariadb). Omit with
    * `database.engine: sqlite` (small tier: the SQLite file then lives on this host's data volume) or
    * `none` on small and large (the app's data is in accessory databases on this host).
-   * Changing it (SQLite to PostgreSQL, or another PostgresHost) replaces nothing of this server: the
+   * Changing it (SQLite to PostgreSQL, or another DatabaseHost) replaces nothing of this server: the
    * new database URL is only in its user data, which a running host ignores until it is re-provisioned,
    * and no data moves from one database to the other.
    * @default undefined (SQLite)
-   * @example new PostgresHost("study-db", { config, network })
+   * @example new DatabaseHost("study-db", { config, network })
    */
-  readonly database?: PostgresHost;
+  readonly database?: DatabaseHost;
   /**
    * Start and stop the server on a schedule (office hours), AWS only: two EventBridge Scheduler
    * schedules (`<name>-power-on`, `<name>-power-off`) calling EC2 StartInstances / StopInstances, and an
@@ -88,7 +88,7 @@ export class AppServer extends pulumi.ComponentResource {
    * The accessory databases' generated passwords (studyhost:accessories), created only for those
    * configured: `<this>-mariadb-app-password`, `<this>-mariadb-analyst-password`,
    * `<this>-mongodb-root-password`, `<this>-mongodb-app-password`. On two-server MariaDB runs on the
-   * database host: its passwords here are the database host's (PostgresHost `mariadb`), not children of this.
+   * database host: its passwords here are the database host's (DatabaseHost `mariadb`), not children of this.
    */
   readonly accessorySecrets: {
     readonly mariadb?: { readonly appPassword: pulumi.Output<string>; readonly analystPassword: pulumi.Output<string> };
@@ -102,7 +102,7 @@ export class AppServer extends pulumi.ComponentResource {
     super("studyhost:compute:AppServer", name, {}, opts);
     const { config, database } = args;
     if (config.database.engine === "postgres" && !database) {
-      throw new Error(`AppServer ${name}: studyhost:database.engine is postgres but no PostgresHost was given`);
+      throw new Error(`AppServer ${name}: studyhost:database.engine is postgres but no DatabaseHost was given`);
     }
     // Two-server with accessories.mariadb: MariaDB runs on the database host, which made its passwords.
     const remoteMariadb = database?.placement === "own-host" && database.mariadb ? database.mariadb : undefined;

@@ -46,7 +46,7 @@ export interface FirewallArgs {
 
 /**
  * A cloud firewall in front of the host firewall: a DigitalOcean Firewall applied by tag, or an AWS
- * security group. Servers join it through AppServer's / PostgresHost's `firewall` argument; rules of
+ * security group. Servers join it through AppServer's / DatabaseHost's `firewall` argument; rules of
  * other firewalls can admit its members. Costs nothing on either cloud.
  */
 export class Firewall extends pulumi.ComponentResource {

@@ -3,5 +3,5 @@ export * from "./network";
 export * from "./firewall";
 export * from "./tls";
 export * from "./dns";
-export * from "./postgresHost";
+export * from "./databaseHost";
 export * from "./appServer";

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: every test, what CI runs. Builds, then type-checks and runs the unit and host tests
+# `npm test`: every test, what CI runs. Builds, then type-checks, lints and runs the unit and host tests
 # while the end-to-end tests' image (src/local/rootfs.sh: minutes on a fresh machine, mostly waiting
 # on the package mirror) is built beside them, then boots the end-to-end stacks.
 set -euo pipefail
@@ -18,6 +18,7 @@ if [ "$(id -u)" -eq 0 ] && command -v debootstrap >/dev/null && command -v syste
 fi
 
 npm run typecheck
+npm run lint
 npx jest
 
 if [ -n "$image" ]; then

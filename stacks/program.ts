@@ -1,7 +1,6 @@
 // The Pulumi program: read `studyhost:*` config, build the Study, return the stack outputs.
 // Kept apart from stacks/index.ts so the offline plan and the tests can run it more than once.
-import * as pulumi from "@pulumi/pulumi";
-import { readStudyConfig } from "../src/config";
+import { readStudyConfig } from "./config";
 import { Study } from "./study";
 
 export function studyProgram() {

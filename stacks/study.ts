@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AppServer, Dns, Firewall, Network, PostgresHost, Tls, databaseRules, webRules } from "../components";
+import { AppServer, Dns, Firewall, Network, DatabaseHost, Tls, databaseRules, webRules } from "../components";
 import { extraApps, type StudyConfig } from "../src/config";
 import { CostSummary, summarize } from "../src/tiers/cost";
 
@@ -16,7 +16,7 @@ export class Study extends pulumi.ComponentResource {
    */
   readonly urls: Readonly<Record<string, string>>;
   readonly app: AppServer;
-  readonly database?: PostgresHost;
+  readonly database?: DatabaseHost;
   readonly dns: Dns;
   readonly cost: CostSummary;
   /** `ssh admin@address`, for the operator. */
@@ -46,12 +46,12 @@ export class Study extends pulumi.ComponentResource {
     const appFirewall = new Firewall(`${name}-app-firewall`, { cloud, network, inbound: webRules(config.adminCidrs) }, parent);
 
     // The database host (two-server) runs PostgreSQL, MariaDB (accessories.mariadb), or both; on one
-    // host, PostgresHost is PostgreSQL on the app host and MariaDB is the app host's own.
+    // host, DatabaseHost is PostgreSQL on the app host and MariaDB is the app host's own.
     const ownHost = config.tierSpec.databasePlacement === "own-host";
     const runs = { postgres: config.database.engine === "postgres", mariadb: ownHost && Boolean(config.accessories.mariadb) };
     if (runs.postgres || runs.mariadb) {
       const firewall = ownHost ? new Firewall(`${name}-db-firewall`, { cloud, network, inbound: databaseRules(config.adminCidrs, appFirewall, runs) }, parent) : undefined;
-      this.database = new PostgresHost(`${name}-db`, { config, network, firewall }, parent);
+      this.database = new DatabaseHost(`${name}-db`, { config, network, firewall }, parent);
     }
 
     const domains = [config.domain, ...config.extraDomains];

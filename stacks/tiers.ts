@@ -2,7 +2,8 @@
 //   smallStudy("study", { cloud: "digitalocean", domain: "study.example.org", ... })
 // Each validates its input exactly as `pulumi up` does (one ConfigError naming the key) and fixes the tier.
 import type * as pulumi from "@pulumi/pulumi";
-import { parseStudyConfig, StudyConfigInput } from "../src/config";
+import type { StudyConfigInput } from "../src/config";
+import { parseStudyConfig } from "./config";
 import type { PresetName } from "../src/presets";
 import { Study } from "./study";
 

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { parseStudyConfig } from "../src/config";
+import { parseStudyConfig } from "../stacks/config";
 import { BACKUP_EACH, BACKUP_EACH_SH, MARIADB, MONGODB } from "../src/host";
 import { planOf, studyConfig } from "./helpers";
 import { removeRendered, renderHosts, RenderedHost, walk } from "./support/render";

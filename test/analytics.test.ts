@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { ConfigError, parseStudyConfig } from "../src/config";
+import { ConfigError } from "../src/config";
+import { parseStudyConfig } from "../stacks/config";
 import { ANALYTICS_PY } from "../src/host";
 import { studyConfig } from "./helpers";
 import { removeRendered, renderHosts, RenderedHost } from "./support/render";

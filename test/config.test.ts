@@ -1,7 +1,7 @@
 // Bad input never reaches the cloud: each mistake stops with one line naming the key, the value given
 // and what is valid, and the program registers no resource.
 import * as pulumi from "@pulumi/pulumi";
-import { parseStudyConfig } from "../src/config";
+import { parseStudyConfig } from "../stacks/config";
 import { studyMocks } from "../src/plan";
 import { asPulumiConfig, PLACEHOLDER_KEY, refusal, studyConfig } from "./helpers";
 

@@ -33,13 +33,13 @@ describe("resources per tier", () => {
       [T.vpc]: 1, [T.tag]: 1, [T.firewall]: 1, [T.password]: 2, [T.volume]: 1, [T.droplet]: 1,
       [T.attachment]: 1, [T.reservedIp]: 1, [T.ipAssignment]: 1, [T.record]: 6,
     });
-    expect(ofType(plans.small, "studyhost:database:PostgresHost")).toHaveLength(0);
+    expect(ofType(plans.small, "studyhost:database:DatabaseHost")).toHaveLength(0);
   });
 
   test("small with PostgreSQL adds the two database roles' passwords and nothing else", () => {
     expect(typeCounts(plans.smallPostgres)[T.password]).toBe(4);
     expect(typeCounts(plans.smallPostgres)[T.droplet]).toBe(1);
-    expect(one(plans.smallPostgres, "studyhost:database:PostgresHost").name).toBe("study-db");
+    expect(one(plans.smallPostgres, "studyhost:database:DatabaseHost").name).toBe("study-db");
   });
 
   test("two-server: a second droplet with its own volume and firewall, no second reserved IP", () => {

@@ -3,9 +3,10 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { wholeDocument } from "../src/cli/hostFiles";
+import { wholeDocument } from "../src/plan/hostFiles";
 import { fileContent, unpackUserData } from "../src/clouds/userData";
-import { ConfigError, fromPulumiConfig, parseStudyConfig } from "../src/config";
+import { ConfigError, fromPulumiConfig } from "../src/config";
+import { parseStudyConfig } from "../stacks/config";
 import { planProgram, PlanResult, PlannedResource, readStackFile } from "../src/plan";
 import type { CloudName } from "../src/tiers";
 import { Study } from "../stacks/study";

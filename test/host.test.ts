@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { parseStudyConfig } from "../src/config";
+import { parseStudyConfig } from "../stacks/config";
 import { databaseUrl, envFile, renderAppHost, renderCloudConfig, renderDatabaseHost, DATA_MOUNT, DATA_VOLUME_SCRIPT } from "../src/host";
 import { studyConfig, PLACEHOLDER_KEY } from "./helpers";
 

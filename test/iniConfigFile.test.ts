@@ -1,7 +1,7 @@
 // configFiles' `ini` format (written for CamCOPS's camcops.conf, seed 001): what the schema accepts,
 // and the text it renders. That Python's configparser reads that text back exactly as it was given:
 // test/host/iniConfigFile.test.ts.
-import { parseStudyConfig } from "../src/config";
+import { parseStudyConfig } from "../stacks/config";
 import { iniFile } from "../src/host/apps/configFiles";
 import { studyConfig } from "./helpers";
 

@@ -8,13 +8,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { fromPulumiConfig, parseStudyConfig } from "../src/config";
+import { fromPulumiConfig } from "../src/config";
+import { parseStudyConfig } from "../stacks/config";
 import { readStackFile } from "../src/plan";
 import { ALERT_ON_FAILURE, cronToOnCalendar, toOnCalendar } from "../src/host";
 import { asPulumiConfig, refusal, studyConfig } from "./helpers";
 import { copyOut, readRendered, removeRendered, renderHosts, RenderedHost } from "./support/render";
 import { runCaptured } from "./support/processes";
-import { WITH_FILES } from "../src/cli/hostFiles";
+import { WITH_FILES } from "../src/plan/hostFiles";
 import { jobStacks } from "./support/stacks/jobs";
 
 const run = runCaptured;

@@ -2,10 +2,10 @@
 // Scheduler's six-field cron, with one-line errors for what it cannot say; on AWS the plan gains
 // exactly two schedules and a role limited to this instance, children of the app server, and changes
 // nothing else; the cost table bills the instance for the hours it runs; DigitalOcean refuses the key.
-import { ConfigError, parseStudyConfig, powerUsage, toEventBridgeCron } from "../src/config";
+import { ConfigError, powerUsage, ScheduleError, toEventBridgeCron } from "../src/config";
+import { parseStudyConfig } from "../stacks/config";
 import { EC2_START_TARGET, EC2_STOP_TARGET } from "../src/clouds/awsPowerSchedule";
 import { MOCK_AWS_ACCOUNT, PlanResult } from "../src/plan";
-import { ScheduleError } from "../src/host";
 import { ofType, one, planOf, studyConfig } from "./helpers";
 
 const T = {

@@ -2,7 +2,7 @@
 // every protected resource keeps its name and inputs; only what a machine ignores may change.
 import { PlanResult } from "../src/plan";
 import { unpackUserData } from "../src/clouds/userData";
-import { wholeDocument } from "../src/cli/hostFiles";
+import { wholeDocument } from "../src/plan/hostFiles";
 import { CLOUD_TYPES, one, PLACEHOLDER_KEY, planOf, planStudy, studyConfig } from "./helpers";
 
 const dataBearing = (plan: PlanResult) => plan.resources.filter((r) => r.options.protect);

@@ -67,11 +67,11 @@ const CHANGE_EFFECT = /\b(chang(e|es|ing)|adding|removing|setting)\b[^.]*\b(repl
 
 test("the check sees every component's arguments", () => {
   const where = members.map((m) => m.where);
-  for (const expected of ["dns.ts DnsArgs.caaIssuers", "tls.ts TlsArgs.caBundle", "firewall.ts FirewallRule.from", "appServer.ts AppServerArgs.database", "postgresHost.ts PostgresHostArgs.firewall", "network.ts NetworkArgs.region"]) {
+  for (const expected of ["dns.ts DnsArgs.caaIssuers", "tls.ts TlsArgs.caBundle", "firewall.ts FirewallRule.from", "appServer.ts AppServerArgs.database", "databaseHost.ts DatabaseHostArgs.firewall", "network.ts NetworkArgs.region"]) {
     expect(where).toContain(expected);
   }
   expect(classes.map((c) => c.where).sort()).toEqual(
-    ["appServer.ts class AppServer", "dns.ts class Dns", "firewall.ts class Firewall", "network.ts class Network", "postgresHost.ts class PostgresHost", "tls.ts class Tls"],
+    ["appServer.ts class AppServer", "databaseHost.ts class DatabaseHost", "dns.ts class Dns", "firewall.ts class Firewall", "network.ts class Network", "tls.ts class Tls"],
   );
 });
 

@@ -165,7 +165,7 @@ describe("diffPlans and formatDiffMarkdown on real plans", () => {
     expect(before.inputs.userData).toMatch(/^\[secret [0-9a-f]{12}\]$/);
     expect(change?.inputs).toContain("userData");
 
-    expect(d.added.map((r) => r.type)).toContain("studyhost:database:PostgresHost");
+    expect(d.added.map((r) => r.type)).toContain("studyhost:database:DatabaseHost");
     expect(d.added.filter((r) => r.type === "random:index/randomPassword:RandomPassword").length).toBeGreaterThan(0);
     expect(d.removed).toEqual([]);
     expect(d.cost.before).toBe(small.cost!.monthlyUsd);
@@ -178,7 +178,7 @@ describe("diffPlans and formatDiffMarkdown on real plans", () => {
     expect(md).toContain(`Monthly cost: ${usd(d.cost.before)} → ${usd(d.cost.after)} (+${usd(d.cost.delta)})`);
     expect(md).toContain(`${d.added.length} to add, ${d.changed.length} to change, 0 to remove.`);
     expect(md).toContain(`| ~ | \`${before.name}\` | \`${before.type}\` | inputs: size (${before.inputs.size} → ${after.inputs.size})`);
-    expect(md).toContain("| + | `study-db` | `studyhost:database:PostgresHost` |");
+    expect(md).toContain("| + | `study-db` | `studyhost:database:DatabaseHost` |");
     expect(md).not.toContain("No changes.");
   });
 

@@ -8,7 +8,7 @@ import { planProgram, readStackFile, StackFileError } from "../plan";
 import { diffPlans, formatDiffMarkdown, PlanFileError, readPlanFile, stackOfPlan } from "./diff";
 import { formatPlan, planJson } from "./format";
 import { local, LOCAL_HELP, LOCAL_USAGE } from "./local";
-import { writeHostFiles } from "./hostFiles";
+import { writeHostFiles } from "../plan/hostFiles";
 
 const USAGE = `usage: studyhost plan --config Pulumi.<stack>.yaml [--json] [--out DIR]
        studyhost diff --base BASE.json --head HEAD.json [--stack NAME]

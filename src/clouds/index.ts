@@ -17,7 +17,7 @@ export function loadCloud(name: CloudName): CloudProvider {
     } catch (err: any) {
       if (err?.code === "MODULE_NOT_FOUND" && /@pulumi\//.test(String(err.message))) {
         const pkg = name === "aws" ? "@pulumi/aws" : "@pulumi/digitalocean";
-        throw new Error(`studyhost:cloud is ${name}, which needs the ${pkg} package: run npm install ${pkg}`);
+        throw new Error(`studyhost:cloud is ${name}, which needs the ${pkg} package: run npm install ${pkg}`, { cause: err });
       }
       throw err;
     }

@@ -2,7 +2,7 @@
 // files gzipped inside the document. AWS takes only 16 KB, which a full study host exceeds even
 // gzipped: there the files travel in S3 (./hostFilesBundle.ts) and the rest goes gzipped and
 // base64-encoded (cloud-init recognises gzip).
-import { ConfigError } from "../config/load";
+import { ConfigError } from "../config/errors";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { parse, stringify } from "yaml";
 import type { CloudName } from "../tiers";

@@ -1,25 +1,14 @@
 // From raw configuration (Pulumi stack config, a YAML file, or an object in a user's program) to a
 // resolved StudyConfig, or one ConfigError whose message is a single line naming the key, the value
 // given and what would be valid. Nothing is created before this succeeds.
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CATALOG, cheapestSize, findSize, MachineSize, Tier, TIER_TABLE } from "../tiers";
-import { expandPresets } from "../presets";
-import { defaultZone, FetchConfig, JobConfig, ParsedStudyConfig, StudyConfigObject, StudyConfigSchema, StudyConfigInput } from "./schema";
+import { ConfigError, plainWording, showValue } from "./errors";
+import { StudyConfigSchema } from "./rules";
+import { defaultZone, FetchConfig, JobConfig, ParsedStudyConfig, StudyConfigObject, StudyConfigInput } from "./schema";
 
 /** The Pulumi config namespace (and project name) every key lives under. */
 export const NAMESPACE = "studyhost";
-
-/**
- * A configuration mistake. A `pulumi.RunError`, so `pulumi up` prints only the message (no stack
- * trace) and stops before any resource is registered.
- */
-export class ConfigError extends pulumi.RunError {
-  constructor(readonly key: string, message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
 
 /** A host's resolved shape: its machine size and data volume. */
 export interface HostPlan {
@@ -39,10 +28,13 @@ export type StudyConfig = Omit<ParsedStudyConfig, "jobs" | "fetch"> & {
   readonly hosts: { readonly app: HostPlan; readonly database?: HostPlan };
 };
 
-/** Validate `raw` (keys without the `studyhost:` prefix) and fill in defaults. Throws ConfigError. */
-export function parseStudyConfig(given: unknown): StudyConfig {
-  // A preset (studyhost:app.preset) becomes the app and keys its guide asks for; then one schema checks all.
-  const raw = expandPresets(given);
+/**
+ * Validate `raw` (keys without the `studyhost:` prefix) and fill in defaults. Throws ConfigError.
+ * Its app is written out: a preset (`studyhost:app.preset`) is expanded first by whoever reads the
+ * study (stacks/config.ts's parseStudyConfig), since presets are written in this layer's terms and
+ * sit above it.
+ */
+export function parseExpandedConfig(raw: unknown): StudyConfig {
   const result = StudyConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -50,11 +42,6 @@ export function parseStudyConfig(given: unknown): StudyConfig {
     throw new ConfigError(key, describeIssue(key, issue, raw));
   }
   return resolve(result.data);
-}
-
-/** Read every `studyhost:` key from the running Pulumi program's config and parse it. */
-export function readStudyConfig(): StudyConfig {
-  return parseStudyConfig(fromPulumiConfig(pulumi.runtime.allConfig()));
 }
 
 /**
@@ -113,56 +100,13 @@ function describeIssue(key: string, issue: z.core.$ZodIssue, raw: unknown): stri
     if (issue.code === "custom" && !issue.message.startsWith("expected ")) return `${key}: not set, so its default applies; ${issue.message}`;
     return `${key}: missing; expected ${expectation(issue)}`;
   }
-  return `${key}: got ${show(given, issue.path)}; ${plainWording(issue)}`;
+  return `${key}: got ${showValue(given, issue.path)}; ${plainWording(issue, descriptionAt(issue.path))}`;
 }
 
 function expectation(issue: z.core.$ZodIssue): string {
-  const m = plainWording(issue);
+  const m = plainWording(issue, descriptionAt(issue.path));
   if (m.startsWith("expected ")) return m.slice("expected ".length);
   return m;
-}
-
-const TYPE_WORDS: Record<string, string> = {
-  array: "a list",
-  number: "a number",
-  int: "a whole number",
-  boolean: "true or false",
-  string: "text",
-  object: "a map of keys and values",
-};
-
-/**
- * zod's own wording ("Invalid input: expected array, received string", "Too small: expected number to
- * be >=1") put the way our other messages are ("expected a list (shell commands, run in order)"), for
- * the keys whose schema sets no message of its own. The key's `.describe()` text (`about`; by default
- * looked up in the study's schema) says what it holds.
- */
-export function plainWording(issue: z.core.$ZodIssue, about: string | undefined = descriptionAt(issue.path)): string {
-  if (!/^(Invalid input|Too small|Too big)\b/.test(issue.message)) return issue.message;
-  const described = (text: string) => (about ? `${text}: ${about}` : text);
-  if (issue.code === "invalid_type") return described(`expected ${TYPE_WORDS[issue.expected] ?? `a ${issue.expected}`}`);
-  if (issue.code === "too_small" || issue.code === "too_big") {
-    const bound = Number(issue.code === "too_small" ? issue.minimum : issue.maximum);
-    const inclusive = issue.inclusive !== false;
-    const limit = issue.code === "too_small" ? (inclusive ? "at least" : "more than") : inclusive ? "at most" : "less than";
-    if (issue.origin === "array") return described(`expected ${limit} ${bound} ${bound === 1 ? "entry" : "entries"}`);
-    if (issue.origin === "string") return described(`expected ${limit} ${bound} ${bound === 1 ? "character" : "characters"}`);
-    return described(`expected a number ${limit === "at least" ? "of at least" : limit === "at most" ? "of at most" : limit} ${bound}`);
-  }
-  return issue.message;
-}
-
-/** Keys whose values may be secrets: an error names them but never prints them. */
-const UNPRINTABLE = new Set(["env", "caBundle", "content", "offsiteSecretAccessKey", "fetchSecretAccessKeys"]);
-
-function show(value: unknown, path: readonly PropertyKey[]): string {
-  // Never echo key material, environment values (API keys) or URL credentials into logs or CI output.
-  if (typeof value === "string" && value.includes("PRIVATE KEY")) return "a private key";
-  if (path.some((p) => UNPRINTABLE.has(String(p)))) {
-    return typeof value === "string" ? `a value of ${value.length} characters (not shown)` : `a ${typeof value} (not shown)`;
-  }
-  const text = JSON.stringify(value).replace(/(\w+:\/\/)[^/@\s"]+@/g, "$1***@");
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -5,7 +5,7 @@
 // refused there. The schedules themselves are cloud resources (src/clouds/awsPowerSchedule.ts); this
 // file holds the key, the cron → EventBridge Scheduler conversion, and the share of hours running.
 import { z } from "zod";
-import { isCronSpec, parseCron, ParsedField, ScheduleError } from "../host/schedule";
+import { isCronSpec, parseCron, ParsedField, ScheduleError } from "./schedule";
 
 /** What a power schedule's `on` / `off` take, for error messages. */
 export const POWER_CRON_EXPECTED = 'expected a cron spec (minute hour day month weekday) such as "0 8 * * mon-fri"';

@@ -2,7 +2,7 @@
 // pipeline and push jobs) and `fetch` (a bucket synced into the app's state at every boot, seed 003's
 // data download), with the rules tying them to the app and to their secrets.
 import { z } from "zod";
-import { scheduleProblem, SCHEDULE_EXPECTED } from "../host/schedule";
+import { scheduleProblem, SCHEDULE_EXPECTED } from "./schedule";
 import { slug, wholeNumber } from "./validators";
 
 /** An S3 bucket name (also a Spaces one). */

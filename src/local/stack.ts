@@ -3,8 +3,9 @@
 // The same harness the end-to-end tests use (boot.ts, net.sh, rootfs.sh); Linux and root only.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { WITH_FILES, writeHostFiles } from "../cli/hostFiles";
-import { fromPulumiConfig, parseStudyConfig } from "../config";
+import { WITH_FILES, writeHostFiles } from "../plan/hostFiles";
+import { fromPulumiConfig } from "../config";
+import { parseStudyConfig } from "../../stacks/config";
 import { parseCidr } from "../config/validators";
 import { planProgram, readStackFile } from "../plan";
 import { attach, boot, collect, ensureImage, loadHost, missingPrerequisites, netDown, userDataPackages, netUp, NetHostSpec, powerOff, prepareHost, removeHost, waitForBoot } from "./boot";

@@ -3,7 +3,8 @@
 // Resource options never reach the mocks, so we read them off the mock monitor's requests.
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { fromPulumiConfig, parseStudyConfig } from "../config";
+import { fromPulumiConfig } from "../config";
+import { parseStudyConfig } from "../../stacks/config";
 import { studyMocks } from "./mocks";
 import type { CostSummary } from "../tiers/cost";
 
@@ -132,6 +133,8 @@ export async function planProgram(options: PlanOptions): Promise<PlanResult> {
     });
   };
 
+  // Loaded only when it runs: a caller's own program never loads the stacks' components and clouds.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const program = options.program ?? (() => require("../../stacks/program").studyProgram());
   // A program that throws also rejects promises inside Pulumi's stack resource that nobody awaits;
   // `pulumi up`'s language host absorbs those, and so must we, or Node ends the process.

@@ -1,6 +1,10 @@
 // CamCOPS, the Cambridge Cognitive and Psychiatric Test Kit's server: ../shared/seeds/001_2ac58a816490de90.txt
 // ("(MANUAL) Configuring the server"). The section of the guide each choice follows is named beside it.
 import { z } from "zod";
+// A preset sits above src/host in the layers (README, "Layout"): camcops.conf names the folders the
+// host lays out for the app (/etc/camcops, its state on the data volume, its venv), and appPaths is the
+// one place that says where those are. Passing the paths in would thread them through every preset
+// for this one; a copy in a lower layer would be a second place to keep in step.
 import { appPaths } from "../host/apps/paths";
 import { Preset, PresetProblem } from "./preset";
 

@@ -1,5 +1,5 @@
 // The presets, and the step that expands `studyhost:app: { preset: ... }` before the schema runs.
-import { ConfigError, plainWording } from "../config/load";
+import { ConfigError, plainWording } from "../config/errors";
 import { DATABASE_ENGINES } from "../config/schema";
 import { backscope } from "./backscope";
 import { bofs } from "./bofs";

@@ -21,7 +21,7 @@ import { gzipSync } from "node:zlib";
 import { parse } from "yaml";
 import { fetchCommandOf, READ_AT_PACKAGE_INSTALL } from "../../src/clouds/hostFilesBundle";
 import { fileContent, unpackUserData } from "../../src/clouds/userData";
-import { wholeDocument } from "../../src/cli/hostFiles";
+import { wholeDocument } from "../../src/plan/hostFiles";
 import { planProgram, readStackFile } from "../../src/plan";
 import { ensureImage, missingPrerequisites, prepareHost, PreparedHost, removeHost, runInRoot } from "../../src/local/boot";
 import { REPO } from "./lab";

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
-import { boot, BootedHost, collect, ensureImage, exec, type HostReport, missingPrerequisites, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, tcpProbeMany, waitForBoot } from "../../src/local/boot";
+import { boot, BootedHost, collect, ensureImage, exec, type HostReport, missingPrerequisites, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbeMany, waitForBoot } from "../../src/local/boot";
 import { serveGitRepo, ServedRepo, stopServer } from "../../src/local/gitServe";
 
 export const REPO = resolve(__dirname, "../..");

@@ -21,7 +21,7 @@
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/viewbovis.e2e.ts
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { boot, BootedHost, collect, ensureImage, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, waitForBoot } from "../../src/local/boot";
 import { stopServer } from "../../src/local/gitServe";
@@ -76,7 +76,7 @@ function fillBucket(root: string) {
 /** The S3 stand-in in the internet namespace; its request log in WORK/s3.log. */
 function serveBucket(root: string): string {
   const log = join(work, "s3.log");
-  const out = require("node:fs").openSync(log, "a");
+  const out = openSync(log, "a");
   const server = spawn("ip", ["netns", "exec", net.internet.netns, "python3", join(STANDINS, "s3-standin.py"), "--bind", net.internet.address, "--port", String(S3_PORT), root], { stdio: ["ignore", out, out], detached: true });
   server.unref();
   if (!server.pid) throw new Error("could not start the S3 stand-in");
@@ -99,7 +99,7 @@ beforeAll(async () => {
   if (missing.length) throw new Error(`the end-to-end tests need: ${missing.join(", ")}`);
   work = mkdtempSync("/var/tmp/studyhost-e2e-viewbovis-");
   timings.imageMs = ensureImage();
-  let t = Date.now();
+  const t = Date.now();
   const built = spawnSync(join(STANDINS, "viewbovis-image", "build.sh"), { encoding: "utf8" });
   if (built.status !== 0) throw new Error(`standins/viewbovis-image/build.sh: ${built.stderr}`);
   const tarball = built.stdout.trim();

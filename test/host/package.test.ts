@@ -150,7 +150,7 @@ describe("a user's TypeScript program", () => {
       fs.writeFileSync(
         path.join(scratch, "index.ts"),
         `import * as pulumi from "@pulumi/pulumi";
-import { AppServer, PostgresHost, Firewall, Dns, Tls, Network, smallStudy, largeStudy, twoServerStudy, parseStudyConfig } from "studyhost";
+import { AppServer, DatabaseHost, PostgresHost, Firewall, Dns, Tls, Network, smallStudy, largeStudy, twoServerStudy, parseStudyConfig } from "studyhost";
 
 const input = {
   cloud: "digitalocean" as const,
@@ -170,7 +170,10 @@ const network: Network = new Network("net", { cloud: config.cloud, region: "fra1
 const firewall: Firewall = new Firewall("fw", { cloud: "digitalocean", network, inbound: [] });
 const tls: Tls = new Tls("tls", { domains: ["study.example.org"], email: "it@example.org" });
 export const app: AppServer = new AppServer("app", { config, network, firewall, tls });
-export const database: PostgresHost | undefined = study.database;
+export const database: DatabaseHost | undefined = study.database;
+// The deprecated name is the same class.
+export const formerName: typeof DatabaseHost = PostgresHost;
+export const formerType: PostgresHost | undefined = database;
 export const dns: Dns = study.dns;
 export const address: pulumi.Output<string> = app.publicIpv4;
 `,

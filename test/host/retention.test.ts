@@ -42,13 +42,6 @@ function backupName(at: number): string {
   return `study-${iso.slice(0, 10).replace(/-/g, "")}T${iso.slice(11, 19).replace(/:/g, "")}Z.dump`;
 }
 
-function stampOf(name: string): number {
-  const m = /-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.dump$/.exec(name);
-  if (!m) throw new Error(`not a backup name: ${name}`);
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
-  return Date.UTC(y, mo - 1, d, h, mi, s);
-}
-
 /**
  * The backups made on simulated day `day` (1-based): the nightly one; on every third day a second,
  * later one (so "newest of the day" matters); on each month's last day one at 23:59:59, the last

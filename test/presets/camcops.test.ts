@@ -2,6 +2,8 @@
 // the server"): each assertion names the section it checks. Rendered from Pulumi.camcops.yaml as
 // `plan --out` does, on DigitalOcean and (the same study) on AWS. camcops.conf as Python's configparser
 // (CamCOPS's own reader) reads it: test/host/presets/camcops.test.ts.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { AppHostView, configError, example, lineOf, renderAppHost, renderStudyHosts } from "./support";
 
 let small: AppHostView;
@@ -89,7 +91,7 @@ test("Create the database structure: upgrade_db as the service's user before eve
 
 test("Create a superuser: not run automatically (make_superuser asks at the terminal); README gives the command", () => {
   expect(deploy(small)).not.toMatch(/make_superuser/);
-  const readme = require("node:fs").readFileSync(require("node:path").join(__dirname, "../../README.md"), "utf8") as string;
+  const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
   expect(readme).toContain("sudo -u camcops /srv/camcops/venv/bin/camcops_server make_superuser --config /etc/camcops/camcops.conf");
 });
 

@@ -21,6 +21,7 @@ class FailuresLast {
 /** The first three non-empty lines of a message, without colour codes, each cut to 200 characters. */
 function firstLines(message) {
   return message
+    // eslint-disable-next-line no-control-regex -- the terminal's colour codes are what it removes
     .replace(/\u001b\[[0-9;]*m/g, "")
     .split("\n")
     .map((l) => l.trim())

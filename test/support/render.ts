@@ -3,7 +3,7 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { writeHostFiles, WrittenHost } from "../../src/cli/hostFiles";
+import { writeHostFiles, WrittenHost } from "../../src/plan/hostFiles";
 import { planOf } from "../helpers";
 
 export interface RenderedHost extends WrittenHost {

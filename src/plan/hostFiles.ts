@@ -1,11 +1,13 @@
-// `plan --out DIR`: each host's user data exactly as the VM would receive it, and every file its
-// #cloud-config writes, under DIR/<host>/. Secrets in it are the plan's placeholders, never real ones.
+// `studyhost plan --out DIR` and the lab (`studyhost local`), which boots from the same files: each
+// host's user data exactly as the VM would receive it, and every file its #cloud-config writes, under
+// DIR/<host>/. Secrets in it are the plan's placeholders, never real ones. Part of the plan, which both
+// the command and the lab build on.
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { fileContent, unpackUserData } from "../clouds/userData";
 import { mergeHostFiles } from "../clouds/hostFilesBundle";
-import type { PlanResult } from "../plan";
+import type { PlanResult } from "./run";
 
 /** Types of the resources that boot a host from user data. */
 const MACHINE_TYPES = new Set(["digitalocean:index/droplet:Droplet", "aws:ec2/instance:Instance"]);

@@ -7,7 +7,7 @@ import type { Firewall } from "./firewall";
 import type { Network } from "./network";
 import { generatedSecret } from "./secrets";
 
-export interface PostgresHostArgs {
+export interface DatabaseHostArgs {
   /**
    * The study's validated configuration. Its tier decides the placement: small and large run
    * PostgreSQL on the app host's data volume (no extra cost), two-server on a VM of its own with its
@@ -34,8 +34,11 @@ export interface PostgresHostArgs {
   readonly firewall?: Firewall;
 }
 
+/** The type token the component was released under, as PostgresHost: an alias to it keeps stacks' state. */
+const FORMER_TYPE = "studyhost:database:PostgresHost";
+
 /**
- * PostgreSQL for the study: either on the app host's data volume (small, large) or on its own VM with
+ * The study's database server. PostgreSQL for the study: either on the app host's data volume (small, large) or on its own VM with
  * its own protected data volume inside the private network (two-server). Generates the app role's and
  * the read-only analyst role's passwords. Cost: nothing extra on the app host; on its own host the
  * tier's database size, its volume and its address (see `costItems`).
@@ -44,7 +47,7 @@ export interface PostgresHostArgs {
  * PostgreSQL at all with `database.engine: none` (the component keeps its name and type, so a stack's
  * database host keeps its identity whichever databases it holds).
  */
-export class PostgresHost extends pulumi.ComponentResource {
+export class DatabaseHost extends pulumi.ComponentResource {
   readonly placement: "same-host" | "own-host";
   readonly databaseName: string;
   /** The role that owns the study's database and nothing else. */
@@ -71,8 +74,11 @@ export class PostgresHost extends pulumi.ComponentResource {
   readonly mariadb?: { readonly appPassword: pulumi.Output<string>; readonly analystPassword: pulumi.Output<string> };
   readonly costItems: readonly CostItem[];
 
-  constructor(name: string, args: PostgresHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("studyhost:database:PostgresHost", name, {}, opts);
+  constructor(name: string, args: DatabaseHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Named PostgresHost until it could run MariaDB alone: the alias makes `pulumi up` find a stack's
+    // database host (and, through it, its children: the protected VM and volume) under the old type
+    // instead of replacing it.
+    super("studyhost:database:DatabaseHost", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: FORMER_TYPE }] });
     const { config } = args;
     this.placement = config.tierSpec.databasePlacement;
     this.databaseName = config.database.name;
@@ -92,7 +98,7 @@ export class PostgresHost extends pulumi.ComponentResource {
       this.costItems = [];
     } else {
       const plan = config.hosts.database;
-      if (!plan || !args.firewall) throw new Error(`PostgresHost ${name}: own-host placement needs the tier's database host and a firewall`);
+      if (!plan || !args.firewall) throw new Error(`DatabaseHost ${name}: own-host placement needs the tier's database host and a firewall`);
       const postgres = config.database.engine === "postgres";
       const roles = postgres ? this.roles() : pulumi.output(undefined);
       const extraRoles = this.extraRoles();
@@ -152,7 +158,7 @@ export class PostgresHost extends pulumi.ComponentResource {
    */
   linkFor(database: string): pulumi.Output<DatabaseLink> {
     const passwords = this.extraDatabases[database];
-    if (!passwords) throw new Error(`PostgresHost: no database ${database} for another app on this server`);
+    if (!passwords) throw new Error(`DatabaseHost: no database ${database} for another app on this server`);
     return this.linkAs(database, database, passwords.appPassword);
   }
 
@@ -168,3 +174,14 @@ export class PostgresHost extends pulumi.ComponentResource {
     }));
   }
 }
+
+/**
+ * The database host under its first name.
+ * @deprecated Use DatabaseHost: the same class (it may run MariaDB only, so it was renamed), whose
+ * alias keeps the state of stacks created under this name.
+ */
+export const PostgresHost = DatabaseHost;
+/** @deprecated Use DatabaseHost. */
+export type PostgresHost = DatabaseHost;
+/** @deprecated Use DatabaseHostArgs. */
+export type PostgresHostArgs = DatabaseHostArgs;
