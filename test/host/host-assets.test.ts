@@ -1,11 +1,14 @@
 // The hosts' scripts and programs as they lie in src/host (the files src/host/document/template.ts
 // reads), checked by their own tools before any host is rendered: shellcheck and bash -n (or sh -n)
-// for shell, python's compiler for Python, node --check for the MongoDB shell's JavaScript. The same
-// files after rendering, in whole hosts: test/host/host-static.test.ts. Needs Debian's shellcheck and
-// python3; no root.
-import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+// for shell, python's compiler for Python, node --check for the MongoDB shell's JavaScript,
+// systemd-analyze verify for units, nginx -t for nginx's files. The same files after rendering, in whole
+// hosts: test/host/host-static.test.ts. Needs Debian's shellcheck, python3, systemd, nginx and openssl;
+// no root.
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fill } from "../../src/host/document/template";
 
 const HOST = join(__dirname, "..", "..", "src", "host");
 const assets = readdirSync(HOST, { recursive: true, encoding: "utf8" })
@@ -28,8 +31,19 @@ function shellOf(asset: string): "bash" | "sh" {
 
 test("every asset is of a kind this file checks", () => {
   expect(assets.length).toBeGreaterThanOrEqual(11);
-  expect(assets.filter((a) => !/\.(sh|py|sql|js)$/.test(a))).toEqual([]);
+  expect(assets.filter((a) => !/\.(sh|bash|py|sql|js|service|timer|mount)$/.test(a) && !NGINX.test(a) && !(a in CONFIGS))).toEqual([]);
 });
+
+/** Other programs' configuration files, by asset: each is checked by its program (the last test). */
+const CONFIGS: Record<string, "sshd" | "fail2ban" | "systemd" | "apt"> = {
+  "system/sshd.conf": "sshd",
+  "system/fail2ban-jail.conf": "fail2ban",
+  "system/journald.conf": "systemd",
+  "system/apt-unattended.conf": "apt",
+};
+
+// nginx's files: everything .conf under web/ (snippets, sites, and the location blocks a site is built from).
+const NGINX = /^web\/[^/]+\.conf$/;
 
 test("every shell script passes shellcheck and its shell's syntax check, as it lies in src/host", () => {
   for (const asset of ofKind(".sh")) {
@@ -37,6 +51,16 @@ test("every shell script passes shellcheck and its shell's syntax check, as it l
     const file = join(HOST, asset);
     expect([asset, run("shellcheck", ["-s", shell, file])]).toEqual([asset, { status: 0, output: "" }]);
     expect([asset, run(shell === "bash" ? "bash" : "sh", ["-n", file])]).toEqual([asset, { status: 0, output: "" }]);
+  }
+});
+
+test("every piece of a bash script (.bash: a provisioning step, a part repeated per site) passes shellcheck and bash -n", () => {
+  for (const asset of ofKind(".bash")) {
+    const file = join(HOST, asset);
+    expect([asset, readFileSync(file, "utf8").startsWith("#!")]).toEqual([asset, false]);
+    // SC2034 (assigned but unused) off: a piece sets variables the script around it reads.
+    expect([asset, run("shellcheck", ["-s", "bash", "-e", "SC2034", file])]).toEqual([asset, { status: 0, output: "" }]);
+    expect([asset, run("bash", ["-n", file])]).toEqual([asset, { status: 0, output: "" }]);
   }
 });
 
@@ -66,4 +90,109 @@ test("the MongoDB shell's JavaScript parses", () => {
 test("the SQL is a psql script that stops at its first error (it runs for real in test/host/postgres.test.ts)", () => {
   expect(ofKind(".sql").length).toBeGreaterThan(0);
   for (const asset of ofKind(".sql")) expect([asset, readFileSync(join(HOST, asset), "utf8").split("\n")[0]]).toEqual([asset, "\\set ON_ERROR_STOP on"]);
+});
+
+/** Names of the @@PLACEHOLDERS@@ in TEXT. */
+const placeholders = (text: string) => [...new Set([...text.matchAll(/@@([A-Z][A-Z0-9_]*)@@/g)].map((m) => m[1]))];
+
+test("every unit is [Section], Key=Value and comment lines only (or a placeholder standing for whole lines)", () => {
+  const units = assets.filter((a) => /\.(service|timer|mount)$/.test(a));
+  expect(units.length).toBeGreaterThan(0);
+  for (const unit of units) {
+    const lines = readFileSync(join(HOST, unit), "utf8").replace(/\n$/, "").split("\n");
+    const odd = lines.filter((l) => !(l === "" || l.startsWith("#") || /^\[[A-Z][A-Za-z]*\]$/.test(l) || /^[A-Z][A-Za-z]*=/.test(l) || /^@@[A-Z][A-Z0-9_]*@@$/.test(l)));
+    expect([unit, odd]).toEqual([unit, []]);
+    expect([unit, lines[0]]).toEqual([unit, "[Unit]"]);
+  }
+});
+
+test("every unit with no placeholder passes systemd-analyze verify with no output (its programs stood in for)", () => {
+  const root = mkdtempSync(join(tmpdir(), "studyhost-unit-assets-"));
+  cpSync("/lib/systemd/system", join(root, "usr/lib/systemd/system"), { recursive: true });
+  const units = assets.filter((a) => /\.(service|timer|mount)$/.test(a) && placeholders(readFileSync(join(HOST, a), "utf8")).length === 0);
+  for (const unit of units) {
+    const text = readFileSync(join(HOST, unit), "utf8");
+    const installed = join(root, "etc/systemd/system", unit.split("/").pop()!);
+    mkdirSync(dirname(installed), { recursive: true });
+    writeFileSync(installed, text);
+    // The programs it runs are studyhost's own (installed beside it) or the distribution's: stood in for.
+    for (const m of text.matchAll(/^Exec\w*=[-@:+!]*(\/\S+)/gm)) {
+      if (existsSync(join(root, m[1]))) continue;
+      mkdirSync(dirname(join(root, m[1])), { recursive: true });
+      writeFileSync(join(root, m[1]), "#!/bin/sh\n");
+      chmodSync(join(root, m[1]), 0o755);
+    }
+  }
+  for (const unit of units) {
+    const name = unit.split("/").pop()!.replace(/@\.(service|timer)$/, "@check.$1");
+    expect([unit, run("systemd-analyze", ["verify", `--root=${root}`, `/etc/systemd/system/${name}`])]).toEqual([unit, { status: 0, output: "" }]);
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+test("every nginx file passes nginx -t, its placeholders given sample values (a site in http, the rest in a server)", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "studyhost-nginx-assets-"));
+  const certificate = join(scratch, "live/study.example.org");
+  mkdirSync(certificate, { recursive: true });
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=studyhost-test", "-days", "1", "-keyout", join(certificate, "privkey.pem"), "-out", join(certificate, "fullchain.pem")], { stdio: "ignore" });
+  // The snippets the sites include, where @@NGINX@@ says.
+  mkdirSync(join(scratch, "nginx/snippets"), { recursive: true });
+  for (const a of assets.filter((x) => NGINX.test(x) && x.startsWith("web/studyhost-") && placeholders(readFileSync(join(HOST, x), "utf8")).length === 0)) {
+    cpSync(join(HOST, a), join(scratch, "nginx/snippets", a.split("/").pop()!));
+  }
+  const SAMPLES: Record<string, string> = {
+    SITE: "study",
+    SERVER_NAMES: "study.example.org www.study.example.org",
+    WEBROOT: join(scratch, "webroot"),
+    HOLDING: join(scratch, "holding"),
+    CERTIFICATE: certificate,
+    NGINX: join(scratch, "nginx"),
+    MAX_BODY_MB: "10",
+    LOGS: scratch,
+    LOCATIONS: "  location ^~ /static/ { alias /srv/study/static/; }",
+    ROOT: "  location / { return 200; }",
+    PATH: "/admin/",
+    ALLOW: "    allow 10.0.0.0/8;\n    allow 192.0.2.1;",
+    UPSTREAM: "http://127.0.0.1:8000",
+    URL_PATH: "/static/",
+    DIR: "/srv/study/static/",
+    MATCH: "^~ /api/",
+  };
+  const files = assets.filter((a) => NGINX.test(a));
+  expect(files.length).toBeGreaterThan(0);
+  for (const asset of files) {
+    const text = readFileSync(join(HOST, asset), "utf8");
+    const names = placeholders(text);
+    expect([asset, names.filter((n) => !(n in SAMPLES))]).toEqual([asset, []]);
+    const filled = join(scratch, asset.replace(/\//g, "-"));
+    writeFileSync(filled, fill(text, Object.fromEntries(names.map((n) => [n, SAMPLES[n]])), asset));
+    const site = /^server \{$/m.test(text);
+    const conf = join(scratch, `nginx-${asset.replace(/\//g, "-")}`);
+    const inner = site ? `  include ${filled};` : `  server {\n    listen 127.0.0.1:8080;\n    include ${filled};\n  }`;
+    writeFileSync(conf, `pid ${scratch}/nginx.pid;\nerror_log ${scratch}/error.log;\nevents {}\nhttp {\n  include /etc/nginx/mime.types;\n${inner}\n}\n`);
+    expect([asset, run("nginx", ["-t", "-q", "-c", conf])]).toEqual([asset, { status: 0, output: "" }]);
+  }
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test("the other programs' configuration files: sshd -t, apt-config, an INI parser for fail2ban's jail, systemd's line shapes for journald", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "studyhost-config-assets-"));
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(scratch, "host-key")]);
+  for (const [asset, kind] of Object.entries(CONFIGS)) {
+    const file = join(HOST, asset);
+    const text = readFileSync(file, "utf8");
+    expect([asset, placeholders(text)]).toEqual([asset, []]);
+    if (kind === "sshd") expect([asset, run("sshd", ["-t", "-f", file, "-h", join(scratch, "host-key")])]).toEqual([asset, { status: 0, output: "" }]);
+    if (kind === "apt") expect([asset, run("apt-config", ["-c", file, "dump"]).status]).toEqual([asset, 0]);
+    if (kind === "fail2ban") {
+      // fail2ban reads its jails with Python's configparser: a file it cannot parse, or no [sshd], fails here.
+      const r = run("python3", ["-c", "import configparser, sys; c = configparser.ConfigParser(); c.read_file(open(sys.argv[1])); print(c['sshd']['enabled'])", file]);
+      expect([asset, r]).toEqual([asset, { status: 0, output: "true" }]);
+    }
+    if (kind === "systemd") {
+      const odd = text.replace(/\n$/, "").split("\n").filter((l) => !(l === "" || l.startsWith("#") || /^\[[A-Z][A-Za-z]*\]$/.test(l) || /^[A-Z][A-Za-z]*=\S/.test(l)));
+      expect([asset, odd]).toEqual([asset, []]);
+    }
+  }
+  rmSync(scratch, { recursive: true, force: true });
 });

@@ -1,5 +1,6 @@
 // Shell quoting for the few values that must appear inside generated scripts (app commands, paths,
 // URLs). Everything else reaches scripts through files they read, never through pasted text.
+import { fillAsset } from "./template";
 
 /** Quote `value` as one POSIX shell word: 'it'\''s' for it's. */
 export function q(value: string): string {
@@ -17,10 +18,5 @@ print(next((a for a in sys.stdin.read().split() if ipaddress.ip_address(a) in ne
 
 /** A bash script with the safety switches every studyhost script starts with. */
 export function bashScript(purpose: string, body: string): string {
-  return `#!/bin/bash
-# ${purpose}
-# Written by studyhost; edits are overwritten at the next provisioning.
-set -Eeuo pipefail
-${body.trim()}
-`;
+  return fillAsset(__dirname, "bash-script.sh", { PURPOSE: purpose, BODY: body.trim() });
 }

@@ -4,7 +4,8 @@
 // serves only ACME challenges and a holding page: the app is never reachable over plain HTTP.
 import { configFile, HostPart, PATHS, script } from "../document/part";
 import { ALERT_ON_FAILURE } from "../system/base";
-import { bashScript, q } from "../document/shell";
+import { q } from "../document/shell";
+import { fillAsset, hostAsset } from "../document/template";
 
 /** One site: a set of server names in front of one app on a local port. */
 export interface Site {
@@ -41,139 +42,55 @@ export interface NginxPaths {
 
 export const NGINX_PATHS: NginxPaths = { nginx: "/etc/nginx", letsencrypt: PATHS.letsencrypt, webroot: PATHS.webroot, holding: PATHS.holding, logs: "/var/log/nginx" };
 
-export const TLS_SNIPPET = `# studyhost: Mozilla intermediate TLS (TLS 1.2 and 1.3 only).
-ssl_protocols TLSv1.2 TLSv1.3;
-ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
-ssl_prefer_server_ciphers off;
-ssl_session_timeout 1d;
-ssl_session_cache shared:MozSSL:10m;
-ssl_session_tickets off;
-`;
+export const TLS_SNIPPET = hostAsset(__dirname, "studyhost-tls.conf");
 
-export const HEADERS_SNIPPET = `# studyhost: security headers (seed 000), on every response.
-add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;
-add_header X-Frame-Options SAMEORIGIN always;
-add_header X-Content-Type-Options nosniff always;
-add_header Referrer-Policy strict-origin-when-cross-origin always;
-`;
+export const HEADERS_SNIPPET = hostAsset(__dirname, "studyhost-headers.conf");
 
-export const PROXY_SNIPPET = `# studyhost: what the app behind nginx needs to know about the request.
-proxy_set_header Host $host;
-proxy_set_header X-Real-IP $remote_addr;
-proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-proxy_set_header X-Forwarded-Proto $scheme;
-proxy_redirect off;
-proxy_read_timeout 60s;
-`;
+export const PROXY_SNIPPET = hostAsset(__dirname, "studyhost-proxy.conf");
 
 const HOLDING_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Being set up</title></head>
 <body><h1>This study is being set up</h1><p>Please come back in a few minutes.</p></body></html>
 `;
 
-const acme = (p: NginxPaths) => `  location ^~ /.well-known/acme-challenge/ {
-    root ${p.webroot};
-    default_type text/plain;
-  }`;
+/**
+ * A piece of a larger file (a site's location-*.conf, a site's part of certificate-site.bash): the asset
+ * filled, without the file's last newline, since the pieces are joined into their file.
+ */
+const piece = (name: string, values: Readonly<Record<string, string>>) => fillAsset(__dirname, name, values).replace(/\n$/, "");
 
 /** Answers requests for names we do not serve (or bare addresses) with nothing at all. */
 export function defaultServer(p: NginxPaths = NGINX_PATHS): string {
-  return `# studyhost: requests for other names (scanners hitting the address) get no answer.
-server {
-  listen 80 default_server;
-  listen [::]:80 default_server;
-${acme(p)}
-  location / { return 444; }
-}
-server {
-  listen 443 ssl default_server;
-  listen [::]:443 ssl default_server;
-  ssl_reject_handshake on;
-}
-`;
+  return fillAsset(__dirname, "studyhost-default.conf", { WEBROOT: p.webroot });
 }
 
 /** Port 80 before the certificate exists: ACME challenges and a holding page (503), never the app. */
 export function holdingSite(site: Site, p: NginxPaths = NGINX_PATHS): string {
-  return `# studyhost: ${site.name} until its certificate exists.
-server {
-  listen 80;
-  listen [::]:80;
-  server_name ${site.serverNames.join(" ")};
-${acme(p)}
-  location / { return 503; }
-  error_page 503 /holding.html;
-  location = /holding.html {
-    root ${p.holding};
-    internal;
-  }
-}
-`;
+  return fillAsset(__dirname, "site-holding.conf", { SITE: site.name, SERVER_NAMES: site.serverNames.join(" "), WEBROOT: p.webroot, HOLDING: p.holding });
 }
 
 /** The site with its certificate: 80 redirects (308) to https, 443 proxies to the app. */
 export function fullSite(site: Site, p: NginxPaths = NGINX_PATHS): string {
   const cert = `${p.letsencrypt}/live/${site.serverNames[0]}`;
   const upstream = `http://127.0.0.1:${site.port}`;
-  const admin = site.adminPaths.map(
-    (path) => `  location ^~ ${path} {
-${site.adminCidrs.map((c) => `    allow ${c};`).join("\n")}
-    deny all;
-    include ${p.nginx}/snippets/studyhost-proxy.conf;
-    proxy_pass ${upstream};
-  }`,
+  const proxy = (match: string) => piece("location-proxy.conf", { MATCH: match, NGINX: p.nginx, UPSTREAM: upstream });
+  const admin = site.adminPaths.map((path) =>
+    piece("location-admin.conf", { PATH: path, ALLOW: site.adminCidrs.map((c) => `    allow ${c};`).join("\n"), NGINX: p.nginx, UPSTREAM: upstream }),
   );
-  const statics = site.static
-    ? [
-        `  location ^~ ${site.static.urlPath.replace(/\/?$/, "/")} {
-    alias ${site.static.dir.replace(/\/?$/, "/")};
-    expires 30d;
-    access_log off;
-  }`,
-      ]
-    : [];
-  const api = (site.frontend?.apiPaths ?? []).map(
-    (path) => `  location ^~ ${path} {
-    include ${p.nginx}/snippets/studyhost-proxy.conf;
-    proxy_pass ${upstream};
-  }`,
-  );
-  const root = site.frontend
-    ? `  root ${site.frontend.dir};
-  location / {
-    # A client-side route (no such file) gets the app's index.html.
-    try_files $uri $uri/ /index.html;
-  }`
-    : `  location / {
-    include ${p.nginx}/snippets/studyhost-proxy.conf;
-    proxy_pass ${upstream};
-  }`;
-  return `# studyhost: ${site.name}, https only.
-server {
-  listen 80;
-  listen [::]:80;
-  server_name ${site.serverNames.join(" ")};
-${acme(p)}
-  location / { return 308 https://$host$request_uri; }
-}
-
-server {
-  listen 443 ssl http2;
-  listen [::]:443 ssl http2;
-  server_name ${site.serverNames.join(" ")};
-  ssl_certificate ${cert}/fullchain.pem;
-  ssl_certificate_key ${cert}/privkey.pem;
-  include ${p.nginx}/snippets/studyhost-tls.conf;
-  include ${p.nginx}/snippets/studyhost-headers.conf;
-  client_max_body_size ${site.maxBodyMb}m;
-  access_log ${p.logs}/${site.name}.access.log;
-  error_log ${p.logs}/${site.name}.error.log;
-
-${[...statics, ...admin, ...api].join("\n\n")}
-
-${root}
-}
-`;
+  const statics = site.static ? [piece("location-static.conf", { URL_PATH: site.static.urlPath.replace(/\/?$/, "/"), DIR: site.static.dir.replace(/\/?$/, "/") })] : [];
+  const api = (site.frontend?.apiPaths ?? []).map((path) => proxy(`^~ ${path}`));
+  const root = site.frontend ? piece("location-frontend.conf", { DIR: site.frontend.dir }) : proxy("/");
+  return fillAsset(__dirname, "site.conf", {
+    SITE: site.name,
+    SERVER_NAMES: site.serverNames.join(" "),
+    WEBROOT: p.webroot,
+    CERTIFICATE: cert,
+    NGINX: p.nginx,
+    MAX_BODY_MB: String(site.maxBodyMb),
+    LOGS: p.logs,
+    LOCATIONS: [...statics, ...admin, ...api].join("\n\n"),
+    ROOT: root,
+  });
 }
 
 /** certbot's flags for one site's certificate. */
@@ -206,62 +123,27 @@ export const ACME_CA_FILE = `${PATHS.etc}/acme-ca.pem`;
  */
 export function certificateScript(sites: readonly Site[], tls: TlsSettings, p: NginxPaths = NGINX_PATHS): string {
   const perSite = sites.map((site) => {
-    const args = certbotArgs(site, tls, p).map(q).join(" ");
     const enabled = `${p.nginx}/sites-enabled/studyhost-${site.name}`;
     // certbot runs as an `if` condition: its failure is this site's alone, not the script's (set -e).
-    return `if [ ! -e ${enabled}.conf ]; then
-  if [ -f ${p.letsencrypt}/live/${site.serverNames[0]}/fullchain.pem ] || certbot ${args}; then
-    ln -sfn ../sites-available/studyhost-${site.name}.conf ${enabled}.conf
-    rm -f ${enabled}-holding.conf
-    changed=yes
-  else
-    echo "studyhost-certificate: ${site.name} (${site.serverNames.join(" ")}) got no certificate (certbot's error above); it stays on its holding page" >&2
-    failed+=(${q(`${site.name} (${site.serverNames[0]})`)})
-  fi
-fi`;
+    return piece("certificate-site.bash", {
+      ENABLED: enabled,
+      CERTIFICATE: `${p.letsencrypt}/live/${site.serverNames[0]}`,
+      CERTBOT_ARGS: certbotArgs(site, tls, p).map(q).join(" "),
+      SITE: site.name,
+      SERVER_NAMES: site.serverNames.join(" "),
+      FAILED: q(`${site.name} (${site.serverNames[0]})`),
+    });
   });
-  return bashScript(
-    "studyhost-certificate: get each site's certificate from the ACME server, then serve the site over https.",
-    `
-${tls.caBundle ? `export REQUESTS_CA_BUNDLE=${ACME_CA_FILE}` : "# the ACME server's certificate is checked against the system's CAs"}
-changed=no
-failed=()
-${perSite.join("\n")}
-# Once every site serves https this is a no-op: renewals are certbot's own timer's job.
-if [ "$changed" = yes ]; then
-  nginx -t -q
-  systemctl reload nginx.service
-fi
-if [ \${#failed[@]} -gt 0 ]; then
-  echo "studyhost-certificate: FAILED for \${failed[*]}; the timer retries" >&2
-  exit 1
-fi
-`,
-  );
+  return fillAsset(__dirname, "studyhost-certificate.sh", {
+    CA_BUNDLE: tls.caBundle ? `export REQUESTS_CA_BUNDLE=${ACME_CA_FILE}` : "# the ACME server's certificate is checked against the system's CAs",
+    SITES: perSite.join("\n"),
+  });
 }
 
-const CERTIFICATE_SERVICE = `[Unit]
-Description=studyhost: obtain TLS certificates and switch the sites to https
-After=nginx.service network-online.target
-Wants=network-online.target
-${ALERT_ON_FAILURE}
-
-[Service]
-Type=oneshot
-ExecStart=${PATHS.sbin}/studyhost-certificate
-`;
+const CERTIFICATE_SERVICE = fillAsset(__dirname, "studyhost-certificate.service", { ALERT_ON_FAILURE, SBIN: PATHS.sbin });
 
 // Retries until every site has its certificate; after that each run changes nothing (see the script).
-const CERTIFICATE_TIMER = `[Unit]
-Description=studyhost: retry obtaining TLS certificates
-
-[Timer]
-OnBootSec=5min
-OnUnitInactiveSec=15min
-
-[Install]
-WantedBy=timers.target
-`;
+const CERTIFICATE_TIMER = hostAsset(__dirname, "studyhost-certificate.timer");
 
 // A post hook, not a deploy hook: certbot runs post hooks after every renewal attempt, `renew --dry-run`
 // included, so the dry run proves the reload too (deploy hooks are skipped in dry runs). A dry run goes
@@ -306,22 +188,11 @@ export function nginxPart(sites: readonly Site[], tls: TlsSettings): HostPart {
     steps: [
       {
         name: "nginx",
-        script: `install -d ${p.webroot}
-rm -f /etc/nginx/sites-enabled/default
-ln -sfn ../sites-available/studyhost-default.conf /etc/nginx/sites-enabled/studyhost-default.conf
-${enableHolding}
-nginx -t -q
-systemctl enable nginx.service
-systemctl reload-or-restart nginx.service`,
+        script: fillAsset(__dirname, "nginx-step.bash", { WEBROOT: p.webroot, ENABLE_HOLDING: enableHolding }),
       },
       {
         name: "certificate",
-        script: `systemctl daemon-reload
-systemctl enable studyhost-certificate.timer
-systemctl start studyhost-certificate.timer
-# DNS may not point here yet: provisioning goes on (backups matter more), the holding page stays up,
-# the alert hook has fired, and the timer retries every 15 minutes.
-systemctl start studyhost-certificate.service || echo "no certificate yet: studyhost-certificate.timer retries"`,
+        script: hostAsset(__dirname, "certificate-step.bash"),
       },
     ],
   };
