@@ -60,53 +60,20 @@ export const PRUNE_SCRIPT = `${PATHS.lib}/prune_backups.py`;
  */
 export const PRUNE_PY = hostAsset(__dirname, "prune_backups.py");
 
-/** The lines of a backup script that copy "$final" to the offsite bucket, when one is configured. */
-export const OFFSITE_COPY = `if [ -f ${OFFSITE_ENV} ]; then
-  # rclone reads its remote from RCLONE_CONFIG_OFFSITE_* in this root-only file.
-  set -a
-  # shellcheck source=/dev/null
-  . ${OFFSITE_ENV}
-  set +a
-  rclone copyto "$final" "offsite:$OFFSITE_BUCKET/$(hostname)/$(basename "$final")"
-  echo "copied offsite to $OFFSITE_BUCKET"
-fi`;
-
-// The pieces every backup script shares (the study's database, MariaDB, MongoDB): where a dump is
-// written until it is checked, how it is kept, pruned and copied offsite, how a restore picks one.
-
-/** After the settings are sourced: a stamped, root-only partial file that vanishes if the dump fails. */
-export const BACKUP_START = `prune="\${STUDYHOST_PRUNE:-${PRUNE_SCRIPT}}"
-umask 077
-install -d -m 0700 "$BACKUP_DIR"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-partial="$BACKUP_DIR/.partial-$stamp"
-trap 'rm -f "$partial"' EXIT
-`;
-
-/** A checked dump becomes $final; then the retention rule, then the offsite copy. */
-export const BACKUP_FINISH = `mv "$partial" "$final"
-echo "backup written: $final ($(stat -c %s "$final") bytes)"
-"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
-${OFFSITE_COPY}`;
-
-/** The backup a restore uses: the one named on the command line, or the newest matching PATTERN. */
-export function pickBackup(pattern: string): string {
-  return `file="\${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "${pattern}" -printf '%f\\n' | sort | tail -n 1)}"
-[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
-case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
-[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }`;
-}
-
 /**
- * The study's database's backup (and, with their own settings, the other apps' databases'). Its lines
- * around the dump (a stamped partial file, then kept, pruned, copied offsite) are those of every backup
- * script; MariaDB's and MongoDB's assets carry copies: shellcheck must see, in each, the variables they set.
+ * The study's database's backup (and, with their own settings, the other apps' databases'). Every backup
+ * script (this one, MariaDB's, MongoDB's) does the same around its dump, in the same lines: after the
+ * settings, a stamped, root-only partial file that vanishes if the dump fails; a checked dump becomes
+ * $final; then the retention rule, then the offsite copy when OFFSITE_ENV exists. Those lines are
+ * written in each asset rather than shared: shellcheck checks each asset as it lies, and must see the
+ * variables they set ($stamp, $partial, $final) where the dump uses them.
  */
 export const BACKUP_SH = fillAsset(__dirname, "backup.sh", { BACKUP_ENV, PRUNE_SCRIPT, OFFSITE_ENV });
 
 /**
- * The restore: the one named, or the newest; the prompt unless --yes; the app stopped while it runs.
- * That opening is also MariaDB's and MongoDB's restores', written in each asset (not shared: see BACKUP_SH).
+ * The restore: the backup named on the command line, or the newest; a prompt unless --yes; the app's
+ * unit stopped while it runs. MariaDB's and MongoDB's restores open the same way, written in each asset
+ * (not shared, as the backups' lines: see BACKUP_SH).
  */
 export const RESTORE_SH = fillAsset(__dirname, "restore.sh", { BACKUP_ENV, POSTGRES_SETUP });
 
