@@ -31,7 +31,7 @@ function shellOf(asset: string): "bash" | "sh" {
 
 test("every asset is of a kind this file checks", () => {
   expect(assets.length).toBeGreaterThanOrEqual(11);
-  expect(assets.filter((a) => !/\.(sh|bash|py|sql|js|service|timer|mount)$/.test(a) && !NGINX.test(a) && !(a in CONFIGS))).toEqual([]);
+  expect(assets.filter((a) => !/\.(sh|bash|py|sql|js|cnf|service|timer|mount)$/.test(a) && !NGINX.test(a) && !(a in CONFIGS))).toEqual([]);
 });
 
 /** Other programs' configuration files, by asset: each is checked by its program (the last test). */
@@ -195,4 +195,17 @@ test("the other programs' configuration files: sshd -t, apt-config, an INI parse
     }
   }
   rmSync(scratch, { recursive: true, force: true });
+});
+
+test("MariaDB's option files (.cnf) parse as the INI files MariaDB reads (a placeholder line is filled by the renderer)", () => {
+  const cnfs = assets.filter((a) => a.endsWith(".cnf"));
+  expect(cnfs.length).toBeGreaterThan(0);
+  for (const asset of cnfs) {
+    // Placeholders become a sample value first; allow_no_value: MariaDB takes bare options (skip-name-resolve).
+    const text = readFileSync(join(HOST, asset), "utf8").replace(/@@[A-Z][A-Z0-9_]*@@/g, "/sample");
+    // A fragment filled into a section of another file (mariadb-tls.cnf) is read inside one.
+    const input = /^\s*(#.*\n|\n)*\[/.test(text) ? text : `[fragment]\n${text}`;
+    const r = spawnSync("python3", ["-c", "import configparser, sys; configparser.ConfigParser(allow_no_value=True, strict=True).read_string(sys.stdin.read())"], { input, encoding: "utf8" });
+    expect([asset, r.status, r.stderr]).toEqual([asset, 0, ""]);
+  }
 });

@@ -8,7 +8,7 @@ import { envFile } from "../document/env";
 import { rcloneS3Remote } from "../system/rclone";
 import { extraRolesFile, POSTGRES_SETUP, ROLES_FILE } from "../databases/postgres";
 import { requireDataVolume } from "../system/volume";
-import { hostAsset } from "../document/template";
+import { fillAsset, hostAsset } from "../document/template";
 
 export type BackupSource =
   | { readonly engine: "postgres"; readonly database: string; readonly appRole: string }
@@ -60,118 +60,22 @@ export const PRUNE_SCRIPT = `${PATHS.lib}/prune_backups.py`;
  */
 export const PRUNE_PY = hostAsset(__dirname, "prune_backups.py");
 
-/** The lines of a backup script that copy "$final" to the offsite bucket, when one is configured. */
-export const OFFSITE_COPY = `if [ -f ${OFFSITE_ENV} ]; then
-  # rclone reads its remote from RCLONE_CONFIG_OFFSITE_* in this root-only file.
-  set -a
-  # shellcheck source=/dev/null
-  . ${OFFSITE_ENV}
-  set +a
-  rclone copyto "$final" "offsite:$OFFSITE_BUCKET/$(hostname)/$(basename "$final")"
-  echo "copied offsite to $OFFSITE_BUCKET"
-fi`;
+/**
+ * The study's database's backup (and, with their own settings, the other apps' databases'). Every backup
+ * script (this one, MariaDB's, MongoDB's) does the same around its dump, in the same lines: after the
+ * settings, a stamped, root-only partial file that vanishes if the dump fails; a checked dump becomes
+ * $final; then the retention rule, then the offsite copy when OFFSITE_ENV exists. Those lines are
+ * written in each asset rather than shared: shellcheck checks each asset as it lies, and must see the
+ * variables they set ($stamp, $partial, $final) where the dump uses them.
+ */
+export const BACKUP_SH = fillAsset(__dirname, "backup.sh", { BACKUP_ENV, PRUNE_SCRIPT, OFFSITE_ENV });
 
-// The pieces every backup script shares (the study's database, MariaDB, MongoDB): where a dump is
-// written until it is checked, how it is kept, pruned and copied offsite, how a restore picks one.
-
-/** After the settings are sourced: a stamped, root-only partial file that vanishes if the dump fails. */
-export const BACKUP_START = `prune="\${STUDYHOST_PRUNE:-${PRUNE_SCRIPT}}"
-umask 077
-install -d -m 0700 "$BACKUP_DIR"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-partial="$BACKUP_DIR/.partial-$stamp"
-trap 'rm -f "$partial"' EXIT
-`;
-
-/** A checked dump becomes $final; then the retention rule, then the offsite copy. */
-export const BACKUP_FINISH = `mv "$partial" "$final"
-echo "backup written: $final ($(stat -c %s "$final") bytes)"
-"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
-${OFFSITE_COPY}`;
-
-/** The backup a restore uses: the one named on the command line, or the newest matching PATTERN. */
-export function pickBackup(pattern: string): string {
-  return `file="\${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "${pattern}" -printf '%f\\n' | sort | tail -n 1)}"
-[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
-case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
-[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }`;
-}
-
-export const BACKUP_SH = bashScript(
-  "studyhost-backup: dump the study's database, check the dump, keep it, prune old ones, copy it offsite.",
-  `
-# shellcheck source=/dev/null
-. "\${STUDYHOST_BACKUP_ENV:-${BACKUP_ENV}}"
-${BACKUP_START}case "$ENGINE" in
-  postgres)
-    final="$BACKUP_DIR/$NAME-$stamp.dump"
-    runuser -u postgres -- pg_dump --format=custom --dbname="$NAME" > "$partial"
-    pg_restore --list "$partial" > /dev/null
-    ;;
-  sqlite)
-    final="$BACKUP_DIR/$NAME-$stamp.sqlite3"
-    # sqlite3 would create an empty database (and "back it up") if the file were missing. A missing
-    # file fails loudly: it cannot be told from a lost one. (An app that keeps its data elsewhere, such
-    # as CamCOPS in MariaDB, sets studyhost:database.engine none and has no SQLite backup at all.)
-    [ -f "$SQLITE_PATH" ] || { echo "no SQLite database at $SQLITE_PATH" >&2; exit 1; }
-    # As the app's user, next to the database: run as root, sqlite3 could leave root-owned -wal and
-    # -shm files that the app could then not open.
-    staged="$(dirname "$SQLITE_PATH")/.studyhost-backup-$stamp"
-    runuser -u "$SQLITE_OWNER" -- sqlite3 "$SQLITE_PATH" ".backup '$staged'"
-    mv "$staged" "$partial"
-    [ "$(sqlite3 "$partial" 'PRAGMA integrity_check;')" = ok ]
-    ;;
-  *) echo "unknown engine $ENGINE" >&2; exit 1 ;;
-esac
-${BACKUP_FINISH}
-`,
-);
-
-export const RESTORE_SH = bashScript(
-  "studyhost-restore [--yes] [BACKUP]: put a backup back (the newest if none is named).",
-  `
-# shellcheck source=/dev/null
-. "\${STUDYHOST_BACKUP_ENV:-${BACKUP_ENV}}"
-yes=no
-if [ "\${1:-}" = --yes ]; then yes=yes; shift; fi
-${pickBackup("$NAME-*")}
-if [ "$yes" != yes ]; then
-  read -r -p "Replace the data of $NAME with $file? Type yes: " answer
-  [ "$answer" = yes ] || { echo "nothing restored"; exit 1; }
-fi
-if [ -n "\${APP_UNIT:-}" ]; then systemctl stop "$APP_UNIT"; trap 'systemctl start "$APP_UNIT"' EXIT; fi
-case "$ENGINE" in
-  postgres)
-    pg_restore --list "$file" > /dev/null
-    # A database that is gone (dropped, or a cluster made anew) is first created as provisioning made
-    # it, by the same set-up: UTF8 from template0, owned by the app's role, the analyst's grants.
-    # Its own statement, so that a server that does not answer stops the restore here (set -e).
-    exists=$(runuser -u postgres -- psql --no-psqlrc -XAt -v ON_ERROR_STOP=1 -v name="$NAME" <<< "SELECT 1 FROM pg_database WHERE datname = :'name'")
-    if [ -z "$exists" ]; then
-      echo "no database $NAME: creating it as provisioning does"
-      "\${STUDYHOST_POSTGRES_SETUP:-${POSTGRES_SETUP}}" "$ROLES_ENV"
-    fi
-    if [ -z "\${APP_UNIT:-}" ]; then
-      # The app runs on another machine (two-server's database host), so it cannot be stopped from here:
-      # its role may not log in while the restore runs and its sessions end, so nothing it writes mixes
-      # with the backup's rows; it logs in again after (as MariaDB's restore locks the app's account).
-      app_role_login() { runuser -u postgres -- psql --no-psqlrc -XAtq -v ON_ERROR_STOP=1 -v role="$APP_ROLE" -v login="$1" <<< 'ALTER ROLE :"role" WITH :login;'; }
-      app_role_login NOLOGIN
-      trap 'app_role_login LOGIN' EXIT
-      runuser -u postgres -- psql --no-psqlrc -XAtq -v ON_ERROR_STOP=1 -v role="$APP_ROLE" <<< "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = :'role'" > /dev/null
-    fi
-    runuser -u postgres -- pg_restore --clean --if-exists --no-owner --role="$APP_ROLE" --single-transaction --exit-on-error --dbname="$NAME" < "$file"
-    ;;
-  sqlite)
-    [ "$(sqlite3 "$file" 'PRAGMA integrity_check;')" = ok ]
-    if [ -f "$SQLITE_PATH" ]; then cp -a "$SQLITE_PATH" "$SQLITE_PATH.before-restore"; fi
-    install -o "$SQLITE_OWNER" -g "$(id -gn "$SQLITE_OWNER")" -m 0640 "$file" "$SQLITE_PATH"
-    rm -f "$SQLITE_PATH-wal" "$SQLITE_PATH-shm"
-    ;;
-esac
-echo "restored $NAME from $file"
-`,
-);
+/**
+ * The restore: the backup named on the command line, or the newest; a prompt unless --yes; the app's
+ * unit stopped while it runs. MariaDB's and MongoDB's restores open the same way, written in each asset
+ * (not shared, as the backups' lines: see BACKUP_SH).
+ */
+export const RESTORE_SH = fillAsset(__dirname, "restore.sh", { BACKUP_ENV, POSTGRES_SETUP });
 
 /** Runs a timer's backups one after the other (the unit's one ExecStart). */
 export const BACKUP_EACH = `${PATHS.sbin}/studyhost-backup-each`;
@@ -189,33 +93,16 @@ export function backupExecStart(commands: readonly string[]): string {
   return `ExecStart=${BACKUP_EACH} ${commands.map((c) => `"${c}"`).join(" ")}`;
 }
 
-const backupService = (extraEnvFiles: readonly string[], extraCommands: readonly string[] = []) => `[Unit]
-Description=studyhost backup of the study's database
-Documentation=file://${PATHS.sbin}/studyhost-backup
-RequiresMountsFor=${PATHS.data}
-${ALERT_ON_FAILURE}
-
-[Service]
-Type=oneshot
-${backupExecStart([`${PATHS.sbin}/studyhost-backup`, ...extraEnvFiles.map((f) => `/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup`), ...extraCommands])}
-Nice=10
-IOSchedulingClass=best-effort
-IOSchedulingPriority=7
-`;
+const backupService = (extraEnvFiles: readonly string[], extraCommands: readonly string[] = []) =>
+  fillAsset(__dirname, "studyhost-backup.service", {
+    BACKUP_SCRIPT: `${PATHS.sbin}/studyhost-backup`,
+    DATA: PATHS.data,
+    ALERT_ON_FAILURE,
+    EXEC_START: backupExecStart([`${PATHS.sbin}/studyhost-backup`, ...extraEnvFiles.map((f) => `/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup`), ...extraCommands]),
+  });
 
 export function backupTimer(schedule: string): string {
-  return `[Unit]
-Description=studyhost backup schedule
-
-[Timer]
-OnCalendar=${schedule}
-# A backup missed while the machine was off runs at the next boot.
-Persistent=true
-RandomizedDelaySec=10min
-
-[Install]
-WantedBy=timers.target
-`;
+  return fillAsset(__dirname, "studyhost-backup.timer", { SCHEDULE: schedule });
 }
 
 function offsiteEnv(offsite: NonNullable<BackupInput["offsite"]>): string {

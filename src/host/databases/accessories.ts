@@ -16,6 +16,7 @@ import { DOCKER_NETWORK, dockerNetworkPart } from "../apps/dockerNetwork";
 import { MARIADB, mariadbClientPart, mariadbPart, mariadbUrl } from "./mariadb";
 import { MONGODB, mongodbPart, mongoUrl } from "./mongodb";
 import { configFile, HostPart, PATHS, script } from "../document/part";
+import { fillAsset } from "../document/template";
 
 /** The generated passwords (Pulumi secrets, components/appServer.ts), for the configured accessories. */
 export interface AccessorySecrets {
@@ -101,18 +102,7 @@ const OWN_BACKUP_UNIT = "studyhost-accessories-backup";
  * the shared pruning script, and the offsite settings their scripts read.
  */
 function ownBackupTimer(config: StudyConfig, commands: readonly string[]): HostPart[] {
-  const service = `[Unit]
-Description=studyhost backup of the accessory databases
-RequiresMountsFor=${PATHS.data}
-${ALERT_ON_FAILURE}
-
-[Service]
-Type=oneshot
-${backupExecStart(commands)}
-Nice=10
-IOSchedulingClass=best-effort
-IOSchedulingPriority=7
-`;
+  const service = fillAsset(__dirname, `${OWN_BACKUP_UNIT}.service`, { DATA: PATHS.data, ALERT_ON_FAILURE, EXEC_START: backupExecStart(commands) });
   const offsite = config.backups.offsite && config.offsiteSecretAccessKey ? { ...config.backups.offsite, secretAccessKey: config.offsiteSecretAccessKey } : undefined;
   return [
     ...(offsite ? [offsitePart(offsite)] : []),

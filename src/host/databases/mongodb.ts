@@ -11,12 +11,11 @@
 // exact arguments); MongoDB itself never ran.
 import { requireDataVolume } from "../system/volume";
 import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
-import { bashScript } from "../document/shell";
 import { envFile } from "../document/env";
-import { BACKUP_FINISH, BACKUP_START, pickBackup } from "../backups/backup";
+import { OFFSITE_ENV, PRUNE_SCRIPT } from "../backups/backup";
 import { DOCKER_NETWORK } from "../apps/dockerNetwork";
 import { pullImage } from "../apps/service";
-import { hostAsset } from "../document/template";
+import { fillAsset, hostAsset } from "../document/template";
 
 export interface MongodbUsers {
   readonly database: string;
@@ -94,87 +93,49 @@ export function mongodbRunCommand(input: Pick<MongodbInput, "image" | "memoryGb"
 }
 
 function unit(input: MongodbInput): string {
-  return `[Unit]
-Description=MongoDB for the study's app, in a container on the private network (studyhost)
-After=docker.service ${DOCKER_NETWORK.unit}
-Requires=docker.service ${DOCKER_NETWORK.unit}
-RequiresMountsFor=${PATHS.data}
-
-[Service]
-Type=exec
-ExecStartPre=-/usr/bin/docker rm --force ${MONGODB.container}
-ExecStart=${mongodbRunCommand(input)}
-ExecStop=/usr/bin/docker stop --time 60 ${MONGODB.container}
-TimeoutStopSec=90
-Restart=always
-RestartSec=5
-
-[Install]
-WantedBy=multi-user.target
-`;
+  return fillAsset(__dirname, "studyhost-mongodb.service", {
+    NETWORK_UNIT: DOCKER_NETWORK.unit,
+    DATA: PATHS.data,
+    CONTAINER: MONGODB.container,
+    RUN_COMMAND: mongodbRunCommand(input),
+  });
 }
 
 export function mongodbSetupScript(image: string): string {
-  return bashScript(
-    "studyhost-mongodb-setup: MongoDB's image, its data folder on the volume, the container started, the app user set up.",
-    `
-${requireDataVolume("MongoDB's data")}
-# The image's entrypoint (run as root) gives the data folder to its mongodb user, also a replaced
-# machine's folder; a folder with data keeps its users (the root password is the stack's, unchanged).
-install -d -m 0750 ${MONGODB.datadir}
-${pullImage(image)}
-systemctl daemon-reload
-systemctl enable ${MONGODB.unit}
-systemctl restart ${MONGODB.unit}
-for _ in $(seq 1 60); do
-  docker exec ${MONGODB.container} mongosh --quiet --norc --eval 'db.runCommand({ ping: 1 }).ok' > /dev/null 2>&1 && break
-  sleep 2
-done
-docker exec ${MONGODB.container} mongosh --quiet --norc --file ${MONGODB.etcInContainer}/setup.js
-echo "MongoDB answers on the private network at ${MONGODB.alias} (${MONGODB.address}:${MONGODB.port}), no published port"
-`,
-  );
+  return fillAsset(__dirname, "mongodb-setup.sh", {
+    REQUIRE_DATA_VOLUME: requireDataVolume("MongoDB's data"),
+    DATADIR: MONGODB.datadir,
+    PULL_IMAGE: pullImage(image),
+    UNIT: MONGODB.unit,
+    CONTAINER: MONGODB.container,
+    ETC_IN_CONTAINER: MONGODB.etcInContainer,
+    ALIAS: MONGODB.alias,
+    ADDRESS: MONGODB.address,
+    PORT: String(MONGODB.port),
+  });
 }
 
-/** mongodump --archive --gzip, run in the container, named <database>-<stamp>.dump for the shared pruning. */
-export const MONGODB_BACKUP_SH = bashScript(
-  "studyhost-backup-mongodb: dump the MongoDB database in its container, check it, keep it, prune old ones, copy it offsite.",
-  `
-# shellcheck source=/dev/null
-. "\${STUDYHOST_MONGODB_ENV:-${MONGODB.etc}/backup.env}"
-${BACKUP_START}final="$BACKUP_DIR/$DATABASE-$stamp.dump"
-docker exec ${MONGODB.container} mongodump ${toolsOptions} --db="$DATABASE" --archive --gzip > "$partial"
-[ -s "$partial" ] || { echo "the dump of $DATABASE is empty" >&2; exit 1; }
-# Read back by mongorestore without writing anything.
-docker exec -i ${MONGODB.container} mongorestore ${toolsOptions} --archive --gzip --dryRun --quiet < "$partial"
-${BACKUP_FINISH}
-`,
-);
+/** The settings the backup and the restore read. */
+const backupEnv = `${MONGODB.etc}/backup.env`;
 
-export const MONGODB_RESTORE_SH = bashScript(
-  "studyhost-restore-mongodb [--yes] [BACKUP]: put a MongoDB backup back (the newest if none is named).",
-  `
-# shellcheck source=/dev/null
-. "\${STUDYHOST_MONGODB_ENV:-${MONGODB.etc}/backup.env}"
-yes=no
-if [ "\${1:-}" = --yes ]; then yes=yes; shift; fi
-${pickBackup("$DATABASE-*.dump")}
-docker exec -i ${MONGODB.container} mongorestore ${toolsOptions} --archive --gzip --dryRun --quiet < "$file"
-if [ "$yes" != yes ]; then
-  read -r -p "Replace the MongoDB database $DATABASE with $file? Type yes: " answer
-  [ "$answer" = yes ] || { echo "nothing restored"; exit 1; }
-fi
-if [ -n "\${APP_UNIT:-}" ]; then systemctl stop "$APP_UNIT"; trap 'systemctl start "$APP_UNIT"' EXIT; fi
-umask 077
-# What is there now is kept (not pruned: not a .dump) until an operator removes it.
-before="$BACKUP_DIR/before-restore-$(date -u +%Y%m%dT%H%M%SZ).archive.gz"
-docker exec ${MONGODB.container} mongodump ${toolsOptions} --db="$DATABASE" --archive --gzip > "$before"
-docker exec ${MONGODB.container} mongosh --quiet --norc --file ${MONGODB.etcInContainer}/drop.js
-docker exec -i ${MONGODB.container} mongorestore ${toolsOptions} --archive --gzip --nsInclude="$DATABASE.*" < "$file"
-docker exec ${MONGODB.container} mongosh --quiet --norc --file ${MONGODB.etcInContainer}/setup.js
-echo "restored $DATABASE from $file (what was there before: $before)"
-`,
-);
+/**
+ * mongodump --archive --gzip, run in the container, named <database>-<stamp>.dump for the shared pruning.
+ * Its lines around the dump are the study's backup's (src/host/backups/backup.sh), copied (see BACKUP_SH).
+ */
+export const MONGODB_BACKUP_SH = fillAsset(__dirname, "mongodb-backup.sh", {
+  BACKUP_ENV: backupEnv,
+  PRUNE_SCRIPT,
+  CONTAINER: MONGODB.container,
+  TOOLS_OPTIONS: toolsOptions,
+  OFFSITE_ENV,
+});
+
+export const MONGODB_RESTORE_SH = fillAsset(__dirname, "mongodb-restore.sh", {
+  BACKUP_ENV: backupEnv,
+  CONTAINER: MONGODB.container,
+  TOOLS_OPTIONS: toolsOptions,
+  ETC_IN_CONTAINER: MONGODB.etcInContainer,
+});
 
 export function mongodbPart(input: MongodbInput): HostPart {
   const u = input.users;
@@ -197,7 +158,7 @@ export function mongodbPart(input: MongodbInput): HostPart {
       configFile(`${MONGODB.etc}/setup.js`, MONGODB_SETUP_JS),
       configFile(`${MONGODB.etc}/drop.js`, MONGODB_DROP_JS),
       configFile(
-        `${MONGODB.etc}/backup.env`,
+        backupEnv,
         envFile({
           DATABASE: u.database,
           BACKUP_DIR: MONGODB.backups,
