@@ -3,7 +3,6 @@
 // restore command, and a failure that is loud (the unit fails; an alert hook runs).
 import { ALERT_ON_FAILURE } from "../system/base";
 import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
-import { bashScript } from "../document/shell";
 import { envFile } from "../document/env";
 import { rcloneS3Remote } from "../system/rclone";
 import { extraRolesFile, POSTGRES_SETUP, ROLES_FILE } from "../databases/postgres";
