@@ -87,3 +87,14 @@ test("the provisioning script runs every step it defines, and enables every time
     }
   }
 });
+
+test("every host whose scripts source the backup library has it, and the retention rule beside it", () => {
+  let sourcing = 0;
+  for (const h of hosts) {
+    const users = walk(h.root).filter((rel) => rel.startsWith("/usr/local/sbin/") && readFileSync(join(h.root, rel), "utf8").includes("/usr/local/lib/studyhost/backup-lib.bash"));
+    if (users.length === 0) continue;
+    sourcing++;
+    expect([h.label, existsSync(join(h.root, "usr/local/lib/studyhost/backup-lib.bash")), existsSync(join(h.root, "usr/local/lib/studyhost/prune_backups.py"))]).toEqual([h.label, true, true]);
+  }
+  expect(sourcing).toBeGreaterThan(10);
+});

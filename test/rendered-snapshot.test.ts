@@ -3,7 +3,8 @@
 // example stacks on both clouds and for the host matrix (test/support/stacks/matrix.ts), compared by
 // SHA-256 with test/fixtures/rendered-snapshot.json. A deliberate change to what hosts get updates the
 // snapshot in the same commit (STUDYHOST_UPDATE_SNAPSHOT=1 npx jest test/rendered-snapshot.test.ts)
-// and says why; the snapshot names the commit it was made at, whose tree renders the old bytes.
+// and says why (the commit's message names the files and the reason); `madeAt` is the HEAD it was
+// written on, so that commit's tree renders the bytes before the change.
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";

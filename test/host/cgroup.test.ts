@@ -65,7 +65,8 @@ test("a bad name or usage is refused before anything is made", () => {
 
 test("the lab's shell scripts (src/local, the stand-ins' builders, CI) pass shellcheck", () => {
   const repo = join(__dirname, "../..");
-  const scripts = spawnSync("git", ["ls-files", "*.sh", ".ci/run"], { cwd: repo, encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+  // The hosts' scripts (src/host) are checked by test/host/host-assets.test.ts, each with its shell.
+  const scripts = spawnSync("git", ["ls-files", "*.sh", ".ci/run", ":!src/host/"], { cwd: repo, encoding: "utf8" }).stdout.split("\n").filter(Boolean);
   expect(scripts).toEqual(expect.arrayContaining(["src/local/cgroup.sh", "src/local/net.sh", "src/local/rootfs.sh", ".ci/run"]));
   const r = spawnSync("shellcheck", scripts, { cwd: repo, encoding: "utf8" });
   expect([r.status, r.stdout, r.stderr]).toEqual([0, "", ""]);

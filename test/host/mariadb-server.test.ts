@@ -20,7 +20,7 @@ import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MARIADB, MARIADB_BACKUP_SH, MARIADB_DATADIR_SH, MARIADB_RESTORE_SH, MARIADB_TLS_CNF, MARIADB_USERS_SH, mariadbPart, mariadbUrl, OFFSITE_ENV, PRUNE_PY } from "../../src/host";
+import { BACKUP_LIB_BASH, MARIADB, MARIADB_BACKUP_SH, MARIADB_DATADIR_SH, MARIADB_RESTORE_SH, MARIADB_TLS_CNF, MARIADB_USERS_SH, mariadbPart, mariadbUrl, OFFSITE_ENV, PRUNE_PY } from "../../src/host";
 import { freePort } from "../support/processes";
 
 jest.setTimeout(120_000);
@@ -48,7 +48,7 @@ const baseEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? "/usr/bin:
  * The clients of the rendered scripts (mariadb, mariadb-dump, run as root as on the host) find the
  * scratch server through ~/.my.cnf, which they read after /etc/mysql's files: HOME is a scratch folder.
  */
-const clientEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ ...baseEnv(), HOME: join(scratch, "home"), STUDYHOST_MARIADB_ENV: envPath, STUDYHOST_PRUNE: prune, ...extra });
+const clientEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ ...baseEnv(), HOME: join(scratch, "home"), STUDYHOST_MARIADB_ENV: envPath, STUDYHOST_PRUNE: prune, STUDYHOST_BACKUP_LIB: join(scratch, "backup-lib.bash"), ...extra });
 const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = clientEnv(), input?: string): SpawnSyncReturns<string> =>
   spawnSync(cmd, args, { encoding: "utf8", env, input, timeout: 60_000 });
 function must(r: SpawnSyncReturns<string>, what: string): string {
@@ -153,6 +153,7 @@ beforeAll(async () => {
   writeFileSync(envPath, envFile.replace(`BACKUP_DIR="${MARIADB.backups}"`, `BACKUP_DIR="${backups}"`), { mode: 0o600 });
   expect(readFileSync(envPath, "utf8")).toContain(`BACKUP_DIR="${backups}"`);
   prune = script("prune_backups.py", PRUNE_PY);
+  writeFileSync(join(scratch, "backup-lib.bash"), BACKUP_LIB_BASH);
   const users1 = run("bash", [script("users.sh", MARIADB_USERS_SH)]);
   expect({ status: users1.status, stdout: users1.stdout, stderr: users1.stderr }).toEqual({ status: 0, stdout: "", stderr: "" });
   // Again: idempotent, with the same result.

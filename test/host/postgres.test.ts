@@ -22,7 +22,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { freePort, waitFor } from "../support/processes";
 import { join } from "node:path";
-import { BACKUP_SH, backupPart, BackupSource, envFile, OFFSITE_ENV, PATHS, POSTGRES_ETC, POSTGRES_SETUP, postgresPart, PRUNE_PY, renderPgHba, RESTORE_SH, ROLES_FILE } from "../../src/host";
+import { BACKUP_LIB_BASH, BACKUP_SH, backupPart, BackupSource, envFile, OFFSITE_ENV, PATHS, POSTGRES_ETC, POSTGRES_SETUP, postgresPart, PRUNE_PY, renderPgHba, RESTORE_SH, ROLES_FILE } from "../../src/host";
 
 // initdb, two runs of the set-up and several dump/restore cycles: seconds, not Jest's default 5.
 jest.setTimeout(60_000);
@@ -289,6 +289,7 @@ describe("backup and restore with the rendered scripts", () => {
     writeFileSync(paths.backup, BACKUP_SH, { mode: 0o755 });
     writeFileSync(paths.restore, RESTORE_SH, { mode: 0o755 });
     writeFileSync(paths.prune, PRUNE_PY, { mode: 0o755 });
+    writeFileSync(join(files, "backup-lib.bash"), BACKUP_LIB_BASH);
     return paths;
   };
 
@@ -311,7 +312,7 @@ describe("backup and restore with the rendered scripts", () => {
     writeFileSync(file, envFile({ ...vars, ...overrides }), { mode: 0o644 });
   }
 
-  const scriptEnv = (envPath: string, prune: string) => env({ STUDYHOST_BACKUP_ENV: envPath, STUDYHOST_PRUNE: prune, STUDYHOST_POSTGRES_SETUP: writeSetupScript() });
+  const scriptEnv = (envPath: string, prune: string) => env({ STUDYHOST_BACKUP_ENV: envPath, STUDYHOST_PRUNE: prune, STUDYHOST_BACKUP_LIB: join(files, "backup-lib.bash"), STUDYHOST_POSTGRES_SETUP: writeSetupScript() });
 
   test("PostgreSQL: backup, lose the data, restore --yes: identical rows, owned by the app, readable by the analyst; the app's sessions ended for it", async () => {
     const s = writeScripts();

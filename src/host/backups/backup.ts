@@ -2,7 +2,7 @@
 // that is checked before it counts, daily / weekly / monthly retention, an optional offsite copy, a
 // restore command, and a failure that is loud (the unit fails; an alert hook runs).
 import { ALERT_ON_FAILURE } from "../system/base";
-import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
+import { configFile, HostFile, HostPart, PATHS, script, secretFile } from "../document/part";
 import { envFile } from "../document/env";
 import { rcloneS3Remote } from "../system/rclone";
 import { extraRolesFile, POSTGRES_SETUP, ROLES_FILE } from "../databases/postgres";
@@ -60,21 +60,22 @@ export const PRUNE_SCRIPT = `${PATHS.lib}/prune_backups.py`;
 export const PRUNE_PY = hostAsset(__dirname, "prune_backups.py");
 
 /**
- * The study's database's backup (and, with their own settings, the other apps' databases'). Every backup
- * script (this one, MariaDB's, MongoDB's) does the same around its dump, in the same lines: after the
- * settings, a stamped, root-only partial file that vanishes if the dump fails; a checked dump becomes
- * $final; then the retention rule, then the offsite copy when OFFSITE_ENV exists. Those lines are
- * written in each asset rather than shared: shellcheck checks each asset as it lies, and must see the
- * variables they set ($stamp, $partial, $final) where the dump uses them.
+ * studyhost's backup library, sourced by every engine's backup and restore (this module's, MariaDB's,
+ * MongoDB's): the private folder and the partial file that vanishes if a dump fails; the checked dump
+ * kept, pruned by the retention rule and copied offsite; the backup chosen for a restore, the prompt,
+ * the app stopped meanwhile. Shared at run time, so each script's asset holds only its engine's lines.
  */
-export const BACKUP_SH = fillAsset(__dirname, "backup.sh", { BACKUP_ENV, PRUNE_SCRIPT, OFFSITE_ENV });
+export const BACKUP_LIB = `${PATHS.lib}/backup-lib.bash`;
+export const BACKUP_LIB_BASH = fillAsset(__dirname, "backup-lib.bash", { PRUNE_SCRIPT, OFFSITE_ENV });
 
-/**
- * The restore: the backup named on the command line, or the newest; a prompt unless --yes; the app's
- * unit stopped while it runs. MariaDB's and MongoDB's restores open the same way, written in each asset
- * (not shared, as the backups' lines: see BACKUP_SH).
- */
-export const RESTORE_SH = fillAsset(__dirname, "restore.sh", { BACKUP_ENV, POSTGRES_SETUP });
+/** What every host that keeps backups gets beside its backup scripts: the retention rule and the library. */
+export const BACKUP_TOOLS: readonly HostFile[] = [script(PRUNE_SCRIPT, PRUNE_PY), configFile(BACKUP_LIB, BACKUP_LIB_BASH)];
+
+/** The study's database's backup (and, with their own settings, the other apps' databases'). */
+export const BACKUP_SH = fillAsset(__dirname, "backup.sh", { BACKUP_ENV, BACKUP_LIB });
+
+/** The restore: the backup named on the command line, or the newest; a prompt unless --yes; the app's unit stopped while it runs. */
+export const RESTORE_SH = fillAsset(__dirname, "restore.sh", { BACKUP_ENV, BACKUP_LIB, POSTGRES_SETUP });
 
 /** Runs a timer's backups one after the other (the unit's one ExecStart). */
 export const BACKUP_EACH = `${PATHS.sbin}/studyhost-backup-each`;
@@ -144,7 +145,7 @@ export function backupPart(input: BackupInput): HostPart {
       configFile(BACKUP_ENV, backupEnv(input, s, PATHS.backups, input.appUnit, ROLES_FILE)),
       // Each in a folder of its own: the pruning keeps the newest backups of a folder, whatever their name.
       ...extra.map((x) => configFile(extraBackupEnv(sourceName(x.source)), backupEnv(input, x.source, `${PATHS.backups}/${sourceName(x.source)}`, x.appUnit, extraRolesFile(sourceName(x.source))))),
-      script(PRUNE_SCRIPT, PRUNE_PY),
+      ...BACKUP_TOOLS,
       script(`${PATHS.sbin}/studyhost-backup`, BACKUP_SH),
       script(BACKUP_EACH, BACKUP_EACH_SH),
       script(`${PATHS.sbin}/studyhost-restore`, RESTORE_SH),

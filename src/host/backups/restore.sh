@@ -4,17 +4,13 @@
 set -Eeuo pipefail
 # shellcheck source=/dev/null
 . "${STUDYHOST_BACKUP_ENV:-@@BACKUP_ENV@@}"
+# shellcheck source=/dev/null
+. "${STUDYHOST_BACKUP_LIB:-@@BACKUP_LIB@@}"
 yes=no
 if [ "${1:-}" = --yes ]; then yes=yes; shift; fi
-file="${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "$NAME-*" -printf '%f\n' | sort | tail -n 1)}"
-[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
-case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
-[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }
-if [ "$yes" != yes ]; then
-  read -r -p "Replace the data of $NAME with $file? Type yes: " answer
-  [ "$answer" = yes ] || { echo "nothing restored"; exit 1; }
-fi
-if [ -n "${APP_UNIT:-}" ]; then systemctl stop "$APP_UNIT"; trap 'systemctl start "$APP_UNIT"' EXIT; fi
+file=$(restore_choose "$NAME-*" "${1:-}")
+restore_confirm "$yes" "the data of $NAME" "$file"
+restore_stop_app
 case "$ENGINE" in
   postgres)
     pg_restore --list "$file" > /dev/null

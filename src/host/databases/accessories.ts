@@ -11,7 +11,7 @@ import { studyApps } from "../../config/apps";
 import type { StudyConfig } from "../../config/load";
 import type { AppConfig } from "../../config/schema";
 import { ALERT_ON_FAILURE } from "../system/base";
-import { BACKUP_EACH, BACKUP_EACH_SH, backupExecStart, backupTimer, offsitePart, PRUNE_PY, PRUNE_SCRIPT } from "../backups/backup";
+import { BACKUP_EACH, BACKUP_EACH_SH, backupExecStart, backupTimer, BACKUP_TOOLS, offsitePart } from "../backups/backup";
 import { DOCKER_NETWORK, dockerNetworkPart } from "../apps/dockerNetwork";
 import { MARIADB, mariadbClientPart, mariadbPart, mariadbUrl } from "./mariadb";
 import { MONGODB, mongodbPart, mongoUrl } from "./mongodb";
@@ -108,7 +108,7 @@ function ownBackupTimer(config: StudyConfig, commands: readonly string[]): HostP
     ...(offsite ? [offsitePart(offsite)] : []),
     {
       files: [
-        script(PRUNE_SCRIPT, PRUNE_PY),
+        ...BACKUP_TOOLS,
         script(BACKUP_EACH, BACKUP_EACH_SH),
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.service`, service),
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.timer`, backupTimer(config.backups.schedule)),

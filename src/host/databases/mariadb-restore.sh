@@ -4,19 +4,15 @@
 set -Eeuo pipefail
 # shellcheck source=/dev/null
 . "${STUDYHOST_MARIADB_ENV:-@@MARIADB_ENV@@}"
+# shellcheck source=/dev/null
+. "${STUDYHOST_BACKUP_LIB:-@@BACKUP_LIB@@}"
 yes=no
 if [ "${1:-}" = --yes ]; then yes=yes; shift; fi
-file="${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "$DATABASE-*.dump" -printf '%f\n' | sort | tail -n 1)}"
-[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
-case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
-[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }
+file=$(restore_choose "$DATABASE-*.dump" "${1:-}")
 gzip -t "$file"
 [[ "$(gunzip -c "$file" | tail -n 1)" == "-- Dump completed"* ]] || { echo "$file is not a complete dump" >&2; exit 1; }
-if [ "$yes" != yes ]; then
-  read -r -p "Replace the MariaDB database $DATABASE with $file? Type yes: " answer
-  [ "$answer" = yes ] || { echo "nothing restored"; exit 1; }
-fi
-if [ -n "${APP_UNIT:-}" ]; then systemctl stop "$APP_UNIT"; trap 'systemctl start "$APP_UNIT"' EXIT; fi
+restore_confirm "$yes" "the MariaDB database $DATABASE" "$file"
+restore_stop_app
 # On a database host the app runs on another machine: its account there is locked and its sessions
 # ended for the restore, so no write lands between the dump of what is there and the load, or in it.
 if [ -n "${CLIENT_HOST:-}" ]; then

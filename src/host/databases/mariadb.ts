@@ -14,7 +14,7 @@ import { requireDataVolume } from "../system/volume";
 import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
 import { parseCidr } from "../../config/validators";
 import { envFile } from "../document/env";
-import { OFFSITE_ENV, PRUNE_SCRIPT } from "../backups/backup";
+import { BACKUP_LIB } from "../backups/backup";
 import { fillAsset } from "../document/template";
 
 export interface MariadbUsers {
@@ -103,18 +103,10 @@ export const MARIADB_DATADIR_SH = fillAsset(__dirname, "mariadb-datadir.sh", {
   USERS_SCRIPT: MARIADB.users,
 });
 
-/**
- * A gzip'd SQL dump named <database>-<stamp>.dump (the name the shared pruning recognises), checked before
- * it counts. Its opening and closing lines are the study's backup's (src/host/backups/backup.sh), copied:
- * shellcheck must see the variables they set ($partial, $final) where the dump uses them.
- */
-export const MARIADB_BACKUP_SH = fillAsset(__dirname, "mariadb-backup.sh", {
-  MARIADB_ENV: MARIADB.env,
-  PRUNE_SCRIPT,
-  OFFSITE_ENV,
-});
+/** A gzip'd SQL dump named <database>-<stamp>.dump (the name the shared pruning recognises), checked before it counts. */
+export const MARIADB_BACKUP_SH = fillAsset(__dirname, "mariadb-backup.sh", { MARIADB_ENV: MARIADB.env, BACKUP_LIB });
 
-export const MARIADB_RESTORE_SH = fillAsset(__dirname, "mariadb-restore.sh", { MARIADB_ENV: MARIADB.env });
+export const MARIADB_RESTORE_SH = fillAsset(__dirname, "mariadb-restore.sh", { MARIADB_ENV: MARIADB.env, BACKUP_LIB });
 
 export function mariadbPart(input: MariadbInput): HostPart {
   const u = input.users;

@@ -4,26 +4,14 @@
 set -Eeuo pipefail
 # shellcheck source=/dev/null
 . "${STUDYHOST_MONGODB_ENV:-@@BACKUP_ENV@@}"
-prune="${STUDYHOST_PRUNE:-@@PRUNE_SCRIPT@@}"
-umask 077
-install -d -m 0700 "$BACKUP_DIR"
+# shellcheck source=/dev/null
+. "${STUDYHOST_BACKUP_LIB:-@@BACKUP_LIB@@}"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 partial="$BACKUP_DIR/.partial-$stamp"
-trap 'rm -f "$partial"' EXIT
+backup_start "$partial"
 final="$BACKUP_DIR/$DATABASE-$stamp.dump"
 docker exec @@CONTAINER@@ mongodump @@TOOLS_OPTIONS@@ --db="$DATABASE" --archive --gzip > "$partial"
 [ -s "$partial" ] || { echo "the dump of $DATABASE is empty" >&2; exit 1; }
 # Read back by mongorestore without writing anything.
 docker exec -i @@CONTAINER@@ mongorestore @@TOOLS_OPTIONS@@ --archive --gzip --dryRun --quiet < "$partial"
-mv "$partial" "$final"
-echo "backup written: $final ($(stat -c %s "$final") bytes)"
-"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"
-if [ -f @@OFFSITE_ENV@@ ]; then
-  # rclone reads its remote from RCLONE_CONFIG_OFFSITE_* in this root-only file.
-  set -a
-  # shellcheck source=/dev/null
-  . @@OFFSITE_ENV@@
-  set +a
-  rclone copyto "$final" "offsite:$OFFSITE_BUCKET/$(hostname)/$(basename "$final")"
-  echo "copied offsite to $OFFSITE_BUCKET"
-fi
+backup_keep "$partial" "$final"

@@ -4,18 +4,14 @@
 set -Eeuo pipefail
 # shellcheck source=/dev/null
 . "${STUDYHOST_MONGODB_ENV:-@@BACKUP_ENV@@}"
+# shellcheck source=/dev/null
+. "${STUDYHOST_BACKUP_LIB:-@@BACKUP_LIB@@}"
 yes=no
 if [ "${1:-}" = --yes ]; then yes=yes; shift; fi
-file="${1:-$(find "$BACKUP_DIR" -maxdepth 1 -name "$DATABASE-*.dump" -printf '%f\n' | sort | tail -n 1)}"
-[ -n "$file" ] || { echo "no backup in $BACKUP_DIR" >&2; exit 1; }
-case "$file" in /*) ;; *) file="$BACKUP_DIR/$file" ;; esac
-[ -f "$file" ] || { echo "no such backup: $file" >&2; exit 1; }
+file=$(restore_choose "$DATABASE-*.dump" "${1:-}")
 docker exec -i @@CONTAINER@@ mongorestore @@TOOLS_OPTIONS@@ --archive --gzip --dryRun --quiet < "$file"
-if [ "$yes" != yes ]; then
-  read -r -p "Replace the MongoDB database $DATABASE with $file? Type yes: " answer
-  [ "$answer" = yes ] || { echo "nothing restored"; exit 1; }
-fi
-if [ -n "${APP_UNIT:-}" ]; then systemctl stop "$APP_UNIT"; trap 'systemctl start "$APP_UNIT"' EXIT; fi
+restore_confirm "$yes" "the MongoDB database $DATABASE" "$file"
+restore_stop_app
 umask 077
 # What is there now is kept (not pruned: not a .dump) until an operator removes it.
 before="$BACKUP_DIR/before-restore-$(date -u +%Y%m%dT%H%M%SZ).archive.gz"

@@ -12,7 +12,7 @@
 import { requireDataVolume } from "../system/volume";
 import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
 import { envFile } from "../document/env";
-import { OFFSITE_ENV, PRUNE_SCRIPT } from "../backups/backup";
+import { BACKUP_LIB } from "../backups/backup";
 import { DOCKER_NETWORK } from "../apps/dockerNetwork";
 import { pullImage } from "../apps/service";
 import { fillAsset, hostAsset } from "../document/template";
@@ -120,18 +120,17 @@ const backupEnv = `${MONGODB.etc}/backup.env`;
 
 /**
  * mongodump --archive --gzip, run in the container, named <database>-<stamp>.dump for the shared pruning.
- * Its lines around the dump are the study's backup's (src/host/backups/backup.sh), copied (see BACKUP_SH).
  */
 export const MONGODB_BACKUP_SH = fillAsset(__dirname, "mongodb-backup.sh", {
   BACKUP_ENV: backupEnv,
-  PRUNE_SCRIPT,
+  BACKUP_LIB,
   CONTAINER: MONGODB.container,
   TOOLS_OPTIONS: toolsOptions,
-  OFFSITE_ENV,
 });
 
 export const MONGODB_RESTORE_SH = fillAsset(__dirname, "mongodb-restore.sh", {
   BACKUP_ENV: backupEnv,
+  BACKUP_LIB,
   CONTAINER: MONGODB.container,
   TOOLS_OPTIONS: toolsOptions,
   ETC_IN_CONTAINER: MONGODB.etcInContainer,
