@@ -28,7 +28,7 @@ function shellOf(asset: string): "bash" | "sh" {
 
 test("every asset is of a kind this file checks", () => {
   expect(assets.length).toBeGreaterThanOrEqual(11);
-  expect(assets.filter((a) => !/\.(sh|py|sql|js)$/.test(a))).toEqual([]);
+  expect(assets.filter((a) => !/\.(sh|py|sql|js|service|timer|part|logrotate)$/.test(a))).toEqual([]);
 });
 
 test("every shell script passes shellcheck and its shell's syntax check, as it lies in src/host", () => {
