@@ -38,11 +38,12 @@ export const appMounts = (p: AppPaths) => `RequiresMountsFor=${PATHS.data} ${p.l
 export const revisionEnv = (p: AppPaths) => `${p.etc}/revision.env`;
 
 /**
- * An asset that is part of another file (a unit's settings, a script's lines), filled, without the
- * final newline its file ends with: the line that holds it in the other file already has one.
+ * The asset NAME in DIR, filled, when it is part of another file (a unit's settings, a provisioning
+ * step's lines): without the final newline its own file ends with, which the line that holds it in the
+ * other file already has.
  */
-export function assetPart(name: string, values: Readonly<Record<string, string>>): string {
-  return fillAsset(__dirname, name, values).replace(/\n$/, "");
+export function assetPart(dir: string, name: string, values: Readonly<Record<string, string>>): string {
+  return fillAsset(dir, name, values).replace(/\n$/, "");
 }
 
 /** gunicorn's (2 x cores) + 1, less when PostgreSQL shares the machine. */
@@ -67,14 +68,14 @@ export function execStart(start: string, venv: string): string {
  * The [Service] settings that confine the app's processes (and its scheduled jobs and fetches, which
  * run as the same user): a read-only system where only `writable` may change.
  */
-export const sandbox = (writable: readonly string[]) => assetPart("sandbox.service.part", { WRITABLE: writable.join(" ") });
+export const sandbox = (writable: readonly string[]) => assetPart(__dirname, "sandbox.service.part", { WRITABLE: writable.join(" ") });
 
 /**
  * Who and where a Python app's processes run, the app's own and its scheduled jobs': its user, its
  * code's folder, its env file, its venv first on PATH, STATE_DIR for its state.
  */
 export function pythonProcess(app: PythonAppConfig, p: AppPaths): string {
-  return assetPart("python-process.service.part", {
+  return assetPart(__dirname, "python-process.service.part", {
     APP: app.name,
     WORKING_DIRECTORY: workingDirectory(app, p),
     ENV_FILE: p.envFile,
@@ -185,7 +186,7 @@ function pythonDeploy(app: PythonAppConfig, p: AppPaths): string {
   const pip = pipCommand(app, p);
   const install =
     "git" in app.source
-      ? assetPart("deploy-from-git.sh", { AS_APP: as, CODE_DIR: p.code, GIT: q(app.source.git), REF: q(app.source.ref), PIP: pip, REVISION_ENV: revisionEnv(p) })
+      ? assetPart(__dirname, "deploy-from-git.sh", { AS_APP: as, CODE_DIR: p.code, GIT: q(app.source.git), REF: q(app.source.ref), PIP: pip, REVISION_ENV: revisionEnv(p) })
       : `${pip} install --quiet ${q(app.source.pip)}`;
   const packages = app.packages.length ? `${pip} install --quiet ${app.packages.map(q).join(" ")}` : "# no extra packages";
   const inApp = (cmd: string) => `(cd ${workingDirectory(app, p)} && ${as} env PATH="${p.venv}/bin:$PATH" bash -c ${q(cmd)})`;
@@ -244,7 +245,7 @@ export function appPart(input: AppInput): HostPart {
   const p = appPaths(app.name);
   const logrotate = fillAsset(__dirname, "app.logrotate", { LOGS: p.logs });
   // First: with no data volume the state folder (and a SQLite file) would be made on the boot disk.
-  const layout = assetPart("app-layout.sh", {
+  const layout = assetPart(__dirname, "app-layout.sh", {
     REQUIRE_DATA_VOLUME: requireDataVolume(`${app.name}'s state`),
     APP: app.name,
     CODE_DIR: p.code,
