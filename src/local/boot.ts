@@ -566,22 +566,8 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  * the server sent, e.g. an SSH banner), "refused", or "timeout" (a firewall dropping it).
  */
 export function tcpProbe(netns: string, addr: string, port: number, source?: string, timeoutS = 3): string {
-  const py = `import socket, sys
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), ${timeoutS}, source_address=(sys.argv[3], 0) if sys.argv[3] else None)
-    s.settimeout(1)
-    try:
-        data = s.recv(64)
-    except OSError:
-        data = b""
-    print("open " + data.decode(errors="replace").strip())
-except ConnectionRefusedError:
-    print("refused")
-except (TimeoutError, socket.timeout):
-    print("timeout")
-except OSError as e:
-    print("error " + str(e))`;
-  return run("ip", ["netns", "exec", netns, "python3", "-c", py, addr, String(port), source ?? ""]).stdout.trim();
+  const py = readFileSync(join(__dirname, "tcp-probe.py"), "utf8");
+  return run("ip", ["netns", "exec", netns, "python3", "-c", py, addr, String(port), source ?? "", String(timeoutS)]).stdout.trim();
 }
 
 /**
@@ -589,30 +575,8 @@ except OSError as e:
  * one per port): port -> "open ...", "refused", "timeout" or "error ...".
  */
 export function tcpProbeMany(netns: string, addr: string, ports: readonly number[], source?: string, timeoutS = 3): Map<number, string> {
-  const py = `import json, socket, sys, threading
-addr, source, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
-out = {}
-def probe(port):
-    try:
-        s = socket.create_connection((addr, port), ${timeoutS}, source_address=(source, 0) if source else None)
-        s.settimeout(1)
-        try:
-            data = s.recv(64)
-        except OSError:
-            data = b""
-        out[port] = "open " + data.decode(errors="replace").strip()
-        s.close()
-    except ConnectionRefusedError:
-        out[port] = "refused"
-    except (TimeoutError, socket.timeout):
-        out[port] = "timeout"
-    except OSError as e:
-        out[port] = "error " + str(e)
-threads = [threading.Thread(target=probe, args=(p,)) for p in ports]
-for t in threads: t.start()
-for t in threads: t.join()
-print(json.dumps(out))`;
-  const r = run("ip", ["netns", "exec", netns, "python3", "-c", py, addr, source ?? "", ...ports.map(String)]);
+  const py = readFileSync(join(__dirname, "tcp-probe-many.py"), "utf8");
+  const r = run("ip", ["netns", "exec", netns, "python3", "-c", py, addr, source ?? "", String(timeoutS), ...ports.map(String)]);
   if (r.status !== 0) throw new Error(`probing ${addr} from ${netns} failed: ${r.stderr}`);
   return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, string>).map(([p, v]) => [Number(p), v]));
 }

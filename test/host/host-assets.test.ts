@@ -31,7 +31,7 @@ function shellOf(asset: string): "bash" | "sh" {
 
 test("every asset is of a kind this file checks", () => {
   expect(assets.length).toBeGreaterThanOrEqual(11);
-  expect(assets.filter((a) => !/\.(sh|bash|py|sql|js|cnf|service|timer|mount)$/.test(a) && !NGINX.test(a) && !(a in CONFIGS))).toEqual([]);
+  expect(assets.filter((a) => !/\.(sh|bash|py|sql|js|cnf|service|timer|mount|part|logrotate)$/.test(a) && !NGINX.test(a) && !(a in CONFIGS))).toEqual([]);
 });
 
 /** Other programs' configuration files, by asset: each is checked by its program (the last test). */
@@ -104,6 +104,28 @@ test("every unit is [Section], Key=Value and comment lines only (or a placeholde
     expect([unit, odd]).toEqual([unit, []]);
     expect([unit, lines[0]]).toEqual([unit, "[Unit]"]);
   }
+});
+
+test("every unit fragment (.service.part, filled into a unit's [Service]) is Key=Value lines only", () => {
+  const parts = assets.filter((a) => a.endsWith(".service.part"));
+  expect(parts.length).toBeGreaterThan(0);
+  for (const part of parts) {
+    const odd = readFileSync(join(HOST, part), "utf8").replace(/\n$/, "").split("\n").filter((l) => !/^[A-Z][A-Za-z]*=/.test(l) && !/^@@[A-Z][A-Z0-9_]*@@$/.test(l));
+    expect([part, odd]).toEqual([part, []]);
+  }
+});
+
+test("every logrotate file passes logrotate's own parser (--debug: reads, rotates nothing)", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "studyhost-logrotate-assets-"));
+  const files = assets.filter((a) => a.endsWith(".logrotate"));
+  expect(files.length).toBeGreaterThan(0);
+  for (const asset of files) {
+    const config = join(scratch, "config");
+    writeFileSync(config, readFileSync(join(HOST, asset), "utf8").replace(/@@[A-Z][A-Z0-9_]*@@/g, join(scratch, "logs")));
+    const r = run("logrotate", ["--debug", "--state", join(scratch, "state"), config]);
+    expect([asset, r.status, r.output.split("\n").filter((l) => /^error:/i.test(l))]).toEqual([asset, 0, []]);
+  }
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 test("every unit with no placeholder passes systemd-analyze verify with no output (its programs stood in for)", () => {

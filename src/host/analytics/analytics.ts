@@ -26,7 +26,7 @@ import { calendarTimer } from "../apps/jobs";
 import { NGINX_PATHS } from "../web/nginx";
 import { configFile, HostPart, PATHS, script } from "../document/part";
 import { toOnCalendar } from "../schedule";
-import { hostAsset } from "../document/template";
+import { assetPart, fillAsset, hostAsset } from "../document/template";
 
 export { ANALYTICS_DIR };
 
@@ -52,44 +52,13 @@ export function analyticsCommand(config: StudyConfig, analytics: AnalyticsConfig
 }
 
 function analyticsService(config: StudyConfig, analytics: AnalyticsConfig): string {
-  return `[Unit]
-Description=studyhost: count yesterday's requests per path in nginx's access logs
-After=logrotate.service nginx.service
-RequiresMountsFor=${PATHS.data}
-${ALERT_ON_FAILURE}
-
-[Service]
-Type=oneshot
-User=${ANALYTICS_USER}
-Group=${ANALYTICS_USER}
-# nginx's logs are www-data:adm 0640: this service, and only it, reads them as a member of adm.
-SupplementaryGroups=adm
-UMask=0027
-ExecStart=${analyticsCommand(config, analytics)}
-TimeoutStartSec=30min
-Nice=15
-IOSchedulingClass=idle
-NoNewPrivileges=yes
-ProtectSystem=strict
-ReadWritePaths=${ANALYTICS_DIR}
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-PrivateNetwork=yes
-RestrictAddressFamilies=AF_UNIX
-CapabilityBoundingSet=
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictNamespaces=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-SystemCallArchitectures=native
-`;
+  return fillAsset(__dirname, "studyhost-analytics.service", {
+    DATA_DIR: PATHS.data,
+    ALERT_ON_FAILURE,
+    USER: ANALYTICS_USER,
+    COMMAND: analyticsCommand(config, analytics),
+    ANALYTICS_DIR,
+  });
 }
 
 /** The script, the units and the provisioning step (nothing without studyhost:analytics). */
@@ -106,11 +75,12 @@ export function analyticsPart(config: StudyConfig): HostPart {
     steps: [
       {
         name: "analytics",
-        script: `${requireDataVolume("the access-log counts")}
-getent passwd ${ANALYTICS_USER} >/dev/null || useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${ANALYTICS_USER}
-install -d -o ${ANALYTICS_USER} -g ${ANALYTICS_USER} -m 0750 ${ANALYTICS_DIR}
-systemctl daemon-reload
-systemctl enable --now ${ANALYTICS_UNIT}.timer`,
+        script: assetPart(__dirname, "analytics-setup.sh", {
+          REQUIRE_DATA_VOLUME: requireDataVolume("the access-log counts"),
+          USER: ANALYTICS_USER,
+          ANALYTICS_DIR,
+          UNIT: ANALYTICS_UNIT,
+        }),
       },
     ],
   };

@@ -19,7 +19,7 @@ import { appNamed, calendarTimer } from "./jobs";
 import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
 import { rcloneS3Remote } from "../system/rclone";
 import { toOnCalendar } from "../schedule";
-import { hostAsset } from "../document/template";
+import { fillAsset, hostAsset } from "../document/template";
 
 /** A fetch as the host runs it: the config's entry with its app resolved. */
 export type Fetch = StudyConfig["fetch"][number];
@@ -61,26 +61,18 @@ export function fetchEnv(fetch: Fetch, secretAccessKey: string | undefined): Rec
 function fetchUnit(fetch: Fetch): string {
   const p = appPaths(fetch.app);
   const f = fetchPaths(fetch);
-  return `[Unit]
-Description=${fetch.app}: fetch ${fetch.name} from bucket ${fetch.bucket} before the app starts (studyhost)
-Wants=network-online.target
-After=network-online.target
-Before=${p.unit}
-RequiresMountsFor=${PATHS.data}
-${ALERT_ON_FAILURE}
-
-[Service]
-Type=oneshot
-User=${fetch.app}
-Group=${fetch.app}
-EnvironmentFile=${f.envFile}
-ExecStart=${FETCH_SCRIPT}
-TimeoutStartSec=${fetch.timeoutMinutes}min
-${sandbox([p.state])}
-
-[Install]
-WantedBy=multi-user.target
-`;
+  return fillAsset(__dirname, "studyhost-fetch.service", {
+    APP: fetch.app,
+    FETCH: fetch.name,
+    BUCKET: fetch.bucket,
+    APP_UNIT: p.unit,
+    DATA_DIR: PATHS.data,
+    ALERT_ON_FAILURE,
+    ENV_FILE: f.envFile,
+    FETCH_SCRIPT,
+    TIMEOUT_MINUTES: String(fetch.timeoutMinutes),
+    SANDBOX: sandbox([p.state]),
+  });
 }
 
 /** The files and the provisioning step for every fetch in the config (nothing when there are none). */

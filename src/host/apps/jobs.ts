@@ -16,8 +16,8 @@ import { ALERT_ON_FAILURE } from "../system/base";
 import { DOCKER_NETWORK } from "./dockerNetwork";
 import { configFile, HostPart, PATHS, script } from "../document/part";
 import { toOnCalendar } from "../schedule";
-import { bashScript, q } from "../document/shell";
-import { hostAsset } from "../document/template";
+import { q } from "../document/shell";
+import { fillAsset, hostAsset } from "../document/template";
 
 /** A job as the host runs it: the config's entry with its app resolved. */
 export type Job = StudyConfig["jobs"][number];
@@ -70,76 +70,60 @@ ${job.command.trim()}
  * running inside the app's container). It gets what the app's container gets: user, env, volumes, logs.
  */
 function containerJobScript(job: Job, index: number, app: ContainerAppConfig, p: AppPaths): string {
-  return bashScript(
-    `studyhost job ${job.name} (studyhost:jobs.${index}.command), run in a container of ${app.name}'s image by ${jobPaths(job).unit}.service.`,
-    `
-# APP_UID and APP_GID come from ${dockerUserEnv(p)}, through the unit.
-# The image's entrypoint is replaced by sh, so that the command runs as written.
-exec /usr/bin/docker run --rm --name ${jobPaths(job).unit} --user "\${APP_UID:?}:\${APP_GID:?}" ${containerRunOptions(app, p).join(" ")} --entrypoint /bin/sh ${q(app.image)} -c ${q(job.command.trim())}
-`,
-  );
+  return fillAsset(__dirname, "container-job.sh", {
+    JOB: job.name,
+    INDEX: String(index),
+    APP: app.name,
+    UNIT: jobPaths(job).unit,
+    DOCKER_USER_ENV: dockerUserEnv(p),
+    RUN_OPTIONS: containerRunOptions(app, p).join(" "),
+    IMAGE: q(app.image),
+    COMMAND: q(job.command.trim()),
+  });
 }
 
 // Jobs come after the app at boot (a run caught up by Persistent= finds the app, and PostgreSQL before
 // it, running), and run at a lower priority than the app: users' requests come first.
 function pythonJobUnit(job: Job, app: PythonAppConfig, p: AppPaths): string {
   const j = jobPaths(job);
-  return `[Unit]
-Description=${app.name}: scheduled job ${job.name} (studyhost)
-After=network-online.target ${p.unit}
-Wants=network-online.target
-${appMounts(p)}
-${ALERT_ON_FAILURE}
-
-[Service]
-Type=oneshot
-${pythonProcess(app, p)}
-ExecStart=${RUN_JOB} ${j.log} ${j.script}
-TimeoutStartSec=${job.timeoutMinutes}min
-Nice=10
-${sandbox([p.state, p.logs])}
-`;
+  return fillAsset(__dirname, "python-job.service", {
+    APP: app.name,
+    JOB: job.name,
+    APP_UNIT: p.unit,
+    APP_MOUNTS: appMounts(p),
+    ALERT_ON_FAILURE,
+    PYTHON_PROCESS: pythonProcess(app, p),
+    RUN_JOB,
+    LOG: j.log,
+    SCRIPT: j.script,
+    TIMEOUT_MINUTES: String(job.timeoutMinutes),
+    SANDBOX: sandbox([p.state, p.logs]),
+  });
 }
 
 // Like the app's own unit: root runs the docker client; the container runs as the app's user.
 function containerJobUnit(job: Job, app: ContainerAppConfig, p: AppPaths): string {
   const j = jobPaths(job);
   // On the private network, as the app's unit: a timer may fire at boot before the app's unit is queued.
-  const network = app.network === "private" ? ` ${DOCKER_NETWORK.unit}` : "";
-  return `[Unit]
-Description=${app.name}: scheduled job ${job.name}, in a container (studyhost)
-After=docker.service network-online.target${network} ${p.unit}
-Requires=docker.service${network}
-Wants=network-online.target
-${appMounts(p)}
-${ALERT_ON_FAILURE}
-
-[Service]
-Type=oneshot
-EnvironmentFile=${dockerUserEnv(p)}
-ExecStart=${RUN_JOB} ${j.log} ${j.script}
-# A run stopped by its timeout leaves its container behind: remove it (quietly: normally it is gone).
-ExecStopPost=-/bin/sh -c 'docker rm --force ${j.unit} >/dev/null 2>&1'
-TimeoutStartSec=${job.timeoutMinutes}min
-`;
+  return fillAsset(__dirname, "container-job.service", {
+    APP: app.name,
+    JOB: job.name,
+    NETWORK: app.network === "private" ? ` ${DOCKER_NETWORK.unit}` : "",
+    APP_UNIT: p.unit,
+    APP_MOUNTS: appMounts(p),
+    ALERT_ON_FAILURE,
+    DOCKER_USER_ENV: dockerUserEnv(p),
+    RUN_JOB,
+    LOG: j.log,
+    SCRIPT: j.script,
+    UNIT: j.unit,
+    TIMEOUT_MINUTES: String(job.timeoutMinutes),
+  });
 }
 
 /** A timer for OnCalendar values; shared with the fetches' re-sync. */
 export function calendarTimer(description: string, onCalendar: readonly string[]): string {
-  return `[Unit]
-Description=${description}
-
-[Timer]
-${onCalendar.map((c) => `OnCalendar=${c}`).join("\n")}
-# A run missed while the machine was off happens at the next boot.
-Persistent=true
-# Spread hosts on the same schedule a little, but keep a job every few minutes on its beat.
-RandomizedDelaySec=30s
-AccuracySec=1s
-
-[Install]
-WantedBy=timers.target
-`;
+  return fillAsset(__dirname, "calendar.timer", { DESCRIPTION: description, ON_CALENDAR: onCalendar.map((c) => `OnCalendar=${c}`).join("\n") });
 }
 
 /** The files and the provisioning step for every job in the config (nothing when there are none). */

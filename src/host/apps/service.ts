@@ -4,8 +4,9 @@
 // systemd unit that restarts it.
 import type { AppConfig, ContainerAppConfig, PythonAppConfig } from "../../config/schema";
 import { configFile, HostPart, PATHS, script, secretFile } from "../document/part";
-import { bashScript, q } from "../document/shell";
+import { q } from "../document/shell";
 import { envFile } from "../document/env";
+import { assetPart, fillAsset } from "../document/template";
 import { requireDataVolume } from "../system/volume";
 import { configFileContents, configFileMounts, configFileSetup, frontendCheckout } from "./configFiles";
 import { DOCKER_NETWORK } from "./dockerNetwork";
@@ -58,53 +59,35 @@ export function execStart(start: string, venv: string): string {
  * The [Service] settings that confine the app's processes (and its scheduled jobs and fetches, which
  * run as the same user): a read-only system where only `writable` may change.
  */
-export const sandbox = (writable: readonly string[]) => `NoNewPrivileges=yes
-ProtectSystem=strict
-ReadWritePaths=${writable.join(" ")}
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectControlGroups=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes`;
+export const sandbox = (writable: readonly string[]) => assetPart(__dirname, "sandbox.service.part", { WRITABLE: writable.join(" ") });
 
 /**
  * Who and where a Python app's processes run, the app's own and its scheduled jobs': its user, its
  * code's folder, its env file, its venv first on PATH, STATE_DIR for its state.
  */
 export function pythonProcess(app: PythonAppConfig, p: AppPaths): string {
-  return `User=${app.name}
-Group=${app.name}
-WorkingDirectory=${workingDirectory(app, p)}
-EnvironmentFile=${p.envFile}
-EnvironmentFile=-${revisionEnv(p)}
-Environment=PATH=${p.venv}/bin:/usr/local/bin:/usr/bin:/bin
-Environment=STATE_DIR=${p.state}`;
+  return assetPart(__dirname, "python-process.service.part", {
+    APP: app.name,
+    WORKING_DIRECTORY: workingDirectory(app, p),
+    ENV_FILE: p.envFile,
+    REVISION_ENV: revisionEnv(p),
+    VENV: p.venv,
+    STATE_DIR: p.state,
+  });
 }
 
 function pythonUnit(app: PythonAppConfig, p: AppPaths, input: AppInput): string {
-  return `[Unit]
-Description=${app.name}: the study's app (studyhost)
-After=${["network-online.target", ...(input.sharesHostWithPostgres ? ["postgresql.service"] : []), ...(input.after ?? [])].join(" ")}
-Wants=network-online.target
-${appMounts(p)}
-
-[Service]
-Type=exec
-${pythonProcess(app, p)}
-Environment=WEB_CONCURRENCY=${gunicornWorkers(input.vcpus, input.sharesHostWithPostgres)}
-ExecStart=${execStart(app.start, p.venv)}
-Restart=always
-RestartSec=2
-StandardOutput=append:${p.logs}/${app.name}.log
-StandardError=append:${p.logs}/${app.name}.log
-${sandbox([p.state, p.logs])}
-
-[Install]
-WantedBy=multi-user.target
-`;
+  const after = [...(input.sharesHostWithPostgres ? ["postgresql.service"] : []), ...(input.after ?? [])];
+  return fillAsset(__dirname, "python-app.service", {
+    APP: app.name,
+    AFTER: after.map((u) => ` ${u}`).join(""),
+    APP_MOUNTS: appMounts(p),
+    PYTHON_PROCESS: pythonProcess(app, p),
+    WORKERS: String(gunicornWorkers(input.vcpus, input.sharesHostWithPostgres)),
+    EXEC_START: execStart(app.start, p.venv),
+    LOGS: p.logs,
+    SANDBOX: sandbox([p.state, p.logs]),
+  });
 }
 
 /** docker-user.env: APP_UID and APP_GID, written at deploy (the uid exists only once the user does). */
@@ -166,25 +149,14 @@ function containerUnit(app: ContainerAppConfig, p: AppPaths, after: readonly str
     app.image,
     ...(app.command ?? []).map(systemdArgument),
   ];
-  const network = app.network === "private" ? ` ${DOCKER_NETWORK.unit}` : "";
-  return `[Unit]
-Description=${app.name}: the study's app in a container (studyhost)
-After=docker.service network-online.target${network}${after.map((u) => ` ${u}`).join("")}
-Requires=docker.service${network}
-${appMounts(p)}
-
-[Service]
-Type=exec
-EnvironmentFile=${dockerUserEnv(p)}
-ExecStartPre=-/usr/bin/docker rm --force ${app.name}
-ExecStart=${run.join(" ")}
-ExecStop=/usr/bin/docker stop --time 20 ${app.name}
-Restart=always
-RestartSec=2
-
-[Install]
-WantedBy=multi-user.target
-`;
+  return fillAsset(__dirname, "container-app.service", {
+    APP: app.name,
+    NETWORK: app.network === "private" ? ` ${DOCKER_NETWORK.unit}` : "",
+    AFTER: after.map((u) => ` ${u}`).join(""),
+    APP_MOUNTS: appMounts(p),
+    DOCKER_USER_ENV: dockerUserEnv(p),
+    DOCKER_RUN: run.join(" "),
+  });
 }
 
 /**
@@ -203,39 +175,27 @@ export function pipCommand(app: PythonAppConfig, p: AppPaths): string {
 function pythonDeploy(app: PythonAppConfig, p: AppPaths): string {
   const as = `runuser -u ${app.name} --`;
   const pip = pipCommand(app, p);
-  const code =
+  const install =
     "git" in app.source
-      ? `if [ ! -d ${p.code}/src/.git ]; then ${as} git clone --quiet ${q(app.source.git)} ${p.code}/src; fi
-${as} git -C ${p.code}/src fetch --quiet --tags origin
-${as} git -C ${p.code}/src checkout --quiet --force ${q(app.source.ref)}
-if [ -f ${p.code}/src/requirements.txt ]; then ${pip} install --quiet -r ${p.code}/src/requirements.txt; fi
-# The deployed commit, for the app to report (GIT_REVISION_HASH is what seed 004's backscope reads).
-printf 'GIT_COMMIT=%s\nGIT_REVISION_HASH=%s\n' "$(${as} git -C ${p.code}/src rev-parse HEAD)" "$(${as} git -C ${p.code}/src rev-parse --short HEAD)" > ${revisionEnv(p)}`
+      ? assetPart(__dirname, "deploy-from-git.sh", { AS_APP: as, CODE_DIR: p.code, GIT: q(app.source.git), REF: q(app.source.ref), PIP: pip, REVISION_ENV: revisionEnv(p) })
       : `${pip} install --quiet ${q(app.source.pip)}`;
   const packages = app.packages.length ? `${pip} install --quiet ${app.packages.map(q).join(" ")}` : "# no extra packages";
   const inApp = (cmd: string) => `(cd ${workingDirectory(app, p)} && ${as} env PATH="${p.venv}/bin:$PATH" bash -c ${q(cmd)})`;
-  return bashScript(
-    `studyhost-deploy-${app.name}: install ${app.name} at its configured version, run its setup and migrations, (re)start it.`,
-    `
-[ -x ${p.venv}/bin/python ] || ${as} python3 -m venv${app.systemSitePackages ? " --system-site-packages" : ""} ${p.venv}
-${code}
-${packages}
-${configFileSetup(app, p, workingDirectory(app, p))}
-${frontendCheckout(app, p)}
-set -a
-# shellcheck source=/dev/null
-. ${p.envFile}
-set +a
-if [ ! -f ${p.state}/.studyhost-setup-done ]; then
-${app.setup.map((c) => `  ${inApp(c)}`).join("\n") || "  : # no setup commands"}
-  touch ${p.state}/.studyhost-setup-done
-fi
-${app.migrate.map(inApp).join("\n") || ": # no migrations"}
-systemctl daemon-reload
-systemctl enable ${p.unit}
-systemctl restart ${p.unit}
-`,
-  );
+  return fillAsset(__dirname, "studyhost-deploy-python.sh", {
+    APP: app.name,
+    VENV: p.venv,
+    AS_APP: as,
+    SYSTEM_SITE_PACKAGES: app.systemSitePackages ? " --system-site-packages" : "",
+    INSTALL: install,
+    PACKAGES: packages,
+    CONFIG_FILES: configFileSetup(app, p, workingDirectory(app, p)),
+    FRONTEND: frontendCheckout(app, p),
+    ENV_FILE: p.envFile,
+    STATE_DIR: p.state,
+    SETUP: app.setup.map((c) => `  ${inApp(c)}`).join("\n") || "  : # no setup commands",
+    MIGRATE: app.migrate.map(inApp).join("\n") || ": # no migrations",
+    UNIT: p.unit,
+  });
 }
 
 /**
@@ -253,18 +213,14 @@ fi`;
 }
 
 function containerDeploy(app: ContainerAppConfig, p: AppPaths): string {
-  return bashScript(
-    `studyhost-deploy-${app.name}: pull ${app.name}'s image and (re)start it.`,
-    `
-${app.volumes.map((v) => `install -d -o ${app.name} -g ${app.name} ${p.state}/${v.name}`).join("\n") || ": # no volumes"}
-printf 'APP_UID=%s\\nAPP_GID=%s\\n' "$(id -u ${app.name})" "$(id -g ${app.name})" > ${dockerUserEnv(p)}
-${configFileSetup(app, p)}
-${pullImage(app.image)}
-systemctl daemon-reload
-systemctl enable ${p.unit}
-systemctl restart ${p.unit}
-`,
-  );
+  return fillAsset(__dirname, "studyhost-deploy-container.sh", {
+    APP: app.name,
+    VOLUMES: app.volumes.map((v) => `install -d -o ${app.name} -g ${app.name} ${p.state}/${v.name}`).join("\n") || ": # no volumes",
+    DOCKER_USER_ENV: dockerUserEnv(p),
+    CONFIG_FILES: configFileSetup(app, p),
+    PULL_IMAGE: pullImage(app.image),
+    UNIT: p.unit,
+  });
 }
 
 /** Docker's --env-file takes NAME=value lines literally: no quotes, no escapes, no newlines. */
@@ -278,24 +234,17 @@ function dockerEnv(env: Record<string, string>): string {
 export function appPart(input: AppInput): HostPart {
   const { app } = input;
   const p = appPaths(app.name);
-  const logrotate = `${p.logs}/*.log {\n  daily\n  rotate 14\n  compress\n  delaycompress\n  missingok\n  notifempty\n  copytruncate\n}\n`;
+  const logrotate = fillAsset(__dirname, "app.logrotate", { LOGS: p.logs });
   // First: with no data volume the state folder (and a SQLite file) would be made on the boot disk.
-  const layout = `${requireDataVolume(`${app.name}'s state`)}
-# A user of this name that studyhost did not make (its home is not ${p.code}) is the host's own: running
-# the app as it would hand the app that user's rights and files.
-if id -u ${app.name} >/dev/null 2>&1; then
-  home=$(getent passwd ${app.name} | cut -d: -f6)
-  if [ "$home" != ${p.code} ]; then echo "the host already has a user ${app.name} (home $home), not made by studyhost: give the app another name (studyhost:app.name)" >&2; exit 1; fi
-else
-  useradd --system --user-group --home-dir ${p.code} --shell /usr/sbin/nologin ${app.name}
-fi
-install -d -o root -g ${app.name} -m 0750 ${p.etc}
-install -d -o ${app.name} -g ${app.name} -m 0755 ${p.code}
-install -d -o ${app.name} -g ${app.name} -m 0750 ${p.state} ${p.logs}
-# A volume from a replaced machine: its files carry the old machine's uid for this user.
-if [ -n "$(find ${p.state} ! -user ${app.name} -print -quit)" ]; then chown -R ${app.name}:${app.name} ${p.state}; fi
-if [ -n "$(find ${p.logs} ! -user ${app.name} -print -quit)" ]; then chown -R ${app.name}:${app.name} ${p.logs}; fi
-${p.deploy}`;
+  const layout = assetPart(__dirname, "app-layout.sh", {
+    REQUIRE_DATA_VOLUME: requireDataVolume(`${app.name}'s state`),
+    APP: app.name,
+    CODE_DIR: p.code,
+    ETC_DIR: p.etc,
+    STATE_DIR: p.state,
+    LOGS: p.logs,
+    DEPLOY: p.deploy,
+  });
   const files = [
     // systemd reads EnvironmentFile as root before it drops to the app's user: root-only is enough.
     secretFile(p.envFile, envFile(input.env)),

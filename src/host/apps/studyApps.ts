@@ -7,6 +7,7 @@ import type { StudyApp } from "../../config/apps";
 import type { AppConfig } from "../../config/schema";
 import { frontendDir } from "./configFiles";
 import { appPart } from "./service";
+import { assetPart } from "../document/template";
 import { appPaths } from "./paths";
 import type { Site } from "../web/nginx";
 import { HostPart, PATHS, ProvisionStep } from "../document/part";
@@ -122,16 +123,7 @@ export function healthCheck(a: StudyApp): HostPart {
       {
         name: stepNames(a).health,
         // Waiting makes sense only for an app that was deployed: fail at once otherwise.
-        script: `systemctl is-enabled --quiet ${unit} || { echo "${unit} was never deployed (see the app step)"; exit 1; }
-for _ in $(seq 1 60); do curl -fsS -o /dev/null ${url} && break; sleep 2; done
-curl -fsS -o /dev/null ${url}
-echo "app answers at ${url}"
-if [ -f ${PATHS.letsencrypt}/live/${domain}/fullchain.pem ]; then
-  # nginx applies a reload asynchronously: give the https site a moment to come up.
-  for _ in $(seq 1 15); do curl -fsS -o /dev/null --insecure --resolve ${domain}:443:127.0.0.1 https://${domain}${healthPath} && break; sleep 2; done
-  curl -fsS -o /dev/null --insecure --resolve ${domain}:443:127.0.0.1 https://${domain}${healthPath}
-  echo "and through nginx at https://${domain}${healthPath}"
-fi`,
+        script: assetPart(__dirname, "health-check.sh", { UNIT: unit, URL: url, LETSENCRYPT: PATHS.letsencrypt, DOMAIN: domain, HEALTH_PATH: healthPath }),
       },
     ],
   };

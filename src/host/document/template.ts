@@ -51,3 +51,12 @@ export function fill(template: string, values: Readonly<Record<string, string>>,
 export function fillAsset(dir: string, name: string, values: Readonly<Record<string, string>>): string {
   return fill(hostAsset(dir, name), values, name);
 }
+
+/**
+ * The asset NAME in DIR, filled, when it is part of another file (a unit's settings, a provisioning
+ * step's lines): without the final newline its own file ends with, which the line that holds it in the
+ * other file already has.
+ */
+export function assetPart(dir: string, name: string, values: Readonly<Record<string, string>>): string {
+  return fillAsset(dir, name, values).replace(/\n$/, "");
+}

@@ -5,7 +5,7 @@
 import { configFile, HostPart, PATHS, script } from "../document/part";
 import { ALERT_ON_FAILURE } from "../system/base";
 import { q } from "../document/shell";
-import { fillAsset, hostAsset } from "../document/template";
+import { assetPart, fillAsset, hostAsset } from "../document/template";
 
 /** One site: a set of server names in front of one app on a local port. */
 export interface Site {
@@ -53,11 +53,6 @@ const HOLDING_PAGE = `<!doctype html>
 <body><h1>This study is being set up</h1><p>Please come back in a few minutes.</p></body></html>
 `;
 
-/**
- * A piece of a larger file (a site's location-*.conf, a site's part of certificate-site.bash): the asset
- * filled, without the file's last newline, since the pieces are joined into their file.
- */
-const piece = (name: string, values: Readonly<Record<string, string>>) => fillAsset(__dirname, name, values).replace(/\n$/, "");
 
 /** Answers requests for names we do not serve (or bare addresses) with nothing at all. */
 export function defaultServer(p: NginxPaths = NGINX_PATHS): string {
@@ -73,13 +68,13 @@ export function holdingSite(site: Site, p: NginxPaths = NGINX_PATHS): string {
 export function fullSite(site: Site, p: NginxPaths = NGINX_PATHS): string {
   const cert = `${p.letsencrypt}/live/${site.serverNames[0]}`;
   const upstream = `http://127.0.0.1:${site.port}`;
-  const proxy = (match: string) => piece("location-proxy.conf", { MATCH: match, NGINX: p.nginx, UPSTREAM: upstream });
+  const proxy = (match: string) => assetPart(__dirname, "location-proxy.conf", { MATCH: match, NGINX: p.nginx, UPSTREAM: upstream });
   const admin = site.adminPaths.map((path) =>
-    piece("location-admin.conf", { PATH: path, ALLOW: site.adminCidrs.map((c) => `    allow ${c};`).join("\n"), NGINX: p.nginx, UPSTREAM: upstream }),
+    assetPart(__dirname, "location-admin.conf", { PATH: path, ALLOW: site.adminCidrs.map((c) => `    allow ${c};`).join("\n"), NGINX: p.nginx, UPSTREAM: upstream }),
   );
-  const statics = site.static ? [piece("location-static.conf", { URL_PATH: site.static.urlPath.replace(/\/?$/, "/"), DIR: site.static.dir.replace(/\/?$/, "/") })] : [];
+  const statics = site.static ? [assetPart(__dirname, "location-static.conf", { URL_PATH: site.static.urlPath.replace(/\/?$/, "/"), DIR: site.static.dir.replace(/\/?$/, "/") })] : [];
   const api = (site.frontend?.apiPaths ?? []).map((path) => proxy(`^~ ${path}`));
-  const root = site.frontend ? piece("location-frontend.conf", { DIR: site.frontend.dir }) : proxy("/");
+  const root = site.frontend ? assetPart(__dirname, "location-frontend.conf", { DIR: site.frontend.dir }) : proxy("/");
   return fillAsset(__dirname, "site.conf", {
     SITE: site.name,
     SERVER_NAMES: site.serverNames.join(" "),
@@ -125,7 +120,7 @@ export function certificateScript(sites: readonly Site[], tls: TlsSettings, p: N
   const perSite = sites.map((site) => {
     const enabled = `${p.nginx}/sites-enabled/studyhost-${site.name}`;
     // certbot runs as an `if` condition: its failure is this site's alone, not the script's (set -e).
-    return piece("certificate-site.bash", {
+    return assetPart(__dirname, "certificate-site.bash", {
       ENABLED: enabled,
       CERTIFICATE: `${p.letsencrypt}/live/${site.serverNames[0]}`,
       CERTBOT_ARGS: certbotArgs(site, tls, p).map(q).join(" "),
