@@ -51,3 +51,12 @@ export function fill(template: string, values: Readonly<Record<string, string>>,
 export function fillAsset(dir: string, name: string, values: Readonly<Record<string, string>>): string {
   return fill(hostAsset(dir, name), values, name);
 }
+
+/**
+ * A piece of a larger file (a site's location-*.conf, a site's part of certificate-site.bash, a step's
+ * part per log folder): the asset NAME in DIR filled, without the file's last newline, since the pieces
+ * are joined into their file.
+ */
+export function fillPiece(dir: string, name: string, values: Readonly<Record<string, string>>): string {
+  return fillAsset(dir, name, values).replace(/\n$/, "");
+}

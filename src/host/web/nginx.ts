@@ -5,7 +5,7 @@
 import { configFile, HostPart, PATHS, script } from "../document/part";
 import { ALERT_ON_FAILURE } from "../system/base";
 import { q } from "../document/shell";
-import { fillAsset, hostAsset } from "../document/template";
+import { fillAsset, fillPiece, hostAsset } from "../document/template";
 
 /** One site: a set of server names in front of one app on a local port. */
 export interface Site {
@@ -53,11 +53,8 @@ const HOLDING_PAGE = `<!doctype html>
 <body><h1>This study is being set up</h1><p>Please come back in a few minutes.</p></body></html>
 `;
 
-/**
- * A piece of a larger file (a site's location-*.conf, a site's part of certificate-site.bash): the asset
- * filled, without the file's last newline, since the pieces are joined into their file.
- */
-const piece = (name: string, values: Readonly<Record<string, string>>) => fillAsset(__dirname, name, values).replace(/\n$/, "");
+// A site's location-*.conf and its part of certificate-site.bash are pieces (fillPiece): joined into their file.
+const piece = (name: string, values: Readonly<Record<string, string>>) => fillPiece(__dirname, name, values);
 
 /** Answers requests for names we do not serve (or bare addresses) with nothing at all. */
 export function defaultServer(p: NginxPaths = NGINX_PATHS): string {
