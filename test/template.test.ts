@@ -1,7 +1,9 @@
 // src/host/document/template.ts: the host assets are read from the module's folder, and a placeholder
 // can neither be left in a host's file nor be dropped silently.
 import { fill, fillAsset, hostAsset } from "../src/host/document/template";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { PRIVATE_ADDRESS_SH } from "../src/host/document/shell";
 
 const JOBS = join(__dirname, "..", "src", "host", "apps");
 
@@ -22,4 +24,11 @@ test("hostAsset reads the file beside the module; fillAsset fills it", () => {
   expect(hostAsset(JOBS, "run-job.sh")).toMatch(/^#!\/bin\/bash\n/);
   expect(() => fillAsset(JOBS, "run-job.sh", { UNUSED: "x" })).toThrow("run-job.sh: value(s) for UNUSED");
   expect(() => hostAsset(JOBS, "no-such-asset.sh")).toThrow(/ENOENT/);
+});
+
+test("the lines that find the host's private address are the same in every asset that carries them", () => {
+  // Copied rather than filled in (shellcheck must see $private assigned where the script uses it):
+  // PRIVATE_ADDRESS_SH is their one reference, and each copy must match it exactly.
+  const carriers = [join(__dirname, "..", "src", "host", "databases", "mariadb-datadir.sh"), join(__dirname, "..", "src", "host", "databases", "studyhost-postgres-cluster.sh")];
+  for (const file of carriers) expect([file, readFileSync(file, "utf8").includes(PRIVATE_ADDRESS_SH)]).toEqual([file, true]);
 });

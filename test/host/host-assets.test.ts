@@ -1,9 +1,10 @@
 // The hosts' scripts and programs as they lie in src/host (the files src/host/document/template.ts
 // reads), checked by their own tools before any host is rendered: shellcheck and bash -n (or sh -n)
 // for shell, python's compiler for Python, node --check for the MongoDB shell's JavaScript,
-// systemd-analyze verify for units, nginx -t for nginx's files. The same files after rendering, in whole
-// hosts: test/host/host-static.test.ts. Needs Debian's shellcheck, python3, systemd, nginx and openssl;
-// no root.
+// systemd-analyze verify for units, nginx -t for nginx's files, nft -c for the firewall's, postgres's own
+// list of settings for PostgreSQL's. The same files after rendering, in whole
+// hosts: test/host/host-static.test.ts. Needs Debian's shellcheck, python3, systemd, nginx, nftables,
+// postgresql and openssl, and util-linux's unshare; no root.
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,7 +32,7 @@ function shellOf(asset: string): "bash" | "sh" {
 
 test("every asset is of a kind this file checks", () => {
   expect(assets.length).toBeGreaterThanOrEqual(11);
-  expect(assets.filter((a) => !/\.(sh|bash|py|sql|js|cnf|service|timer|mount|part|logrotate)$/.test(a) && !NGINX.test(a) && !(a in CONFIGS))).toEqual([]);
+  expect(assets.filter((a) => !/\.(sh|bash|py|sql|js|cnf|nft|service|timer|mount|part|logrotate)$/.test(a) && !NGINX.test(a) && !POSTGRESQL.test(a) && !(a in CONFIGS))).toEqual([]);
 });
 
 /** Other programs' configuration files, by asset: each is checked by its program (the last test). */
@@ -44,6 +45,8 @@ const CONFIGS: Record<string, "sshd" | "fail2ban" | "systemd" | "apt"> = {
 
 // nginx's files: everything .conf under web/ (snippets, sites, and the location blocks a site is built from).
 const NGINX = /^web\/[^/]+\.conf$/;
+// PostgreSQL's settings (postgresql.conf's syntax), under databases/.
+const POSTGRESQL = /^databases\/postgresql[^/]*\.conf$/;
 
 test("every shell script passes shellcheck and its shell's syntax check, as it lies in src/host", () => {
   for (const asset of ofKind(".sh")) {
@@ -195,6 +198,49 @@ test("every nginx file passes nginx -t, its placeholders given sample values (a 
     expect([asset, run("nginx", ["-t", "-q", "-c", conf])]).toEqual([asset, { status: 0, output: "" }]);
   }
   rmSync(scratch, { recursive: true, force: true });
+});
+
+test("every nftables file passes nft -c, its placeholders given sample values (a piece, a set or a chain, inside a table)", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "studyhost-nft-assets-"));
+  const SAMPLES: Record<string, string> = {
+    SETS: "  set admin_v4 {\n    type ipv4_addr\n    flags interval\n    elements = { 192.0.2.0/24 }\n  }\n",
+    RULES: "    ip saddr @admin_v4 tcp dport 22 accept\n    tcp dport { 80, 443 } accept",
+    METADATA: "169.254.169.254",
+    FORWARD: "\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n  }\n",
+    NAME: "admin_v4",
+    TYPE: "ipv4_addr",
+    ELEMENTS: "192.0.2.0/24, 198.51.100.7",
+    BRIDGE: "studyhost0",
+  };
+  const files = ofKind(".nft");
+  expect(files.length).toBeGreaterThan(0);
+  for (const asset of files) {
+    const text = readFileSync(join(HOST, asset), "utf8");
+    const names = placeholders(text);
+    expect([asset, names.filter((n) => !(n in SAMPLES))]).toEqual([asset, []]);
+    const filled = fill(text, Object.fromEntries(names.map((n) => [n, SAMPLES[n]])), asset);
+    const file = join(scratch, asset.replace(/\//g, "-"));
+    // A whole ruleset starts with nft's shebang; a piece is read inside a table of its own.
+    writeFileSync(file, text.startsWith("#!/usr/sbin/nft -f\n") ? filled : `table inet check {\n${filled}}\n`);
+    // nft -c asks the kernel: in a user and network namespace of its own it needs no root, and sees none
+    // of the machine's own tables.
+    expect([asset, run("unshare", ["--user", "--map-root-user", "--net", "nft", "-c", "-f", file])]).toEqual([asset, { status: 0, output: "" }]);
+  }
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test("PostgreSQL's settings are `name = value` lines (or comments) naming settings its server knows", () => {
+  const files = assets.filter((a) => POSTGRESQL.test(a));
+  expect(files.length).toBeGreaterThan(0);
+  const server = readdirSync("/usr/lib/postgresql").sort((a, b) => Number(a) - Number(b)).pop()!;
+  const known = new Set(execFileSync(`/usr/lib/postgresql/${server}/bin/postgres`, ["--describe-config"], { encoding: "utf8" }).split("\n").map((l) => l.split("\t")[0]));
+  for (const asset of files) {
+    const lines = readFileSync(join(HOST, asset), "utf8").replace(/\n$/, "").split("\n");
+    const odd = lines.filter((l) => !(l === "" || l.startsWith("#") || /^[a-z_]+ = ('[^']*'|[\w.@-]+)( +#.*)?$/.test(l)));
+    expect([asset, odd]).toEqual([asset, []]);
+    const unknown = lines.filter((l) => /^[a-z_]+ = /.test(l) && !known.has(l.split(" ")[0]));
+    expect([asset, unknown]).toEqual([asset, []]);
+  }
 });
 
 test("the other programs' configuration files: sshd -t, apt-config, an INI parser for fail2ban's jail, systemd's line shapes for journald", () => {

@@ -2,6 +2,7 @@
 // cloud cannot express: only root may reach the metadata service, whose user data holds secrets.
 import { parseCidr } from "../../config/validators";
 import { configFile, HostPart } from "../document/part";
+import { fillAsset } from "../document/template";
 
 export interface HostFirewallInput {
   /** Open 80 and 443 to everyone (web hosts). */
@@ -27,16 +28,11 @@ export interface HostFirewallInput {
 const METADATA_V4 = "169.254.169.254";
 
 function addressSet(name: string, type: string, cidrs: readonly string[]): string {
-  return `  set ${name} {\n    type ${type}\n    flags interval\n    elements = { ${cidrs.join(", ")} }\n  }\n`;
+  return fillAsset(__dirname, "address-set.nft", { NAME: name, TYPE: type, ELEMENTS: cidrs.join(", ") });
 }
 
 /** Containers on studyhost's bridge never reach the metadata service (whatever their user). */
-const forwardChain = (bridge: string) => `
-  chain forward {
-    type filter hook forward priority filter; policy accept;
-    iifname "${bridge}" ip daddr ${METADATA_V4} reject
-  }
-`;
+const forwardChain = (bridge: string) => fillAsset(__dirname, "forward-chain.nft", { BRIDGE: bridge, METADATA: METADATA_V4 });
 
 export function renderNftables(input: HostFirewallInput): string {
   const v4 = (list: readonly string[]) => list.filter((c) => parseCidr(c)?.version === 4);
@@ -58,29 +54,14 @@ export function renderNftables(input: HostFirewallInput): string {
   allow("postgres_clients", 5432, input.postgresClients);
   allow("mariadb_clients", 3306, input.mariadbClients ?? []);
   // Our own table only (no `flush ruleset`): reloading it leaves Docker's and fail2ban's tables alone.
-  return `#!/usr/sbin/nft -f
-# studyhost host firewall: what the cloud firewall allows, and nothing else.
-table inet studyhost
-delete table inet studyhost
-
-table inet studyhost {
-${sets.join("")}
-  chain input {
-    type filter hook input priority filter; policy drop;
-    iif "lo" accept
-    ct state established,related accept
-    ct state invalid drop
-    meta l4proto { icmp, ipv6-icmp } accept
-${rules.join("\n")}
-  }
-
-  chain output {
-    type filter hook output priority filter; policy accept;
-    # User data (with the generated secrets) is readable at the metadata service: root only.
-    ip daddr ${METADATA_V4} meta skuid != 0 reject
-  }
-${input.containerBridge ? forwardChain(input.containerBridge) : ""}}
-`;
+  // SETS and FORWARD are whole lines, each ending in a newline, or nothing: they start the line they
+  // come before. The forward chain, when there is one, has a blank line before it, as the others do.
+  return fillAsset(__dirname, "nftables.nft", {
+    SETS: sets.join(""),
+    RULES: rules.join("\n"),
+    METADATA: METADATA_V4,
+    FORWARD: input.containerBridge ? `\n${forwardChain(input.containerBridge)}` : "",
+  });
 }
 
 export function hostFirewallPart(input: HostFirewallInput): HostPart {

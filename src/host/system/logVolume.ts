@@ -15,7 +15,7 @@
 import type { HostFile } from "../document/part";
 import { configFile, HostPart, PATHS, script } from "../document/part";
 import { requireDataVolume } from "./volume";
-import { hostAsset } from "../document/template";
+import { assetPart, fillAsset, hostAsset } from "../document/template";
 
 /** Where the folders live on the data volume: /var/lib/studyhost/logs/<name>. */
 export const LOGS_ON_VOLUME = `${PATHS.data}/logs`;
@@ -93,22 +93,7 @@ export const MOVE_LOGS = `${PATHS.sbin}/studyhost-move-logs`;
 const MOVE_LOGS_SH = hostAsset(__dirname, "move-logs.sh");
 
 function mountUnit(folder: LogFolder): string {
-  return `[Unit]
-Description=studyhost: ${folder.path} on the data volume (studyhost:logsOnDataVolume)
-RequiresMountsFor=${PATHS.data}
-ConditionPathExists=${LOGS_MOVED_FLAG}
-AssertPathIsDirectory=${volumeFolder(folder.path)}
-Before=local-fs.target
-
-[Mount]
-What=${volumeFolder(folder.path)}
-Where=${folder.path}
-Type=none
-Options=bind
-
-[Install]
-WantedBy=local-fs.target
-`;
+  return fillAsset(__dirname, "log-folder.mount", { FOLDER: folder.path, DATA: PATHS.data, MOVED_FLAG: LOGS_MOVED_FLAG, VOLUME_FOLDER: volumeFolder(folder.path) });
 }
 
 /**
@@ -117,21 +102,17 @@ WantedBy=local-fs.target
  * first, is finished by the next.
  */
 function moveStep(folder: LogFolder): string {
-  const { path } = folder;
-  const target = volumeFolder(path);
-  const unit = mountUnitName(path);
+  // RELEASE and REOPEN are the writer's lines, each ending in a newline, or nothing: they start the line
+  // they come before.
   const lines = (shell?: string) => (shell ? `${shell}\n` : "");
-  return `# ${path} on the data volume (${unit})
-if [ ! -d ${target} ]; then
-  # As the boot disk's folder is (mkdir, not install -d, which would reset the mode of one that exists).
-  mkdir -p ${path} ${target}
-  chown --reference=${path} ${target}
-  chmod --reference=${path} ${target}
-fi
-${lines(folder.release)}systemctl start ${unit}
-mountpoint -q ${path}
-${MOVE_LOGS} ${path} ${target}
-${lines(folder.reopen)}systemctl enable ${unit}`;
+  return assetPart(__dirname, "log-folder-step.bash", {
+    FOLDER: folder.path,
+    UNIT: mountUnitName(folder.path),
+    VOLUME_FOLDER: volumeFolder(folder.path),
+    RELEASE: lines(folder.release),
+    MOVE_LOGS,
+    REOPEN: lines(folder.reopen),
+  });
 }
 
 /** The mount units, the writers' drop-ins, and the step that moves the folders (before the apps' steps). */
@@ -146,12 +127,13 @@ export function logVolumePart(folders: readonly LogFolder[]): HostPart {
     steps: [
       {
         name: "logs-on-volume",
-        script: `${requireDataVolume("the logs (studyhost:logsOnDataVolume)")}
-install -d -m 0755 ${LOGS_ON_VOLUME}
-install -d ${PATHS.etc}
-touch ${LOGS_MOVED_FLAG}
-systemctl daemon-reload
-${folders.map(moveStep).join("\n")}`,
+        script: assetPart(__dirname, "logs-on-volume-step.bash", {
+          REQUIRE_DATA_VOLUME: requireDataVolume("the logs (studyhost:logsOnDataVolume)"),
+          LOGS_ON_VOLUME,
+          ETC: PATHS.etc,
+          MOVED_FLAG: LOGS_MOVED_FLAG,
+          FOLDERS: folders.map(moveStep).join("\n"),
+        }),
       },
     ],
   };
