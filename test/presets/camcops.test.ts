@@ -13,7 +13,10 @@ let twoApp: AppHostView;
 let twoDb: AppHostView;
 beforeAll(async () => {
   small = await renderAppHost(example("camcops"));
-  aws = await renderAppHost(example("camcops", { tier: "large", database: { engine: "postgres" }, backups: { keepDaily: 10, keepWeekly: 8, keepMonthly: 12 } }), "aws");
+  aws = await renderAppHost(
+    example("camcops", { tier: "large", database: { engine: "postgres" }, backups: { keepDaily: 10, keepWeekly: 8, keepMonthly: 12 } }),
+    "aws",
+  );
   const two = await renderStudyHosts(example("camcops", { tier: "two-server", backups: { keepDaily: 9, keepWeekly: 5, keepMonthly: 3 } }));
   twoApp = two.app;
   twoDb = two.db!;
@@ -61,7 +64,13 @@ test("Create a database, on two-server: MariaDB on the database host, the app us
   expect(() => twoApp.file("usr/local/sbin/studyhost-mariadb-datadir")).toThrow(/ENOENT/);
   // The app user exists for the private network (DigitalOcean's 10.116.0.0/20), REQUIRE SSL; the analyst stays local.
   const users = envOf(twoDb, "etc/studyhost/mariadb.env");
-  expect(users).toMatchObject({ DATABASE: "camcops", APP_USER: "camcops", ANALYST_USER: "camcops_analyst", CLIENT_HOST: "10.116.0.0/255.255.240.0", APP_UNIT: "" });
+  expect(users).toMatchObject({
+    DATABASE: "camcops",
+    APP_USER: "camcops",
+    ANALYST_USER: "camcops_analyst",
+    CLIENT_HOST: "10.116.0.0/255.255.240.0",
+    APP_UNIT: "",
+  });
   expect(twoDb.file("usr/local/sbin/studyhost-mariadb-users")).toContain('account "$APP_USER" "$APP_PASSWORD" "ALL PRIVILEGES" "$CLIENT_HOST" "REQUIRE SSL"');
   // TLS with the certificate made on the host; the private address (found at boot) beside 127.0.0.1.
   const cnf = twoDb.file("etc/studyhost/mariadb/studyhost.cnf");
@@ -108,7 +117,9 @@ test("Start CamCOPS: serve_gunicorn under systemd (for Supervisor), restarted, l
 test("Plan where to put files: config in /etc/camcops, code in the venv under /srv, logs in /var/log/camcops, lock / download / matplotlib folders on the data volume", () => {
   // "Notes on supervisor": MPLCONFIGDIR, matplotlib's cache.
   expect(envOf(small, "etc/camcops/env").MPLCONFIGDIR).toBe("/var/lib/studyhost/camcops/matplotlib");
-  expect(deploy(small)).toContain("bash -c 'mkdir -p /var/lib/studyhost/camcops/lock /var/lib/studyhost/camcops/downloads /var/lib/studyhost/camcops/matplotlib'");
+  expect(deploy(small)).toContain(
+    "bash -c 'mkdir -p /var/lib/studyhost/camcops/lock /var/lib/studyhost/camcops/downloads /var/lib/studyhost/camcops/matplotlib'",
+  );
   // The only writable places of the sandboxed unit are the data-volume folder and the log folder.
   expect(unit(small)).toMatch(/^ProtectSystem=strict$/m);
   expect(unit(small)).toMatch(/^ReadWritePaths=\/var\/lib\/studyhost\/camcops \/var\/log\/camcops$/m);
@@ -139,15 +150,31 @@ test("Configure backups: MariaDB dumped by the nightly backup, pruned daily / we
   // Beside PostgreSQL on its timer (large, as that study asked), on a timer of its own without it
   // (small), and where MariaDB runs on two-server: the database host.
   const unitOf = { small: "studyhost-accessories-backup", aws: "studyhost-backup", twoDb: "studyhost-accessories-backup" };
-  for (const [h, unitName, keep] of [[small, unitOf.small, ["7", "4", "6"]], [aws, unitOf.aws, ["10", "8", "12"]], [twoDb, unitOf.twoDb, ["9", "5", "3"]]] as const) {
-    expect(h.file(`etc/systemd/system/${unitName}.service`)).toMatch(/^ExecStart=\/usr\/local\/sbin\/studyhost-backup-each .*"\/usr\/local\/sbin\/studyhost-backup-mariadb"$/m);
+  for (const [h, unitName, keep] of [
+    [small, unitOf.small, ["7", "4", "6"]],
+    [aws, unitOf.aws, ["10", "8", "12"]],
+    [twoDb, unitOf.twoDb, ["9", "5", "3"]],
+  ] as const) {
+    expect(h.file(`etc/systemd/system/${unitName}.service`)).toMatch(
+      /^ExecStart=\/usr\/local\/sbin\/studyhost-backup-each .*"\/usr\/local\/sbin\/studyhost-backup-mariadb"$/m,
+    );
     expect(h.file(`etc/systemd/system/${unitName}.timer`)).toMatch(/^OnCalendar=\*-\*-\* 03:15:00$/m);
-    expect(envOf(h, "etc/studyhost/mariadb.env")).toMatchObject({ BACKUP_DIR: "/var/lib/studyhost/backups/mariadb", KEEP_DAILY: keep[0], KEEP_WEEKLY: keep[1], KEEP_MONTHLY: keep[2] });
+    expect(envOf(h, "etc/studyhost/mariadb.env")).toMatchObject({
+      BACKUP_DIR: "/var/lib/studyhost/backups/mariadb",
+      KEEP_DAILY: keep[0],
+      KEEP_WEEKLY: keep[1],
+      KEEP_MONTHLY: keep[2],
+    });
   }
   // The two-server app host holds no database, so it backs up nothing.
   expect(() => twoApp.file("etc/systemd/system/studyhost-accessories-backup.service")).toThrow(/ENOENT/);
   expect(() => twoApp.file("etc/systemd/system/studyhost-backup.service")).toThrow(/ENOENT/);
-  expect(small.file("usr/local/sbin/studyhost-backup-mariadb")).toContain('"$prune" "$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"');
+  // The dump is kept through the backup library, which prunes by those settings.
+  expect(small.file("usr/local/sbin/studyhost-backup-mariadb")).toContain('. "${STUDYHOST_BACKUP_LIB:-/usr/local/lib/studyhost/backup-lib.bash}"');
+  expect(small.file("usr/local/sbin/studyhost-backup-mariadb")).toMatch(/^backup_keep "\$partial" "\$final"$/m);
+  expect(small.file("usr/local/lib/studyhost/backup-lib.bash")).toContain(
+    '"$BACKUP_DIR" --daily "$KEEP_DAILY" --weekly "$KEEP_WEEKLY" --monthly "$KEEP_MONTHLY"',
+  );
 });
 
 test("bad options stop with one line naming the key", () => {
@@ -156,9 +183,15 @@ test("bad options stop with one line naming the key", () => {
   expect(configError({ ...base, app: { ...app, version: undefined } })).toBe(
     "studyhost:app.version: missing; expected the camcops_server version from PyPI, e.g. 2.4.22 (required: upgrade_db runs before every start, so the version decides the schema) (the camcops preset)",
   );
-  expect(configError({ ...base, app: { ...app, version: "latest" } })).toBe('studyhost:app.version: got "latest"; expected a version such as 2.4.22 (the camcops preset)');
-  expect(configError({ ...base, app: { ...app, settings: { site: { DB_URL: "sqlite://" } } } })).toBe("studyhost:app.settings.site.DB_URL: DB_URL is written by studyhost (generated or derived); leave it out of settings");
-  expect(configError({ ...base, app: { ...app, settings: { server: { port: 9000 } } } })).toBe("studyhost:app.settings.server.port: port is written by studyhost (generated or derived); leave it out of settings");
+  expect(configError({ ...base, app: { ...app, version: "latest" } })).toBe(
+    'studyhost:app.version: got "latest"; expected a version such as 2.4.22 (the camcops preset)',
+  );
+  expect(configError({ ...base, app: { ...app, settings: { site: { DB_URL: "sqlite://" } } } })).toBe(
+    "studyhost:app.settings.site.DB_URL: DB_URL is written by studyhost (generated or derived); leave it out of settings",
+  );
+  expect(configError({ ...base, app: { ...app, settings: { server: { port: 9000 } } } })).toBe(
+    "studyhost:app.settings.server.port: port is written by studyhost (generated or derived); leave it out of settings",
+  );
   expect(configError({ ...base, app: { ...app, settings: { site: { LANGUAGE: "en_GB\n[x]" } } } })).toBe(
     "studyhost:app.configFiles.0.content.site.LANGUAGE: got a value of 9 characters (not shown); expected a string (one line, no %, no spaces at either end), a number, a boolean or a list of such strings",
   );
