@@ -44,7 +44,11 @@ module.exports = defineConfig([
     files: ["index.ts", "{src,components,stacks,test,bench}/**/*.{ts,js}"],
     extends: [js.configs.recommended, tseslint.configs.recommended],
     plugins: { "import-x": importX, "studyhost-type-cycles": typeCycles },
-    languageOptions: { parser: tseslint.parser, sourceType: "module", globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", console: "readonly" } },
+    languageOptions: {
+      parser: tseslint.parser,
+      sourceType: "module",
+      globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", console: "readonly" },
+    },
     settings: {
       "import-x/extensions": [".ts", ".js"],
       "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },

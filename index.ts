@@ -16,7 +16,18 @@ export { smallStudy, largeStudy, twoServerStudy } from "./stacks/tiers";
 export type { PresetApp, StudyInput } from "./stacks/tiers";
 export { parseStudyConfig, readStudyConfig } from "./stacks/config";
 export { ConfigError, NAMESPACE } from "./src/config";
-export type { AppConfig, ContainerAppConfig, PythonAppConfig, SiteConfig, StagingConfig, JobConfig, FetchConfig, HostPlan, StudyConfig, StudyConfigInput } from "./src/config";
+export type {
+  AppConfig,
+  ContainerAppConfig,
+  PythonAppConfig,
+  SiteConfig,
+  StagingConfig,
+  JobConfig,
+  FetchConfig,
+  HostPlan,
+  StudyConfig,
+  StudyConfigInput,
+} from "./src/config";
 export type { CostItem, CostSummary } from "./src/tiers/cost";
 
 // The offline plan: a program run under Pulumi's mock engine, what it would create and cost.

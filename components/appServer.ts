@@ -120,7 +120,10 @@ export class AppServer extends pulumi.ComponentResource {
     // The other apps on this host: their own secrets, and their own database (never the study's).
     const extras = extraApps(config);
     this.extraSecrets = Object.fromEntries(
-      extras.map((a) => [a.app.name, { secretKey: generatedSecret(this, `${name}-${a.app.name}-secret-key`), adminPassword: generatedSecret(this, `${name}-${a.app.name}-admin-password`) }]),
+      extras.map((a) => [
+        a.app.name,
+        { secretKey: generatedSecret(this, `${name}-${a.app.name}-secret-key`), adminPassword: generatedSecret(this, `${name}-${a.app.name}-admin-password`) },
+      ]),
     );
     const extraInputs = pulumi.all(
       Object.fromEntries(
@@ -131,7 +134,12 @@ export class AppServer extends pulumi.ComponentResource {
               ? pulumi.output({ engine: "sqlite" as const, path: appSqlitePath(a.app.name, a.database) })
               : database.linkFor(a.database);
           const s = this.extraSecrets[a.app.name];
-          return [a.app.name, pulumi.all([s.secretKey, s.adminPassword, link]).apply(([secretKey, adminPassword, db]) => ({ secrets: { secretKey, adminPassword } as AppSecrets, database: db }))];
+          return [
+            a.app.name,
+            pulumi
+              .all([s.secretKey, s.adminPassword, link])
+              .apply(([secretKey, adminPassword, db]) => ({ secrets: { secretKey, adminPassword } as AppSecrets, database: db })),
+          ];
         }),
       ),
     );
@@ -145,14 +153,32 @@ export class AppServer extends pulumi.ComponentResource {
       ...(remoteMariadb
         ? { mariadb: remoteMariadb }
         : mariadb
-          ? { mariadb: { appPassword: generatedSecret(this, `${name}-mariadb-app-password`), analystPassword: generatedSecret(this, `${name}-mariadb-analyst-password`) } }
+          ? {
+              mariadb: {
+                appPassword: generatedSecret(this, `${name}-mariadb-app-password`),
+                analystPassword: generatedSecret(this, `${name}-mariadb-analyst-password`),
+              },
+            }
           : {}),
-      ...(mongodb ? { mongodb: { rootPassword: generatedSecret(this, `${name}-mongodb-root-password`), appPassword: generatedSecret(this, `${name}-mongodb-app-password`) } } : {}),
+      ...(mongodb
+        ? {
+            mongodb: {
+              rootPassword: generatedSecret(this, `${name}-mongodb-root-password`),
+              appPassword: generatedSecret(this, `${name}-mongodb-app-password`),
+            },
+          }
+        : {}),
     };
     const acc = this.accessorySecrets;
     // With the database host's address when MariaDB runs there.
     const accessories: pulumi.Output<{ secrets: AccessorySecrets; mariadbHost: string }> = pulumi
-      .all([acc.mariadb?.appPassword ?? "", acc.mariadb?.analystPassword ?? "", acc.mongodb?.rootPassword ?? "", acc.mongodb?.appPassword ?? "", remoteMariadb ? database!.host : ""])
+      .all([
+        acc.mariadb?.appPassword ?? "",
+        acc.mariadb?.analystPassword ?? "",
+        acc.mongodb?.rootPassword ?? "",
+        acc.mongodb?.appPassword ?? "",
+        remoteMariadb ? database!.host : "",
+      ])
       .apply(([mariadbApp, mariadbAnalyst, mongoRoot, mongoApp, mariadbHost]) => ({
         secrets: {
           ...(acc.mariadb ? { mariadb: { appPassword: mariadbApp, analystPassword: mariadbAnalyst } } : {}),

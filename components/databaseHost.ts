@@ -90,7 +90,10 @@ export class DatabaseHost extends pulumi.ComponentResource {
     this.extraDatabases = Object.fromEntries(
       extraApps(config)
         .flatMap((a) => (a.database ? [a.database] : []))
-        .map((db) => [db, { appPassword: generatedSecret(this, `${name}-${db}-app-password`), analystPassword: generatedSecret(this, `${name}-${db}-analyst-password`) }]),
+        .map((db) => [
+          db,
+          { appPassword: generatedSecret(this, `${name}-${db}-app-password`), analystPassword: generatedSecret(this, `${name}-${db}-analyst-password`) },
+        ]),
     );
 
     if (this.placement === "same-host") {
@@ -106,7 +109,9 @@ export class DatabaseHost extends pulumi.ComponentResource {
         ? { appPassword: generatedSecret(this, `${name}-mariadb-app-password`), analystPassword: generatedSecret(this, `${name}-mariadb-analyst-password`) }
         : undefined;
       this.mariadb = mariadb;
-      const accessories = pulumi.all([mariadb?.appPassword ?? "", mariadb?.analystPassword ?? ""]).apply(([appPassword, analystPassword]) => (mariadb ? { mariadb: { appPassword, analystPassword } } : {}));
+      const accessories = pulumi
+        .all([mariadb?.appPassword ?? "", mariadb?.analystPassword ?? ""])
+        .apply(([appPassword, analystPassword]) => (mariadb ? { mariadb: { appPassword, analystPassword } } : {}));
       this.server = loadCloud(config.cloud).createServer(this, name, {
         region: config.region,
         size: plan.size,
@@ -116,11 +121,21 @@ export class DatabaseHost extends pulumi.ComponentResource {
         machineHoldsData: true,
         staticIp: false,
         userData: (device) =>
-          pulumi.all([device, roles, args.network.cidr, extraRoles, accessories]).apply(([dataDevice, r, clientCidr, extra, acc]) =>
-            renderCloudConfig(
-              renderDatabaseHost({ config, hostname: name, dataDevice, ...(r ? { roles: r } : {}), clientCidr, ...(extra.length ? { extraRoles: extra } : {}), ...(mariadb ? { accessories: acc } : {}) }),
+          pulumi
+            .all([device, roles, args.network.cidr, extraRoles, accessories])
+            .apply(([dataDevice, r, clientCidr, extra, acc]) =>
+              renderCloudConfig(
+                renderDatabaseHost({
+                  config,
+                  hostname: name,
+                  dataDevice,
+                  ...(r ? { roles: r } : {}),
+                  clientCidr,
+                  ...(extra.length ? { extraRoles: extra } : {}),
+                  ...(mariadb ? { accessories: acc } : {}),
+                }),
+              ),
             ),
-          ),
       });
       this.host = this.server.privateIpv4;
       this.costItems = hostCost(config.cloud, name, plan.size, plan.volumeGb);
@@ -147,9 +162,17 @@ export class DatabaseHost extends pulumi.ComponentResource {
   /** The other apps' databases' roles and passwords (see `extraDatabases`), for the host that runs PostgreSQL. */
   extraRoles(): pulumi.Output<PostgresRoles[]> {
     const entries = Object.entries(this.extraDatabases);
-    return pulumi.all(entries.map(([, p]) => pulumi.all([p.appPassword, p.analystPassword]))).apply((passwords) =>
-      entries.map(([database], i) => ({ database, appUser: database, appPassword: passwords[i][0], analystUser: `${database}_analyst`, analystPassword: passwords[i][1] })),
-    );
+    return pulumi
+      .all(entries.map(([, p]) => pulumi.all([p.appPassword, p.analystPassword])))
+      .apply((passwords) =>
+        entries.map(([database], i) => ({
+          database,
+          appUser: database,
+          appPassword: passwords[i][0],
+          analystUser: `${database}_analyst`,
+          analystPassword: passwords[i][1],
+        })),
+      );
   }
 
   /**

@@ -76,13 +76,15 @@ export class Dns extends pulumi.ComponentResource {
     if (args.manage ?? true) {
       loadCloud(args.cloud).createDnsRecords(this, name, { zone: args.zone, names: args.names, ipv4: args.ipv4, ipv6: args.ipv6, caaIssuers });
     }
-    this.records = pulumi.all([args.ipv4, args.ipv6]).apply(([v4, v6]) =>
-      args.names.flatMap((n): DnsRecordText[] => [
-        { name: n, type: "A", value: v4 },
-        ...(v6 ? [{ name: n, type: "AAAA" as const, value: v6 }] : []),
-        ...caaIssuers.map((i) => ({ name: n, type: "CAA" as const, value: `0 issue "${i}"` })),
-      ]),
-    );
+    this.records = pulumi
+      .all([args.ipv4, args.ipv6])
+      .apply(([v4, v6]) =>
+        args.names.flatMap((n): DnsRecordText[] => [
+          { name: n, type: "A", value: v4 },
+          ...(v6 ? [{ name: n, type: "AAAA" as const, value: v6 }] : []),
+          ...caaIssuers.map((i) => ({ name: n, type: "CAA" as const, value: `0 issue "${i}"` })),
+        ]),
+      );
     this.registerOutputs({ records: this.records });
   }
 }

@@ -85,7 +85,11 @@ export function webRules(adminCidrs: readonly string[]): FirewallRule[] {
  * on 5432, MariaDB on 3306), SSH from admins.
  * @param runs what the host runs (default: PostgreSQL only)
  */
-export function databaseRules(adminCidrs: readonly string[], appFirewall: Firewall, runs: { readonly postgres: boolean; readonly mariadb: boolean } = { postgres: true, mariadb: false }): FirewallRule[] {
+export function databaseRules(
+  adminCidrs: readonly string[],
+  appFirewall: Firewall,
+  runs: { readonly postgres: boolean; readonly mariadb: boolean } = { postgres: true, mariadb: false },
+): FirewallRule[] {
   return [
     ...(runs.postgres ? [{ description: "postgresql from the app host only", port: 5432, from: { members: appFirewall } }] : []),
     ...(runs.mariadb ? [{ description: "mariadb from the app host only", port: 3306, from: { members: appFirewall } }] : []),

@@ -19,6 +19,7 @@ fi
 
 npm run typecheck
 npm run lint
+npm run format:check
 npx jest
 
 if [ -n "$image" ]; then

@@ -50,7 +50,9 @@ export class Study extends pulumi.ComponentResource {
     const ownHost = config.tierSpec.databasePlacement === "own-host";
     const runs = { postgres: config.database.engine === "postgres", mariadb: ownHost && Boolean(config.accessories.mariadb) };
     if (runs.postgres || runs.mariadb) {
-      const firewall = ownHost ? new Firewall(`${name}-db-firewall`, { cloud, network, inbound: databaseRules(config.adminCidrs, appFirewall, runs) }, parent) : undefined;
+      const firewall = ownHost
+        ? new Firewall(`${name}-db-firewall`, { cloud, network, inbound: databaseRules(config.adminCidrs, appFirewall, runs) }, parent)
+        : undefined;
       this.database = new DatabaseHost(`${name}-db`, { config, network, firewall }, parent);
     }
 
@@ -62,7 +64,15 @@ export class Study extends pulumi.ComponentResource {
     this.app = new AppServer(`${name}-app`, { config, network, firewall: appFirewall, tls, database: this.database }, parent);
     this.dns = new Dns(
       `${name}-dns`,
-      { cloud, zone: config.dnsZone, names: [...domains, ...extras.flatMap((a) => a.domains)], ipv4: this.app.publicIpv4, ipv6: this.app.ipv6, caaIssuers: tls.caaIssuers, manage: config.manageDns },
+      {
+        cloud,
+        zone: config.dnsZone,
+        names: [...domains, ...extras.flatMap((a) => a.domains)],
+        ipv4: this.app.publicIpv4,
+        ipv6: this.app.ipv6,
+        caaIssuers: tls.caaIssuers,
+        manage: config.manageDns,
+      },
       parent,
     );
 

@@ -34,8 +34,10 @@ describe("rendered hosts with accessories", () => {
       // On two-server MariaDB's scripts are on the database host.
       const mariadbHost = label.startsWith("two-server") ? hosts.find((h) => h.label === `${label}/study-db`)! : appHost(label);
       const scripts = walk(appHost(label).root).filter((f) => f.startsWith("/usr/local/sbin/"));
-      if (label.includes("mariadb") || label.includes("both")) expect(walk(mariadbHost.root)).toEqual(expect.arrayContaining([MARIADB.setup, MARIADB.users, MARIADB.backup, MARIADB.restore]));
-      if (label.includes("mongodb") || label.includes("both")) expect(scripts).toEqual(expect.arrayContaining([MONGODB.setup, MONGODB.backup, MONGODB.restore, "/usr/local/sbin/studyhost-docker-network"]));
+      if (label.includes("mariadb") || label.includes("both"))
+        expect(walk(mariadbHost.root)).toEqual(expect.arrayContaining([MARIADB.setup, MARIADB.users, MARIADB.backup, MARIADB.restore]));
+      if (label.includes("mongodb") || label.includes("both"))
+        expect(scripts).toEqual(expect.arrayContaining([MONGODB.setup, MONGODB.backup, MONGODB.restore, "/usr/local/sbin/studyhost-docker-network"]));
     }
   });
 
@@ -51,7 +53,9 @@ describe("rendered hosts with accessories", () => {
     // The input chain is the same as without accessories.
     const without = await renderHosts({ plain: studyConfig("digitalocean", "small") });
     const chain = (text: string) => text.slice(text.indexOf("chain input"), text.indexOf("chain output"));
-    expect(chain(file(appHost("small-postgres-python-both"), "/etc/nftables.conf"))).toBe(chain(readFileSync(join(without[0].root, "etc/nftables.conf"), "utf8")));
+    expect(chain(file(appHost("small-postgres-python-both"), "/etc/nftables.conf"))).toBe(
+      chain(readFileSync(join(without[0].root, "etc/nftables.conf"), "utf8")),
+    );
     rmSync(dirname(dirname(without[0].dir)), { recursive: true, force: true });
   });
 
@@ -68,7 +72,9 @@ describe("rendered hosts with accessories", () => {
     expect(env).toMatch(/^STUDYHOST_MONGO_DATABASE=stage_database$/m);
     // The tools read the root password from a root-only file: never on a command line.
     const backup = file(appHost("small-postgres-python-both"), MONGODB.backup);
-    expect(backup).toContain("mongodump --config=/etc/studyhost-mongodb/tools.yaml --username=studyhost_root --authenticationDatabase=admin --db=\"$DATABASE\" --archive --gzip");
+    expect(backup).toContain(
+      'mongodump --config=/etc/studyhost-mongodb/tools.yaml --username=studyhost_root --authenticationDatabase=admin --db="$DATABASE" --archive --gzip',
+    );
     expect(backup).not.toMatch(/--password/);
     expect(statSync(join(appHost("small-postgres-python-both").root, "etc/studyhost/mongodb/tools.yaml")).mode & 0o777).toBe(0o600);
   });
@@ -93,8 +99,18 @@ describe("rendered hosts with accessories", () => {
     expect(env).toMatch(/^MONGO_URL="mongodb:\/\/stage_database:[^@"]+@172\.30\.232\.2:27017\/stage_database\?authSource=stage_database"$/m);
     expect(env).toMatch(/^DATABASE_URL="postgresql:/m);
     const manifest = JSON.parse(file(h, "/etc/studyhost/manifest.rendered.json"));
-    expect(manifest.accessories.mariadb).toMatchObject({ database: "study", analystUser: "study_analyst", listen: "127.0.0.1:3306", data: "/var/lib/studyhost/mariadb" });
-    expect(manifest.accessories.mongodb).toMatchObject({ database: "stage_database", network: "studyhost", published: false, data: "/var/lib/studyhost/mongodb" });
+    expect(manifest.accessories.mariadb).toMatchObject({
+      database: "study",
+      analystUser: "study_analyst",
+      listen: "127.0.0.1:3306",
+      data: "/var/lib/studyhost/mariadb",
+    });
+    expect(manifest.accessories.mongodb).toMatchObject({
+      database: "stage_database",
+      network: "studyhost",
+      published: false,
+      data: "/var/lib/studyhost/mongodb",
+    });
   });
 
   test("backups: the shared timer runs the accessories' backups; the two-server hosts each back up what they hold", () => {
@@ -110,7 +126,9 @@ describe("rendered hosts with accessories", () => {
     expect(existsSync(join(own.root, "usr/local/lib/studyhost/prune_backups.py"))).toBe(true);
     // MariaDB's backup runs where its data is: on the database host, after PostgreSQL's, on its timer.
     const db = hosts.find((h) => h.label === "two-server-both/study-db")!;
-    expect(file(db, "/etc/systemd/system/studyhost-backup.service")).toMatch(new RegExp(`^ExecStart=${BACKUP_EACH} "/usr/local/sbin/studyhost-backup" "${MARIADB.backup}"\n`, "m"));
+    expect(file(db, "/etc/systemd/system/studyhost-backup.service")).toMatch(
+      new RegExp(`^ExecStart=${BACKUP_EACH} "/usr/local/sbin/studyhost-backup" "${MARIADB.backup}"\n`, "m"),
+    );
     expect(file(db, MARIADB.env)).toContain('BACKUP_DIR="/var/lib/studyhost/backups/mariadb"');
     expect(file(db, MARIADB.env)).toContain('CLIENT_HOST="10.42.1.0/255.255.255.0"');
   });
@@ -124,7 +142,9 @@ describe("rendered hosts with accessories", () => {
     // PostgreSQL's memory is halved beside MariaDB (2 GB host: 1 GB, shared_buffers a quarter of it).
     expect(file(db, "/etc/studyhost/postgresql/studyhost.conf")).toMatch(/^shared_buffers = 256MB$/m);
     const app = appHost("two-server-both");
-    expect(file(app, "/etc/study/env")).toMatch(/^MARIADB_URL="mysql\+pymysql:\/\/study:[^@"]+@10\.42\.1\.\d+:3306\/study\?charset=utf8mb4&ssl_check_hostname=false"$/m);
+    expect(file(app, "/etc/study/env")).toMatch(
+      /^MARIADB_URL="mysql\+pymysql:\/\/study:[^@"]+@10\.42\.1\.\d+:3306\/study\?charset=utf8mb4&ssl_check_hostname=false"$/m,
+    );
     expect(file(app, "/etc/study/env")).toMatch(/^DATABASE_URL="postgresql:\/\/.*\?sslmode=require"$/m);
     const provision = file(app, "/usr/local/sbin/studyhost-provision");
     const order = /^for current in ([a-z0-9 -]+); do$/m.exec(provision)![1].split(" ");
@@ -140,7 +160,12 @@ describe("rendered hosts with accessories", () => {
     // On two-server MariaDB is on the database host: no mariadb.service here to order after (the app
     // retries until it answers: test/e2e/camcops-two-server.e2e.ts boots the app host before it).
     expect(after("two-server-both", "study.service")).toEqual(["network-online.target", MONGODB.unit]);
-    expect(after("large-container-private-mongodb", "emission.service")).toEqual(["docker.service", "network-online.target", "studyhost-docker-network.service", MONGODB.unit]);
+    expect(after("large-container-private-mongodb", "emission.service")).toEqual([
+      "docker.service",
+      "network-online.target",
+      "studyhost-docker-network.service",
+      MONGODB.unit,
+    ]);
   });
 
   test("a private-network app's job requires the network's unit itself (its timer may fire at boot before the app's unit is queued)", () => {
@@ -164,7 +189,11 @@ describe("the backup runner (every backup of a timer runs; the run fails at the 
   test("a failing command does not stop the ones after it; the run exits 1 naming it", () => {
     const dir = mkdtempSync(join(tmpdir(), "studyhost-backup-each-"));
     writeFileSync(join(dir, "each.sh"), BACKUP_EACH_SH, { mode: 0o755 });
-    const r = spawnSync("bash", [join(dir, "each.sh"), "/bin/false", `/usr/bin/touch ${dir}/second-ran`, `/usr/bin/env MARK=x /usr/bin/touch ${dir}/third-ran`], { encoding: "utf8" });
+    const r = spawnSync(
+      "bash",
+      [join(dir, "each.sh"), "/bin/false", `/usr/bin/touch ${dir}/second-ran`, `/usr/bin/env MARK=x /usr/bin/touch ${dir}/third-ran`],
+      { encoding: "utf8" },
+    );
     expect([r.status, r.stderr]).toEqual([1, "backup failed: /bin/false\n"]);
     expect([existsSync(join(dir, "second-ran")), existsSync(join(dir, "third-ran"))]).toEqual([true, true]);
     const ok = spawnSync("bash", [join(dir, "each.sh"), "/bin/true", "/bin/true"], { encoding: "utf8" });
@@ -192,18 +221,34 @@ describe("configuration", () => {
   test("mistakes are one line naming the key", () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ accessories: { mysql: {} } }, "studyhost:accessories.mysql: unknown key; valid keys here are mariadb, mongodb"],
-      [{ accessories: { mariadb: { database: "Study-DB" } } }, 'studyhost:accessories.mariadb.database: got "Study-DB"; expected a lower-case name of letters, digits and _ (at most 31), starting with a letter'],
-      [{ accessories: { mongodb: { image: "mongo 7" } } }, 'studyhost:accessories.mongodb.image: got "mongo 7"; expected an image reference such as mongo:7.0 or mongo@sha256:...'],
+      [
+        { accessories: { mariadb: { database: "Study-DB" } } },
+        'studyhost:accessories.mariadb.database: got "Study-DB"; expected a lower-case name of letters, digits and _ (at most 31), starting with a letter',
+      ],
+      [
+        { accessories: { mongodb: { image: "mongo 7" } } },
+        'studyhost:accessories.mongodb.image: got "mongo 7"; expected an image reference such as mongo:7.0 or mongo@sha256:...',
+      ],
       [{ accessories: { mariadb: { port: 3307 } } }, "studyhost:accessories.mariadb.port: unknown key; valid keys here are database"],
       [
         { app: { ...container }, accessories: { mariadb: {} } },
         'studyhost:app.network: got "private"; MariaDB (accessories.mariadb) listens on the host\'s 127.0.0.1 only, which a container on the private network cannot reach; use network: host',
       ],
       [{ app: { ...container, network: "bridge" } }, 'studyhost:app.network: got "bridge"; expected host or private'],
-      [{ database: { engine: "none" } }, 'studyhost:database.engine: got "none"; none leaves the app without a database: configure accessories.mariadb or accessories.mongodb, or use postgres'],
-      [{ tier: "two-server", database: { engine: "none" }, accessories: { mongodb: {} } }, 'studyhost:database.engine: got "none"; none with mongodb only leaves the two-server tier\'s database host with nothing to run: use small or large, or postgres'],
       [
-        { database: { engine: "none" }, accessories: { mariadb: {} }, sites: [{ domain: "other.example.org", app: { ...container, name: "other", port: 9000, network: "host" }, database: true }] },
+        { database: { engine: "none" } },
+        'studyhost:database.engine: got "none"; none leaves the app without a database: configure accessories.mariadb or accessories.mongodb, or use postgres',
+      ],
+      [
+        { tier: "two-server", database: { engine: "none" }, accessories: { mongodb: {} } },
+        'studyhost:database.engine: got "none"; none with mongodb only leaves the two-server tier\'s database host with nothing to run: use small or large, or postgres',
+      ],
+      [
+        {
+          database: { engine: "none" },
+          accessories: { mariadb: {} },
+          sites: [{ domain: "other.example.org", app: { ...container, name: "other", port: 9000, network: "host" }, database: true }],
+        },
         "studyhost:sites.0.database: got true; a site's database lives on the study's PostgreSQL or SQLite, and studyhost:database.engine is none: set it to false, or use postgres",
       ],
       [{ database: { engine: "mysql" } }, 'studyhost:database.engine: got "mysql"; expected postgres, sqlite or none'],
@@ -218,14 +263,23 @@ describe("configuration", () => {
   test("valid: engine none with an accessory on every tier; a private-network container with MariaDB on two-server (reached over the private network)", () => {
     for (const tier of ["small", "large", "two-server"]) expect(message({ tier, database: { engine: "none" }, accessories: { mariadb: {} } })).toBe("no error");
     expect(message({ tier: "two-server", app: { ...container }, accessories: { mariadb: {} } })).toBe("no error");
-    const parsed = parseStudyConfig(studyConfig("digitalocean", "small", { database: { engine: "none" }, accessories: { mongodb: {} }, staging: { domain: "test.example.org" } }));
+    const parsed = parseStudyConfig(
+      studyConfig("digitalocean", "small", { database: { engine: "none" }, accessories: { mongodb: {} }, staging: { domain: "test.example.org" } }),
+    );
     expect(parsed.database.engine).toBe("none");
   });
 
   test("passwords are generated Pulumi secrets, only for configured accessories", async () => {
     const plan = await planOf(studyConfig("digitalocean", "small", { accessories: { mariadb: {}, mongodb: {} } }), "acc");
     const names = plan.resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name);
-    expect(names).toEqual(expect.arrayContaining(["study-app-mariadb-app-password", "study-app-mariadb-analyst-password", "study-app-mongodb-root-password", "study-app-mongodb-app-password"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "study-app-mariadb-app-password",
+        "study-app-mariadb-analyst-password",
+        "study-app-mongodb-root-password",
+        "study-app-mongodb-app-password",
+      ]),
+    );
     const plain = await planOf(studyConfig("digitalocean", "small"), "plain");
     expect(plain.resources.map((r) => r.name).filter((n) => /mariadb|mongodb/.test(n))).toEqual([]);
   });

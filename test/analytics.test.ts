@@ -29,7 +29,17 @@ describe("the rendered host", () => {
     expect(service).toContain(
       "ExecStart=/usr/bin/python3 /usr/local/lib/studyhost/analytics.py --out /var/lib/studyhost/analytics --keep-days 30 study_staging=/var/log/nginx/study_staging.access.log study=/var/log/nginx/study.access.log\n",
     );
-    for (const l of ["User=studyhost-analytics", "SupplementaryGroups=adm", "ProtectSystem=strict", "ReadWritePaths=/var/lib/studyhost/analytics", "PrivateNetwork=yes", "CapabilityBoundingSet=", "NoNewPrivileges=yes", "OnFailure=studyhost-alert@%n.service", "RequiresMountsFor=/var/lib/studyhost"]) {
+    for (const l of [
+      "User=studyhost-analytics",
+      "SupplementaryGroups=adm",
+      "ProtectSystem=strict",
+      "ReadWritePaths=/var/lib/studyhost/analytics",
+      "PrivateNetwork=yes",
+      "CapabilityBoundingSet=",
+      "NoNewPrivileges=yes",
+      "OnFailure=studyhost-alert@%n.service",
+      "RequiresMountsFor=/var/lib/studyhost",
+    ]) {
       expect(service.split("\n")).toContain(l);
     }
     const timer = read(h, "etc/systemd/system/studyhost-analytics.timer");
@@ -76,7 +86,10 @@ describe("bad values stop with one line naming the key", () => {
   test.each([
     [{ analytics: { keepDays: 0 } }, "studyhost:analytics.keepDays: got 0; expected a whole number of days from 1 to 3660, such as 90"],
     [{ analytics: { keepDays: 1.5 } }, "studyhost:analytics.keepDays: got 1.5; expected a whole number of days from 1 to 3660, such as 90"],
-    [{ analytics: { schedule: "0 3 * *" } }, 'studyhost:analytics.schedule: got "0 3 * *"; expected a cron spec (minute hour day month weekday) such as "0 3 * * *", or a systemd OnCalendar expression such as daily (a cron spec has 5 fields, this has 4)'],
+    [
+      { analytics: { schedule: "0 3 * *" } },
+      'studyhost:analytics.schedule: got "0 3 * *"; expected a cron spec (minute hour day month weekday) such as "0 3 * * *", or a systemd OnCalendar expression such as daily (a cron spec has 5 fields, this has 4)',
+    ],
     [{ analytics: { every: "daily" } }, "studyhost:analytics.every: unknown key; valid keys here are schedule, keepDays"],
     [
       { analytics: {}, app: { kind: "container", name: "analytics", image: "ghcr.io/org/app:1.0" } },
@@ -89,7 +102,13 @@ describe("bad values stop with one line naming the key", () => {
   });
 
   test("an OnCalendar schedule and the defaults are accepted", () => {
-    expect(parseStudyConfig(studyConfig("aws", "small", { database: { engine: "sqlite" }, analytics: { schedule: "daily" } })).analytics).toEqual({ schedule: "daily", keepDays: 90 });
-    expect(parseStudyConfig(studyConfig("digitalocean", "small", { database: { engine: "sqlite" }, analytics: {} })).analytics).toEqual({ schedule: "30 1 * * *", keepDays: 90 });
+    expect(parseStudyConfig(studyConfig("aws", "small", { database: { engine: "sqlite" }, analytics: { schedule: "daily" } })).analytics).toEqual({
+      schedule: "daily",
+      keepDays: 90,
+    });
+    expect(parseStudyConfig(studyConfig("digitalocean", "small", { database: { engine: "sqlite" }, analytics: {} })).analytics).toEqual({
+      schedule: "30 1 * * *",
+      keepDays: 90,
+    });
   });
 });

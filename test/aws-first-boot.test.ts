@@ -14,8 +14,10 @@ import { fetchCommandOf, splitHostFiles, WRITE_FILES_SHELL } from "../src/clouds
 import { basePart } from "../src/host/system/base";
 
 const HELP = {
-  "22.4": "usage: cloud-init single [-h] --name NAME [--frequency {instance,always,once}]\n                         [--report]\n                         [argument ...]\n",
-  "25.1": "usage: cloud-init single [-h] --name NAME [--frequency {instance,always,once}]\n                         [--report] [--file FILES]\n                         [argument ...]\n",
+  "22.4":
+    "usage: cloud-init single [-h] --name NAME [--frequency {instance,always,once}]\n                         [--report]\n                         [argument ...]\n",
+  "25.1":
+    "usage: cloud-init single [-h] --name NAME [--frequency {instance,always,once}]\n                         [--report] [--file FILES]\n                         [argument ...]\n",
 };
 
 /** A stand-in cloud-init that records its arguments and, like argparse, exits 2 on the other form. */
@@ -43,7 +45,11 @@ test.each(["22.4", "25.1"] as const)("the files are handed to cloud-init %s in t
     env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir },
   });
   expect([r.status, r.stderr]).toEqual([0, ""]);
-  expect(readFileSync(`${join(dir, version)}.calls`, "utf8").trim().split("\n")).toHaveLength(1);
+  expect(
+    readFileSync(`${join(dir, version)}.calls`, "utf8")
+      .trim()
+      .split("\n"),
+  ).toHaveLength(1);
 });
 
 test("the rendered fetch script uses it (not a fixed `cloud-init --file F single`)", () => {

@@ -33,25 +33,79 @@ beforeAll(async () => {
 
 type Ingress = { fromPort: number; toPort: number; cidrBlocks?: string[]; ipv6CidrBlocks?: string[]; securityGroups?: string[] };
 const ingress = (g: { inputs: Record<string, unknown> }) =>
-  (g.inputs.ingress as Ingress[]).map((r) => ({ port: r.fromPort, to: r.toPort, v4: r.cidrBlocks ?? [], v6: r.ipv6CidrBlocks ?? [], groups: r.securityGroups ?? [] }));
+  (g.inputs.ingress as Ingress[]).map((r) => ({
+    port: r.fromPort,
+    to: r.toPort,
+    v4: r.cidrBlocks ?? [],
+    v6: r.ipv6CidrBlocks ?? [],
+    groups: r.securityGroups ?? [],
+  }));
 
 describe("resources per tier", () => {
   const network = {
-    [T.vpc]: 1, [T.defaultGroup]: 1, "aws:ec2/internetGateway:InternetGateway": 1, [T.subnet]: 1,
-    "aws:ec2/routeTable:RouteTable": 1, "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
+    [T.vpc]: 1,
+    [T.defaultGroup]: 1,
+    "aws:ec2/internetGateway:InternetGateway": 1,
+    [T.subnet]: 1,
+    "aws:ec2/routeTable:RouteTable": 1,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
   };
   /** Per host: the bucket its files travel in, and the role that lets it read them. */
   const hostFiles = (n: number) =>
     Object.fromEntries(
       [
-        "aws:s3/bucket:Bucket", "aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/instanceProfile:InstanceProfile",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketObjectv2:BucketObjectv2",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/instanceProfile:InstanceProfile",
       ].map((t) => [t, n]),
     );
   test.each([
-    ["small", { [T.group]: 1, "random:index/randomPassword:RandomPassword": 2, [T.volume]: 1, [T.instance]: 1, [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4, ...hostFiles(1) }],
-    ["large", { [T.group]: 1, "random:index/randomPassword:RandomPassword": 4, [T.volume]: 1, [T.instance]: 1, [T.attachment]: 1, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4, ...hostFiles(1) }],
-    ["twoServer", { [T.group]: 2, "random:index/randomPassword:RandomPassword": 4, [T.volume]: 2, [T.instance]: 2, [T.attachment]: 2, [T.eip]: 1, [T.eipAssociation]: 1, [T.record]: 4, ...hostFiles(2) }],
+    [
+      "small",
+      {
+        [T.group]: 1,
+        "random:index/randomPassword:RandomPassword": 2,
+        [T.volume]: 1,
+        [T.instance]: 1,
+        [T.attachment]: 1,
+        [T.eip]: 1,
+        [T.eipAssociation]: 1,
+        [T.record]: 4,
+        ...hostFiles(1),
+      },
+    ],
+    [
+      "large",
+      {
+        [T.group]: 1,
+        "random:index/randomPassword:RandomPassword": 4,
+        [T.volume]: 1,
+        [T.instance]: 1,
+        [T.attachment]: 1,
+        [T.eip]: 1,
+        [T.eipAssociation]: 1,
+        [T.record]: 4,
+        ...hostFiles(1),
+      },
+    ],
+    [
+      "twoServer",
+      {
+        [T.group]: 2,
+        "random:index/randomPassword:RandomPassword": 4,
+        [T.volume]: 2,
+        [T.instance]: 2,
+        [T.attachment]: 2,
+        [T.eip]: 1,
+        [T.eipAssociation]: 1,
+        [T.record]: 4,
+        ...hostFiles(2),
+      },
+    ],
   ])("%s: a VPC with one public subnet, and per host an instance, its volume, its files' bucket and role (one elastic IP for the app)", (tier, hosts) => {
     expect(typeCounts(plans[tier])).toEqual({ ...network, ...hosts });
   });
@@ -98,7 +152,10 @@ describe("resources per tier", () => {
       expect((parse(userData) as { packages: string[] }).packages).toContain("rclone");
       // Private and TLS-only; the role reads this one object, and the instance boots only after both exist.
       expect(one(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${host}-files-private`).inputs).toMatchObject({
-        blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
       });
       const tlsOnly = JSON.parse(String(one(plan, "aws:s3/bucketPolicy:BucketPolicy", `${host}-files-tls-only`).inputs.policy));
       expect(tlsOnly.Statement).toEqual([expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]);
@@ -180,7 +237,10 @@ describe("security groups", () => {
 
   test("database host with MariaDB: 3306 only from the app's security group (5432 too with PostgreSQL, not without)", () => {
     const admins = { port: 22, to: 22, v4: ["203.0.113.0/24"], v6: ["2001:db8:1::/48"], groups: [] };
-    for (const [plan, ports] of [[plans.twoServerMariadb, [3306]], [plans.twoServerBoth, [5432, 3306]]] as const) {
+    for (const [plan, ports] of [
+      [plans.twoServerMariadb, [3306]],
+      [plans.twoServerBoth, [5432, 3306]],
+    ] as const) {
       const appGroup = (one(plan, T.instance, "study-app-server").inputs.vpcSecurityGroupIds as string[])[0];
       expect(ingress(one(plan, T.group, "study-db-firewall"))).toEqual([...ports.map((p) => ({ port: p, to: p, v4: [], v6: [], groups: [appGroup] })), admins]);
     }
@@ -199,10 +259,17 @@ describe("security groups", () => {
 
 describe("DNS in Route 53", () => {
   test.each(["small", "large", "twoServer"])("%s: an A and a CAA record per name, no AAAA (no IPv6 on AWS as configured)", (tier) => {
-    const records = ofType(plans[tier], T.record).map((r) => `${r.inputs.name} ${r.inputs.type} ${(r.inputs.records as string[]).join(",")}`).sort();
+    const records = ofType(plans[tier], T.record)
+      .map((r) => `${r.inputs.name} ${r.inputs.type} ${(r.inputs.records as string[]).join(",")}`)
+      .sort();
     const ip = plans[tier].outputs.publicIpv4;
     expect(records).toEqual(
-      [`study.example.org A ${ip}`, 'study.example.org CAA 0 issue "letsencrypt.org"', `www.study.example.org A ${ip}`, 'www.study.example.org CAA 0 issue "letsencrypt.org"'].sort(),
+      [
+        `study.example.org A ${ip}`,
+        'study.example.org CAA 0 issue "letsencrypt.org"',
+        `www.study.example.org A ${ip}`,
+        'www.study.example.org CAA 0 issue "letsencrypt.org"',
+      ].sort(),
     );
     expect(plans[tier].outputs.publicIpv6).toBeUndefined();
     for (const r of ofType(plans[tier], T.record)) expect(r.inputs.zoneId).toMatch(/^Z0/);

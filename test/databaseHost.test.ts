@@ -66,41 +66,47 @@ function inMockForm(urn: string): string {
   return [stack, project, type.split("$").slice(-2).join("$"), name].join("::");
 }
 
-const recorded = JSON.parse(readFileSync(join(__dirname, "fixtures/baseline-plans.json"), "utf8")) as Record<string, { resources: { type: string; name: string; urn: string }[] }>;
+const recorded = JSON.parse(readFileSync(join(__dirname, "fixtures/baseline-plans.json"), "utf8")) as Record<
+  string,
+  { resources: { type: string; name: string; urn: string }[] }
+>;
 
 // Own-host placement (the VM, its volume and attachment under the database host) on both clouds, and
 // same-host placement (only the generated passwords under it).
-describe.each(["digitalocean-two-server-git", "aws-two-server-git", "digitalocean-small-postgres-container"])("a stack planned under PostgresHost: %s", (label) => {
-  let now: Registered[];
-  const old = recorded[label].resources;
-  beforeAll(async () => {
-    now = await register(label, baselineConfigs()[label]);
-  });
+describe.each(["digitalocean-two-server-git", "aws-two-server-git", "digitalocean-small-postgres-container"])(
+  "a stack planned under PostgresHost: %s",
+  (label) => {
+    let now: Registered[];
+    const old = recorded[label].resources;
+    beforeAll(async () => {
+      now = await register(label, baselineConfigs()[label]);
+    });
 
-  test("registers the database host under its new type, aliased to its old URN", () => {
-    const [before] = old.filter((r) => r.type === OLD_TYPE);
-    const [host, ...more] = now.filter((r) => r.type === NEW_TYPE);
-    expect(more).toEqual([]);
-    expect(host.urn).toBe(before.urn.replace(OLD_TYPE, NEW_TYPE));
-    expect(host.aliases).toContain(before.urn);
-  });
+    test("registers the database host under its new type, aliased to its old URN", () => {
+      const [before] = old.filter((r) => r.type === OLD_TYPE);
+      const [host, ...more] = now.filter((r) => r.type === NEW_TYPE);
+      expect(more).toEqual([]);
+      expect(host.urn).toBe(before.urn.replace(OLD_TYPE, NEW_TYPE));
+      expect(host.aliases).toContain(before.urn);
+    });
 
-  test("keeps every resource's identity: its old URN is its URN or one of its aliases", () => {
-    const underHost = old.filter((r) => r.urn.includes(OLD_TYPE));
-    expect(underHost.length).toBeGreaterThanOrEqual(label.includes("two-server") ? 6 : 3);
-    for (const before of old) {
-      const after = now.find((r) => r.name === before.name && r.type === before.type.replace(OLD_TYPE, NEW_TYPE));
-      expect({ resource: before.urn, found: Boolean(after) }).toEqual({ resource: before.urn, found: true });
-      if (before.urn.includes(OLD_TYPE)) {
-        // The children's URNs name their parent's type: they keep theirs through the parent's alias.
-        expect(after!.urn).toBe(before.urn.replaceAll(OLD_TYPE, NEW_TYPE));
-        expect(after!.aliases).toContain(before.urn);
-      } else {
-        expect(after!.urn).toBe(before.urn);
+    test("keeps every resource's identity: its old URN is its URN or one of its aliases", () => {
+      const underHost = old.filter((r) => r.urn.includes(OLD_TYPE));
+      expect(underHost.length).toBeGreaterThanOrEqual(label.includes("two-server") ? 6 : 3);
+      for (const before of old) {
+        const after = now.find((r) => r.name === before.name && r.type === before.type.replace(OLD_TYPE, NEW_TYPE));
+        expect({ resource: before.urn, found: Boolean(after) }).toEqual({ resource: before.urn, found: true });
+        if (before.urn.includes(OLD_TYPE)) {
+          // The children's URNs name their parent's type: they keep theirs through the parent's alias.
+          expect(after!.urn).toBe(before.urn.replaceAll(OLD_TYPE, NEW_TYPE));
+          expect(after!.aliases).toContain(before.urn);
+        } else {
+          expect(after!.urn).toBe(before.urn);
+        }
       }
-    }
-  });
-});
+    });
+  },
+);
 
 test("PostgresHost is DatabaseHost under its former name", () => {
   expect(PostgresHost).toBe(DatabaseHost);

@@ -30,8 +30,16 @@ beforeAll(async () => {
 describe("resources per tier", () => {
   test("small with SQLite: one droplet, its volume, reserved IP, firewall, DNS; no database host", () => {
     expect(typeCounts(plans.small)).toEqual({
-      [T.vpc]: 1, [T.tag]: 1, [T.firewall]: 1, [T.password]: 2, [T.volume]: 1, [T.droplet]: 1,
-      [T.attachment]: 1, [T.reservedIp]: 1, [T.ipAssignment]: 1, [T.record]: 6,
+      [T.vpc]: 1,
+      [T.tag]: 1,
+      [T.firewall]: 1,
+      [T.password]: 2,
+      [T.volume]: 1,
+      [T.droplet]: 1,
+      [T.attachment]: 1,
+      [T.reservedIp]: 1,
+      [T.ipAssignment]: 1,
+      [T.record]: 6,
     });
     expect(ofType(plans.small, "studyhost:database:DatabaseHost")).toHaveLength(0);
   });
@@ -97,12 +105,15 @@ describe("firewalls", () => {
     // Each droplet is in its own firewall: the database's tag is not on the app droplet.
     const dbTag = (one(plans.twoServer, T.droplet, "study-db-server").inputs.tags as string[])[0];
     expect(dbTag).not.toBe(appTag);
-    expect((fw.inputs.tags as string[])).toEqual([dbTag]);
+    expect(fw.inputs.tags as string[]).toEqual([dbTag]);
   });
 
   test("database host with MariaDB: 3306 only from the app firewall's tag (5432 too with PostgreSQL, not without)", () => {
     const admins = { port: "22", from: ["203.0.113.0/24", "2001:db8:1::/48"] };
-    for (const [plan, ports] of [[plans.twoServerMariadb, ["3306"]], [plans.twoServerBoth, ["5432", "3306"]]] as const) {
+    for (const [plan, ports] of [
+      [plans.twoServerMariadb, ["3306"]],
+      [plans.twoServerBoth, ["5432", "3306"]],
+    ] as const) {
       const appTag = (one(plan, T.droplet, "study-app-server").inputs.tags as string[])[0];
       expect(inbound(one(plan, T.firewall, "study-db-firewall"))).toEqual([...ports.map((port) => ({ port, from: [appTag] })), admins]);
     }
@@ -113,7 +124,9 @@ describe("firewalls", () => {
 
 describe("DNS", () => {
   test("A, AAAA and a Let's Encrypt CAA record for the domain and each extra name, in the parent zone", () => {
-    const records = ofType(plans.small, T.record).map((r) => `${r.inputs.domain} ${r.inputs.name} ${r.inputs.type} ${r.inputs.value}`).sort();
+    const records = ofType(plans.small, T.record)
+      .map((r) => `${r.inputs.domain} ${r.inputs.name} ${r.inputs.type} ${r.inputs.value}`)
+      .sort();
     const ip = plans.small.outputs.publicIpv4;
     const v6 = plans.small.outputs.publicIpv6;
     expect(records).toEqual(

@@ -44,7 +44,15 @@ function run(network?: string, busy = false) {
   const r = spawnSync("bash", ["-c", DOCKER_NETWORK_SH], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
   const raw = readFileSync(join(dir, "calls"), "utf8").trim().split("\n");
   const calls = raw.map((c) => c.split(" ").slice(0, 2).join(" "));
-  const result = { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, raw, create: raw.find((c) => c.startsWith("network create")), network: existsSync(join(dir, "network")) ? readFileSync(join(dir, "network"), "utf8").trim() : undefined };
+  const result = {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    calls,
+    raw,
+    create: raw.find((c) => c.startsWith("network create")),
+    network: existsSync(join(dir, "network")) ? readFileSync(join(dir, "network"), "utf8").trim() : undefined,
+  };
   rmSync(dir, { recursive: true, force: true });
   return result;
 }

@@ -28,7 +28,12 @@ describe.each(combinations)("on %s, %s", (cloud, tier) => {
     const dataBearing: PlannedResource[] = [...volumes, ...(hasDbHost ? [machine("db")] : [])];
     for (const r of dataBearing) expect([r.name, r.options]).toEqual([r.name, expect.objectContaining({ protect: true, retainOnDelete: true })]);
     // Nothing else is protected: a protected app host could not be replaced by a new image or size.
-    expect(plan.resources.filter((r) => r.options.protect).map((r) => r.name).sort()).toEqual(dataBearing.map((r) => r.name).sort());
+    expect(
+      plan.resources
+        .filter((r) => r.options.protect)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(dataBearing.map((r) => r.name).sort());
   });
 
   test("every machine ignores changes to its user data and SSH keys", () => {
@@ -52,7 +57,11 @@ describe.each(combinations)("on %s, %s", (cloud, tier) => {
       "study-db-analyst-password": study.database!.analystPassword,
     };
     // Every password the plan generates is one of these: none is left out of the check.
-    expect(ofType(plan, "random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual(Object.keys(generated).sort());
+    expect(
+      ofType(plan, "random:index/randomPassword:RandomPassword")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(Object.keys(generated).sort());
     for (const [name, output] of Object.entries(generated)) {
       expect([name, await (output as unknown as { isSecret: Promise<boolean> }).isSecret]).toEqual([name, true]);
       expect(await new Promise((resolve) => output.apply(resolve))).toBe(`plan-placeholder-${name}`);
@@ -71,15 +80,20 @@ describe.each(combinations)("on %s, %s", (cloud, tier) => {
     ]);
   });
 
-  test(hasDbHost ? "the database host's firewall: 5432 only from the app host, 22 from admins" : "no database firewall: PostgreSQL is on the app host and not open", () => {
-    const firewalls = ofType(plan, T.firewall);
-    expect(firewalls.map((f) => f.name).sort()).toEqual(hasDbHost ? ["study-app-firewall", "study-db-firewall"] : ["study-app-firewall"]);
-    if (!hasDbHost) return;
-    const app = firewallRefOf(machine("app"));
-    expect(firewallRefOf(machine("db"))).not.toBe(app);
-    expect(inboundRules(one(plan, T.firewall, "study-db-firewall"))).toEqual([
-      { port: "5432", from: [app] },
-      { port: "22", from: ADMINS },
-    ]);
-  });
+  test(
+    hasDbHost
+      ? "the database host's firewall: 5432 only from the app host, 22 from admins"
+      : "no database firewall: PostgreSQL is on the app host and not open",
+    () => {
+      const firewalls = ofType(plan, T.firewall);
+      expect(firewalls.map((f) => f.name).sort()).toEqual(hasDbHost ? ["study-app-firewall", "study-db-firewall"] : ["study-app-firewall"]);
+      if (!hasDbHost) return;
+      const app = firewallRefOf(machine("app"));
+      expect(firewallRefOf(machine("db"))).not.toBe(app);
+      expect(inboundRules(one(plan, T.firewall, "study-db-firewall"))).toEqual([
+        { port: "5432", from: [app] },
+        { port: "22", from: ADMINS },
+      ]);
+    },
+  );
 });

@@ -115,7 +115,9 @@ export function firewallRefOf(machine: PlannedResource): string {
  * DIR/<host>/files (on AWS with the files it fetches at first boot put back in).
  */
 export function hostFilesOf(plan: PlanResult, host: string): Record<string, string> {
-  const machine = plan.resources.find((r) => r.custom && r.name === `${host}-server` && (r.type === CLOUD_TYPES.digitalocean.machine || r.type === CLOUD_TYPES.aws.machine));
+  const machine = plan.resources.find(
+    (r) => r.custom && r.name === `${host}-server` && (r.type === CLOUD_TYPES.digitalocean.machine || r.type === CLOUD_TYPES.aws.machine),
+  );
   const userData = machine && unpackUserData(plan.rawInputs.get(machine.urn) ?? {});
   if (!userData) throw new Error(`no machine with user data named ${host}-server`);
   const doc = parse(wholeDocument(plan, host, userData)) as { write_files?: { path: string; content: string; encoding?: string }[] };

@@ -77,13 +77,17 @@ test("the provisioning script runs every step it defines, and enables every time
     expect(run.slice(0, 2)).toEqual(["base", "host_firewall"]);
     expect(run[run.length - 1]).toBe("manifest");
     if (existsSync(join(h.root, "etc/studyhost/postgres-roles.env"))) expect(run).toContain("postgresql");
-    if (existsSync(join(h.root, "etc/studyhost/backup.env"))) expect(run.indexOf("backups")).toBeLessThan(run.indexOf(h.host === "study-db" ? "manifest" : "app"));
+    if (existsSync(join(h.root, "etc/studyhost/backup.env")))
+      expect(run.indexOf("backups")).toBeLessThan(run.indexOf(h.host === "study-db" ? "manifest" : "app"));
     // Every timer and every non-template service studyhost writes is enabled (or started) somewhere.
     const unitDir = join(h.root, "etc/systemd/system");
     for (const unit of readdirSync(unitDir).filter((u) => /\.(timer|service)$/.test(u) && !u.includes("@"))) {
-      const scripts = walk(join(h.root, "usr/local/sbin")).map((f) => readFileSync(join(h.root, "usr/local/sbin", f), "utf8")).join("\n");
+      const scripts = walk(join(h.root, "usr/local/sbin"))
+        .map((f) => readFileSync(join(h.root, "usr/local/sbin", f), "utf8"))
+        .join("\n");
       const triggered = unit.endsWith(".service") && existsSync(join(unitDir, unit.replace(".service", ".timer")));
-      if (!triggered) expect([h.label, unit, new RegExp(`systemctl (enable|start)( --now)? ${unit.replace(".", "\\.")}`).test(scripts)]).toEqual([h.label, unit, true]);
+      if (!triggered)
+        expect([h.label, unit, new RegExp(`systemctl (enable|start)( --now)? ${unit.replace(".", "\\.")}`).test(scripts)]).toEqual([h.label, unit, true]);
     }
   }
 });
@@ -91,10 +95,16 @@ test("the provisioning script runs every step it defines, and enables every time
 test("every host whose scripts source the backup library has it, and the retention rule beside it", () => {
   let sourcing = 0;
   for (const h of hosts) {
-    const users = walk(h.root).filter((rel) => rel.startsWith("/usr/local/sbin/") && readFileSync(join(h.root, rel), "utf8").includes("/usr/local/lib/studyhost/backup-lib.bash"));
+    const users = walk(h.root).filter(
+      (rel) => rel.startsWith("/usr/local/sbin/") && readFileSync(join(h.root, rel), "utf8").includes("/usr/local/lib/studyhost/backup-lib.bash"),
+    );
     if (users.length === 0) continue;
     sourcing++;
-    expect([h.label, existsSync(join(h.root, "usr/local/lib/studyhost/backup-lib.bash")), existsSync(join(h.root, "usr/local/lib/studyhost/prune_backups.py"))]).toEqual([h.label, true, true]);
+    expect([
+      h.label,
+      existsSync(join(h.root, "usr/local/lib/studyhost/backup-lib.bash")),
+      existsSync(join(h.root, "usr/local/lib/studyhost/prune_backups.py")),
+    ]).toEqual([h.label, true, true]);
   }
   expect(sourcing).toBeGreaterThan(10);
 });

@@ -10,7 +10,11 @@ import { parseStudyConfig } from "../stacks/config";
 import { databaseUrl, envFile, renderAppHost, renderCloudConfig, renderDatabaseHost, DATA_MOUNT, DATA_VOLUME_SCRIPT } from "../src/host";
 import { studyConfig, PLACEHOLDER_KEY } from "./helpers";
 
-type CloudConfig = { users: { name: string; ssh_authorized_keys: string[] }[]; write_files: { path: string; content: string; permissions: string }[]; bootcmd: string[][] };
+type CloudConfig = {
+  users: { name: string; ssh_authorized_keys: string[] }[];
+  write_files: { path: string; content: string; permissions: string }[];
+  bootcmd: string[][];
+};
 
 const tls = { domains: ["study.example.org"], email: "it@example.org", acmeDirectory: "https://acme.example/dir" };
 const secrets = { secretKey: 'k"ey\\with$odd:chars', adminPassword: "admin-pass" };

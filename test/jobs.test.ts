@@ -33,30 +33,95 @@ describe("cron specs and OnCalendar expressions, as converted", () => {
 describe("bad jobs and fetches stop with one line naming the key", () => {
   const errorFor = (overrides: Record<string, unknown>): string => refusal(studyConfig("digitalocean", "small", overrides));
   const job = (fields: Record<string, unknown>) => ({ jobs: [{ name: "intake", schedule: "0 3 * * *", command: "python intake.py", ...fields }] });
-  const fetch = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ fetch: [{ name: "data", bucket: "study-data", dest: "data", ...fields }], ...extra });
+  const fetch = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    fetch: [{ name: "data", bucket: "study-data", dest: "data", ...fields }],
+    ...extra,
+  });
   const EXPECTED = 'expected a cron spec (minute hour day month weekday) such as "0 3 * * *", or a systemd OnCalendar expression such as daily';
 
   test.each<[string, Record<string, unknown>, string]>([
     ["a minute out of range", job({ schedule: "61 * * * *" }), `studyhost:jobs.0.schedule: got "61 * * * *"; ${EXPECTED} (the minute 61 is outside 0-59)`],
-    ["a cron spec with four fields", job({ schedule: "0 3 * *" }), `studyhost:jobs.0.schedule: got "0 3 * *"; ${EXPECTED} (a cron spec has 5 fields, this has 4)`],
-    ["an unknown weekday", job({ schedule: "0 3 * * funday" }), `studyhost:jobs.0.schedule: got "0 3 * * funday"; ${EXPECTED} (the day of week field's funday is not a number or one of sun, mon, tue, wed, thu, fri, sat)`],
+    [
+      "a cron spec with four fields",
+      job({ schedule: "0 3 * *" }),
+      `studyhost:jobs.0.schedule: got "0 3 * *"; ${EXPECTED} (a cron spec has 5 fields, this has 4)`,
+    ],
+    [
+      "an unknown weekday",
+      job({ schedule: "0 3 * * funday" }),
+      `studyhost:jobs.0.schedule: got "0 3 * * funday"; ${EXPECTED} (the day of week field's funday is not a number or one of sun, mon, tue, wed, thu, fri, sat)`,
+    ],
     ["a backwards range", job({ schedule: "0 18-9 * * *" }), `studyhost:jobs.0.schedule: got "0 18-9 * * *"; ${EXPECTED} (the hour range 18-9 runs backwards)`],
-    ["@reboot", job({ schedule: "@reboot" }), `studyhost:jobs.0.schedule: got "@reboot"; ${EXPECTED} (@reboot is not a schedule; what must run at every boot belongs in a service)`],
-    ["a made-up shorthand", job({ schedule: "nightly" }), `studyhost:jobs.0.schedule: got "nightly"; ${EXPECTED} (nightly is not one of systemd's shorthands (minutely, hourly, daily, weekly, monthly, yearly, annually, quarterly, semiannually))`],
+    [
+      "@reboot",
+      job({ schedule: "@reboot" }),
+      `studyhost:jobs.0.schedule: got "@reboot"; ${EXPECTED} (@reboot is not a schedule; what must run at every boot belongs in a service)`,
+    ],
+    [
+      "a made-up shorthand",
+      job({ schedule: "nightly" }),
+      `studyhost:jobs.0.schedule: got "nightly"; ${EXPECTED} (nightly is not one of systemd's shorthands (minutely, hourly, daily, weekly, monthly, yearly, annually, quarterly, semiannually))`,
+    ],
     ["no schedule", { jobs: [{ name: "intake", command: "true" }] }, `studyhost:jobs.0.schedule: missing; ${EXPECTED}`],
-    ["no command", { jobs: [{ name: "intake", schedule: "daily" }] }, "studyhost:jobs.0.command: missing; expected a shell command such as 'python bin/intake.py 3'"],
+    [
+      "no command",
+      { jobs: [{ name: "intake", schedule: "daily" }] },
+      "studyhost:jobs.0.command: missing; expected a shell command such as 'python bin/intake.py 3'",
+    ],
     ["an app that does not exist", job({ app: "viewer" }), 'studyhost:jobs.0.app: got "viewer"; no app of this study has that name; expected one of: study'],
-    ["two jobs with one name", { jobs: [{ name: "push", schedule: "daily", command: "a" }, { name: "push", schedule: "hourly", command: "b" }] }, 'studyhost:jobs.1.name: got "push"; another job has this name; expected a name of its own (it names the job\'s units and log)'],
-    ["a job named like its app", job({ name: "study" }), 'studyhost:jobs.0.name: got "study"; expected a name other than its app\'s: the job\'s log would be the app\'s own log file'],
+    [
+      "two jobs with one name",
+      {
+        jobs: [
+          { name: "push", schedule: "daily", command: "a" },
+          { name: "push", schedule: "hourly", command: "b" },
+        ],
+      },
+      'studyhost:jobs.1.name: got "push"; another job has this name; expected a name of its own (it names the job\'s units and log)',
+    ],
+    [
+      "a job named like its app",
+      job({ name: "study" }),
+      "studyhost:jobs.0.name: got \"study\"; expected a name other than its app's: the job's log would be the app's own log file",
+    ],
     ["a zero timeout", job({ timeoutMinutes: 0 }), "studyhost:jobs.0.timeoutMinutes: got 0; expected a whole number of minutes from 1 to 10080, such as 60"],
     ["an unknown key in a job", job({ cmd: "x" }), "studyhost:jobs.0.cmd: unknown key; valid keys here are name, schedule, command, app, timeoutMinutes"],
-    ["a private bucket without its secret", fetch({ accessKeyId: "AKIAEXAMPLE" }), "studyhost:fetchSecretAccessKeys.data: missing; expected the bucket's secret access key (fetch.0.accessKeyId is set): pulumi config set --secret --path 'studyhost:fetchSecretAccessKeys.data' SECRET"],
-    ["a secret no fetch uses", fetch({}, { fetchSecretAccessKeys: { data: "s3cr3t-value" } }), "studyhost:fetchSecretAccessKeys.data: got a value of 12 characters (not shown); no fetch with an accessKeyId has this name; expected one of: (none: public buckets need no secret)"],
-    ["a fetch for an app that does not exist", fetch({ app: "viewer" }), 'studyhost:fetch.0.app: got "viewer"; no app of this study has that name; expected one of: study'],
-    ["a destination outside the state folder", fetch({ dest: "../etc" }), 'studyhost:fetch.0.dest: got "../etc"; expected a folder name such as data (letters, digits, . _ -; no /)'],
-    ["two fetches into one folder", { fetch: [{ name: "a", bucket: "study-data", dest: "data" }, { name: "b", bucket: "other-data", dest: "data" }] }, 'studyhost:fetch.1.dest: got "data"; another fetch mirrors into this folder, and each would delete the other\'s files; expected a folder of its own'],
+    [
+      "a private bucket without its secret",
+      fetch({ accessKeyId: "AKIAEXAMPLE" }),
+      "studyhost:fetchSecretAccessKeys.data: missing; expected the bucket's secret access key (fetch.0.accessKeyId is set): pulumi config set --secret --path 'studyhost:fetchSecretAccessKeys.data' SECRET",
+    ],
+    [
+      "a secret no fetch uses",
+      fetch({}, { fetchSecretAccessKeys: { data: "s3cr3t-value" } }),
+      "studyhost:fetchSecretAccessKeys.data: got a value of 12 characters (not shown); no fetch with an accessKeyId has this name; expected one of: (none: public buckets need no secret)",
+    ],
+    [
+      "a fetch for an app that does not exist",
+      fetch({ app: "viewer" }),
+      'studyhost:fetch.0.app: got "viewer"; no app of this study has that name; expected one of: study',
+    ],
+    [
+      "a destination outside the state folder",
+      fetch({ dest: "../etc" }),
+      'studyhost:fetch.0.dest: got "../etc"; expected a folder name such as data (letters, digits, . _ -; no /)',
+    ],
+    [
+      "two fetches into one folder",
+      {
+        fetch: [
+          { name: "a", bucket: "study-data", dest: "data" },
+          { name: "b", bucket: "other-data", dest: "data" },
+        ],
+      },
+      'studyhost:fetch.1.dest: got "data"; another fetch mirrors into this folder, and each would delete the other\'s files; expected a folder of its own',
+    ],
     ["a re-sync schedule out of range", fetch({ every: "0 24 * * *" }), `studyhost:fetch.0.every: got "0 24 * * *"; ${EXPECTED} (the hour 24 is outside 0-23)`],
-    ["a prefix that climbs out", fetch({ prefix: "exports/../secrets" }), 'studyhost:fetch.0.prefix: got "exports/../secrets"; expected a key prefix inside the bucket such as exports/latest (no leading /, no ..)'],
+    [
+      "a prefix that climbs out",
+      fetch({ prefix: "exports/../secrets" }),
+      'studyhost:fetch.0.prefix: got "exports/../secrets"; expected a key prefix inside the bucket such as exports/latest (no leading /, no ..)',
+    ],
   ])("%s", (_label, overrides, expected) => {
     expect(errorFor(overrides)).toEqual(expected);
   });
@@ -64,7 +129,9 @@ describe("bad jobs and fetches stop with one line naming the key", () => {
   test("a secret set with --path in a stack file (encrypted inside the map) reads offline as a placeholder", () => {
     const dir = mkdtempSync(join(tmpdir(), "studyhost-stack-"));
     const config = { ...asPulumiConfig(studyConfig("digitalocean", "small", fetch({ accessKeyId: "AKIAEXAMPLE" }))) };
-    const yaml = Object.entries(config).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n");
+    const yaml = Object.entries(config)
+      .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+      .join("\n");
     writeFileSync(join(dir, "Pulumi.pilot.yaml"), `config:\n${yaml}\n  studyhost:fetchSecretAccessKeys:\n    data:\n      secure: v1:AAAABBBB\n`);
     const file = readStackFile(join(dir, "Pulumi.pilot.yaml"));
     rmSync(dir, { recursive: true, force: true });
@@ -73,7 +140,9 @@ describe("bad jobs and fetches stop with one line naming the key", () => {
   });
 
   test("a valid job and fetch take their defaults: the study's app, 60 and 30 minutes", () => {
-    const c = parseStudyConfig(studyConfig("digitalocean", "small", { ...job({}), ...fetch({ accessKeyId: "AKIAEXAMPLE" }, { fetchSecretAccessKeys: { data: "s3cr3t" } }) }));
+    const c = parseStudyConfig(
+      studyConfig("digitalocean", "small", { ...job({}), ...fetch({ accessKeyId: "AKIAEXAMPLE" }, { fetchSecretAccessKeys: { data: "s3cr3t" } }) }),
+    );
     expect(c.jobs).toEqual([{ name: "intake", schedule: "0 3 * * *", command: "python intake.py", app: "study", timeoutMinutes: 60 }]);
     expect(c.fetch).toEqual([{ name: "data", bucket: "study-data", dest: "data", accessKeyId: "AKIAEXAMPLE", app: "study", timeoutMinutes: 30 }]);
   });
@@ -98,7 +167,15 @@ describe("the rendered jobs and fetches", () => {
     const h = host("python");
     const service = read(h, "etc/systemd/system/studyhost-job-report.service");
     const app = read(h, "etc/systemd/system/study.service");
-    for (const line of ["User=study", "EnvironmentFile=/etc/study/env", "Environment=PATH=/srv/study/venv/bin:/usr/local/bin:/usr/bin:/bin", "WorkingDirectory=/srv/study/src", "ProtectSystem=strict", "NoNewPrivileges=yes", "ReadWritePaths=/var/lib/studyhost/study /var/log/study"]) {
+    for (const line of [
+      "User=study",
+      "EnvironmentFile=/etc/study/env",
+      "Environment=PATH=/srv/study/venv/bin:/usr/local/bin:/usr/bin:/bin",
+      "WorkingDirectory=/srv/study/src",
+      "ProtectSystem=strict",
+      "NoNewPrivileges=yes",
+      "ReadWritePaths=/var/lib/studyhost/study /var/log/study",
+    ]) {
       expect([line, app.split("\n").includes(line), service.split("\n").includes(line)]).toEqual([line, true, true]);
     }
     expect(service).toContain("Type=oneshot\n");
@@ -114,11 +191,22 @@ describe("the rendered jobs and fetches", () => {
     const provision = read(h, "usr/local/sbin/studyhost-provision");
     expect(provision).toContain("systemctl enable --now studyhost-job-report.timer\n");
     const manifest = JSON.parse(read(h, "etc/studyhost/manifest.rendered.json"));
-    expect(manifest.jobs[0]).toEqual({ name: "report", app: "study", schedule: "*/15 * * * *", onCalendar: ["*-*-* *:00/15:00"], timer: "studyhost-job-report.timer", log: "/var/log/study/report.log", timeoutMinutes: 5 });
+    expect(manifest.jobs[0]).toEqual({
+      name: "report",
+      app: "study",
+      schedule: "*/15 * * * *",
+      onCalendar: ["*-*-* *:00/15:00"],
+      timer: "studyhost-job-report.timer",
+      log: "/var/log/study/report.log",
+      timeoutMinutes: 5,
+    });
   });
 
   test("the fetch runs at every boot before the app, without the app requiring it, as the app's user", () => {
-    for (const [label, app, name] of [["python", "study", "exports"], ["container", "viewer", "production"]]) {
+    for (const [label, app, name] of [
+      ["python", "study", "exports"],
+      ["container", "viewer", "production"],
+    ]) {
       const h = host(label);
       const fetch = read(h, `etc/systemd/system/studyhost-fetch-${name}.service`);
       const appUnit = read(h, `etc/systemd/system/${app}.service`);
@@ -130,7 +218,7 @@ describe("the rendered jobs and fetches", () => {
       expect(fetch).not.toMatch(/^(Requires|BindsTo|RequiredBy|Requisite)=/m);
       expect(appUnit).not.toContain("studyhost-fetch");
       const whole = h.files.includes(WITH_FILES) ? WITH_FILES : "user-data";
-      const written = (parse(readFileSync(join(h.dir, whole), "utf8")).write_files as { path: string; permissions: string }[]);
+      const written = parse(readFileSync(join(h.dir, whole), "utf8")).write_files as { path: string; permissions: string }[];
       expect(written.find((f) => f.path === `/etc/studyhost/fetch-${name}.env`)?.permissions).toBe("0600");
       expect(read(h, "usr/local/sbin/studyhost-provision")).toContain(`systemctl enable studyhost-fetch-${name}.service\n`);
     }

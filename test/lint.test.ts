@@ -26,7 +26,9 @@ describe("npm run lint", () => {
     expect(await problems("components/probe.ts", 'import type { Study } from "../stacks/study";\nexport type S = Study;\n')).toEqual([
       expect.stringMatching(/^import-x\/no-restricted-paths: .*components is layer 6 and stacks layer 7/),
     ]);
-    expect(await problems("src/cli/probe.ts", 'import * as api from "../../index";\nexport const all = api;\n')).toEqual([expect.stringMatching(/src\/cli is layer 10 and index\.ts layer 11/)]);
+    expect(await problems("src/cli/probe.ts", 'import * as api from "../../index";\nexport const all = api;\n')).toEqual([
+      expect.stringMatching(/src\/cli is layer 10 and index\.ts layer 11/),
+    ]);
   });
 
   it("takes an import from a lower layer", async () => {
@@ -43,7 +45,9 @@ describe("npm run lint", () => {
   it("refuses a cycle through a type-only import, naming its files", async () => {
     const cycle = await problems("src/config/validators.ts", 'import type { StudyConfig } from "./load";\nexport type Config = StudyConfig;\n');
     expect(cycle).toEqual([
-      expect.stringMatching(/^studyhost-type-cycles\/no-type-cycle: .*: src\/config\/validators\.ts -> src\/config\/load\.ts -> src\/config\/(rules|schema)\.ts -> src\/config\/validators\.ts$/),
+      expect.stringMatching(
+        /^studyhost-type-cycles\/no-type-cycle: .*: src\/config\/validators\.ts -> src\/config\/load\.ts -> src\/config\/(rules|schema)\.ts -> src\/config\/validators\.ts$/,
+      ),
     ]);
   });
 
@@ -51,7 +55,9 @@ describe("npm run lint", () => {
     const { rules } = (await eslint.calculateConfigForFile(join(ROOT, "src/config/probe.ts")))!;
     const [, { zones }] = rules!["import-x/no-restricted-paths"] as [unknown, { zones: { target: string; from: string }[] }];
     const folders = new Set(zones.flatMap((z) => [z.target, z.from]));
-    const src = readdirSync(join(ROOT, "src"), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `src/${e.name}`);
+    const src = readdirSync(join(ROOT, "src"), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => `src/${e.name}`);
     expect(src.filter((f) => !folders.has(f))).toEqual([]);
     for (const f of ["components", "stacks", "index.ts"]) expect(folders).toContain(f);
   });

@@ -54,7 +54,17 @@ describe("the demo study in place of a placeholder app", () => {
   });
 
   test("the demo brings its own needs; the stack's port, health path, static folder and gunicorn arguments stay", () => {
-    const app = { kind: "python", name: "study", source: { git: "https://git.example.org/a.git", ref: "v1.4.0" }, packages: ["gunicorn", "psycopg2-binary"], migrate: ["flask db upgrade"], start: "gunicorn --bind 127.0.0.1:${PORT} wsgi:app", port: 8000, healthPath: "/healthz", static: { urlPath: "/static", dir: "app/static" } };
+    const app = {
+      kind: "python",
+      name: "study",
+      source: { git: "https://git.example.org/a.git", ref: "v1.4.0" },
+      packages: ["gunicorn", "psycopg2-binary"],
+      migrate: ["flask db upgrade"],
+      start: "gunicorn --bind 127.0.0.1:${PORT} wsgi:app",
+      port: 8000,
+      healthPath: "/healthz",
+      static: { urlPath: "/static", dir: "app/static" },
+    };
     expect(withDemoApp(app, "http://10.231.20.1:8080/app.git")).toEqual({
       ...app,
       source: { git: "http://10.231.20.1:8080/app.git", ref: "v1.4.0" },

@@ -12,7 +12,8 @@ test("an https index: PIP_INDEX_URL on every pip call of the deploy script, nowh
   const deploy = h.file("usr/local/sbin/studyhost-deploy-scope");
   // requirements.txt of the checkout and the preset's packages (gunicorn).
   expect(pipLines(deploy)).toHaveLength(2);
-  for (const line of pipLines(deploy)) expect(line).toContain("runuser -u scope -- env PIP_INDEX_URL='https://pypi.example.edu/simple' /srv/scope/venv/bin/pip install --quiet");
+  for (const line of pipLines(deploy))
+    expect(line).toContain("runuser -u scope -- env PIP_INDEX_URL='https://pypi.example.edu/simple' /srv/scope/venv/bin/pip install --quiet");
   expect(deploy).not.toContain("PIP_TRUSTED_HOST");
   expect(spawnSync("bash", ["-n"], { input: deploy }).status).toBe(0);
   expect(h.file("etc/scope/env")).not.toContain("PIP_");
@@ -24,7 +25,8 @@ test("a plain-http index (a mirror on a private network) is trusted as named: PI
   const h = await renderAppHost({ ...base, app: { ...(base.app as object), pipIndexUrl: "http://10.0.0.5:8090/simple/" } });
   const deploy = h.file("usr/local/sbin/studyhost-deploy-bofs");
   expect(pipLines(deploy).length).toBeGreaterThan(0);
-  for (const line of pipLines(deploy)) expect(line).toContain("env PIP_INDEX_URL='http://10.0.0.5:8090/simple/' PIP_TRUSTED_HOST='10.0.0.5:8090' /srv/bofs/venv/bin/pip install");
+  for (const line of pipLines(deploy))
+    expect(line).toContain("env PIP_INDEX_URL='http://10.0.0.5:8090/simple/' PIP_TRUSTED_HOST='10.0.0.5:8090' /srv/bofs/venv/bin/pip install");
 });
 
 test("without the key the pip calls are unchanged (PyPI), and a bad URL is one line naming the key", async () => {

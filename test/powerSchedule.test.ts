@@ -81,18 +81,32 @@ describe("one-line errors", () => {
   });
 
   test.each([
-    [{ on: "0 8 1 * mon", off: "0 22 * * *" }, 'studyhost:powerSchedule.on: got "0 8 1 * mon"; expected a cron spec (minute hour day month weekday) such as "0 8 * * mon-fri" (it restricts both the day of month and the day of week, and EventBridge Scheduler takes only one of them (the other must be ?); keep one, such as "0 8 * * mon-fri" or "0 8 1-15 * *")'],
-    [{ on: "0 8 * * *", off: "22:00" }, 'studyhost:powerSchedule.off: got "22:00"; expected a cron spec (minute hour day month weekday) such as "0 8 * * mon-fri" (a power schedule takes cron, not a systemd OnCalendar expression)'],
+    [
+      { on: "0 8 1 * mon", off: "0 22 * * *" },
+      'studyhost:powerSchedule.on: got "0 8 1 * mon"; expected a cron spec (minute hour day month weekday) such as "0 8 * * mon-fri" (it restricts both the day of month and the day of week, and EventBridge Scheduler takes only one of them (the other must be ?); keep one, such as "0 8 * * mon-fri" or "0 8 1-15 * *")',
+    ],
+    [
+      { on: "0 8 * * *", off: "22:00" },
+      'studyhost:powerSchedule.off: got "22:00"; expected a cron spec (minute hour day month weekday) such as "0 8 * * mon-fri" (a power schedule takes cron, not a systemd OnCalendar expression)',
+    ],
     [{ on: "0 8 * * *" }, 'studyhost:powerSchedule.off: missing; expected a cron spec (minute hour day month weekday) such as "0 8 * * mon-fri"'],
-    [{ on: "0 8 * * *", off: "0 22 * * *", timezone: "Mars/Olympus" }, 'studyhost:powerSchedule.timezone: got "Mars/Olympus"; expected an IANA time zone such as Europe/London or UTC'],
-    [{ on: "0 8 * * *", off: "0 8 * * mon-fri" }, 'studyhost:powerSchedule.off: got "0 8 * * mon-fri"; on and off both fire at the same minute (the first in 2026: 2026-01-01 08:00); expected times that differ'],
+    [
+      { on: "0 8 * * *", off: "0 22 * * *", timezone: "Mars/Olympus" },
+      'studyhost:powerSchedule.timezone: got "Mars/Olympus"; expected an IANA time zone such as Europe/London or UTC',
+    ],
+    [
+      { on: "0 8 * * *", off: "0 8 * * mon-fri" },
+      'studyhost:powerSchedule.off: got "0 8 * * mon-fri"; on and off both fire at the same minute (the first in 2026: 2026-01-01 08:00); expected times that differ',
+    ],
     [{ on: "0 8 * * *", off: "0 22 * * *", tz: "UTC" }, "studyhost:powerSchedule.tz: unknown key; valid keys here are on, off, timezone"],
   ])("%j", (powerSchedule, message) => {
     expect(error("aws", powerSchedule)).toBe(message);
   });
 
   test("defaults: UTC", () => {
-    expect(parseStudyConfig(studyConfig("aws", "small", { database: { engine: "sqlite" }, powerSchedule: { on: "0 8 * * *", off: "0 22 * * *" } })).powerSchedule).toEqual({ on: "0 8 * * *", off: "0 22 * * *", timezone: "UTC" });
+    expect(
+      parseStudyConfig(studyConfig("aws", "small", { database: { engine: "sqlite" }, powerSchedule: { on: "0 8 * * *", off: "0 22 * * *" } })).powerSchedule,
+    ).toEqual({ on: "0 8 * * *", off: "0 22 * * *", timezone: "UTC" });
   });
 });
 
@@ -158,7 +172,9 @@ describe("on AWS, the plan", () => {
     const [instanceId] = JSON.parse(schedule.target.input).InstanceIds;
     expect(JSON.parse(policy.policy)).toEqual({
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: ["ec2:StartInstances", "ec2:StopInstances"], Resource: `arn:aws:ec2:eu-west-2:${MOCK_AWS_ACCOUNT}:instance/${instanceId}` }],
+      Statement: [
+        { Effect: "Allow", Action: ["ec2:StartInstances", "ec2:StopInstances"], Resource: `arn:aws:ec2:eu-west-2:${MOCK_AWS_ACCOUNT}:instance/${instanceId}` },
+      ],
     });
     expect(ofType(scheduled, T.instance).length).toBe(1);
   });

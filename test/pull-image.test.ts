@@ -22,7 +22,10 @@ exit 0
 `,
   );
   chmodSync(join(dir, "docker"), 0o755);
-  const r = spawnSync("bash", ["-Eeuo", "pipefail", "-c", `${pullImage(image)}\necho deployed`], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+  const r = spawnSync("bash", ["-Eeuo", "pipefail", "-c", `${pullImage(image)}\necho deployed`], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(join(dir, "calls"), "utf8").trim().split("\n") };
 }
 

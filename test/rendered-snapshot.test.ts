@@ -27,7 +27,9 @@ interface Snapshot {
 /** The eight example stacks (Pulumi.<name>.yaml), each on both clouds. */
 function exampleStacks(): Record<string, Record<string, unknown>> {
   const configs: Record<string, Record<string, unknown>> = {};
-  for (const f of readdirSync(ROOT).filter((x) => /^Pulumi\.[a-z-]+\.yaml$/.test(x)).sort()) {
+  for (const f of readdirSync(ROOT)
+    .filter((x) => /^Pulumi\.[a-z-]+\.yaml$/.test(x))
+    .sort()) {
     const config = fromPulumiConfig(readStackFile(join(ROOT, f)).config);
     for (const cloud of ["digitalocean", "aws"] as const) configs[`example-${f.replace(/^Pulumi\.|\.yaml$/g, "")}-${cloud}`] = onCloud(config, cloud);
   }

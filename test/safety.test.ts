@@ -31,13 +31,18 @@ describe.each(["digitalocean", "aws"] as const)("on %s, two-server", (cloud) => 
     expect(dataBearing(after)).toHaveLength(old.size);
     // The change is real: the app host's user data differs (and the machine ignores it).
     // (On AWS the app's settings are in the files the host fetches at first boot: the whole document.)
-    const appUserData = (plan: PlanResult) => wholeDocument(plan, "study-app", unpackUserData(plan.rawInputs.get(one(plan, CLOUD_TYPES[cloud].machine, "study-app-server").urn)!)!);
+    const appUserData = (plan: PlanResult) =>
+      wholeDocument(plan, "study-app", unpackUserData(plan.rawInputs.get(one(plan, CLOUD_TYPES[cloud].machine, "study-app-server").urn)!)!);
     expect(appUserData(after)).not.toEqual(appUserData(before));
     expect(String(appUserData(after))).toContain("v2.0.0");
   });
 
   test("new SSH keys and admin networks touch data-bearing resources only in inputs they ignore", async () => {
-    const after = await planOf({ ...studyConfig(cloud, "two-server"), adminCidrs: ["192.0.2.0/24"], sshKeys: [PLACEHOLDER_KEY.replace("placeholder", "another")] });
+    const after = await planOf({
+      ...studyConfig(cloud, "two-server"),
+      adminCidrs: ["192.0.2.0/24"],
+      sshKeys: [PLACEHOLDER_KEY.replace("placeholder", "another")],
+    });
     const old = byName(before);
     const changedSomewhere: string[] = [];
     for (const r of dataBearing(after)) {

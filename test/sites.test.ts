@@ -30,18 +30,27 @@ describe("the plan", () => {
   test("DigitalOcean: A, AAAA and CAA records for every name of every app, in the zone", () => {
     const ip = plans.do.outputs.publicIpv4;
     const v6 = plans.do.outputs.publicIpv6;
-    const records = ofType(plans.do, "digitalocean:index/dnsRecord:DnsRecord").map((r) => `${r.inputs.domain} ${r.inputs.name} ${r.inputs.type} ${r.inputs.value}`).sort();
+    const records = ofType(plans.do, "digitalocean:index/dnsRecord:DnsRecord")
+      .map((r) => `${r.inputs.domain} ${r.inputs.name} ${r.inputs.type} ${r.inputs.value}`)
+      .sort();
     const expected = ALL_NAMES.flatMap((n) => {
       const label = n.slice(0, -".example.org".length);
       return [`example.org ${label} A ${ip}`, `example.org ${label} AAAA ${v6}`, `example.org ${label} CAA letsencrypt.org.`];
     });
     expect(records).toEqual(expected.sort());
-    expect((plans.do.outputs.dnsRecords as { name: string }[]).map((r) => r.name).filter((n, i, all) => all.indexOf(n) === i).sort()).toEqual([...ALL_NAMES].sort());
+    expect(
+      (plans.do.outputs.dnsRecords as { name: string }[])
+        .map((r) => r.name)
+        .filter((n, i, all) => all.indexOf(n) === i)
+        .sort(),
+    ).toEqual([...ALL_NAMES].sort());
   });
 
   test("AWS: A and CAA records (no IPv6 there) for every name, in the hosted zone", () => {
     const ip = plans.aws.outputs.publicIpv4;
-    const records = ofType(plans.aws, "aws:route53/record:Record").map((r) => `${r.inputs.name} ${r.inputs.type} ${(r.inputs.records as string[]).join(",")}`).sort();
+    const records = ofType(plans.aws, "aws:route53/record:Record")
+      .map((r) => `${r.inputs.name} ${r.inputs.type} ${(r.inputs.records as string[]).join(",")}`)
+      .sort();
     expect(records).toEqual(ALL_NAMES.flatMap((n) => [`${n} A ${ip}`, `${n} CAA 0 issue "letsencrypt.org"`]).sort());
   });
 
@@ -59,15 +68,25 @@ describe("the plan", () => {
   });
 
   test("each extra app gets its own secret key and admin password; staging and the dashboard their own database roles; Auspice none", () => {
-    const passwords = ofType(plans.do, "random:index/randomPassword:RandomPassword").map((r) => r.name).sort();
+    const passwords = ofType(plans.do, "random:index/randomPassword:RandomPassword")
+      .map((r) => r.name)
+      .sort();
     expect(passwords).toEqual(
       [
-        "study-app-secret-key", "study-app-admin-password", "study-db-app-password", "study-db-analyst-password",
-        "study-app-study_staging-secret-key", "study-app-study_staging-admin-password",
-        "study-app-nextstrain-secret-key", "study-app-nextstrain-admin-password",
-        "study-app-dashboard-secret-key", "study-app-dashboard-admin-password",
-        "study-db-study_staging-app-password", "study-db-study_staging-analyst-password",
-        "study-db-dashboard-app-password", "study-db-dashboard-analyst-password",
+        "study-app-secret-key",
+        "study-app-admin-password",
+        "study-db-app-password",
+        "study-db-analyst-password",
+        "study-app-study_staging-secret-key",
+        "study-app-study_staging-admin-password",
+        "study-app-nextstrain-secret-key",
+        "study-app-nextstrain-admin-password",
+        "study-app-dashboard-secret-key",
+        "study-app-dashboard-admin-password",
+        "study-db-study_staging-app-password",
+        "study-db-study_staging-analyst-password",
+        "study-db-dashboard-app-password",
+        "study-db-dashboard-analyst-password",
       ].sort(),
     );
   });
@@ -85,7 +104,8 @@ describe("the plan", () => {
       const { dependsOn: is = [], ...nowOptions } = now!.options as { dependsOn?: readonly string[] };
       expect(nowOptions).toEqual(options);
       expect(is).toEqual(expect.arrayContaining(was));
-      for (const added of is.filter((d) => !was.includes(d))) expect([r.name, added]).toEqual([r.name, expect.stringMatching(/RandomPassword::study-(app|db)-(study_staging|nextstrain|dashboard)-/)]);
+      for (const added of is.filter((d) => !was.includes(d)))
+        expect([r.name, added]).toEqual([r.name, expect.stringMatching(/RandomPassword::study-(app|db)-(study_staging|nextstrain|dashboard)-/)]);
     }
     // The change is real, and only where it is ignored: the app server's user data.
     const changedNames = [...before].filter(([urn, r]) => JSON.stringify(r.inputs) !== JSON.stringify(after.get(urn)!.inputs)).map(([, r]) => r.name);
@@ -102,7 +122,8 @@ describe("the plan", () => {
       resources: { type: string; name: string; urn: string; inputs: Record<string, unknown>; options: { dependsOn?: string[] } }[];
       outputs: { cost?: { items: { item: string }[] } };
     };
-    const hostFilesDelivery = (r: Snapshot["resources"][number]) => /^aws:(s3|iam)\//.test(r.type) && /-(files|files-private|files-tls-only|role|read-files|profile)$/.test(r.name);
+    const hostFilesDelivery = (r: Snapshot["resources"][number]) =>
+      /^aws:(s3|iam)\//.test(r.type) && /-(files|files-private|files-tls-only|role|read-files|profile)$/.test(r.name);
     const withoutUserData = (snapshots: Record<string, Snapshot>) => {
       for (const s of Object.values(snapshots)) {
         // In URN order: the order of registration is the SDK's (the database host's alias, resolved
@@ -119,7 +140,10 @@ describe("the plan", () => {
     };
     // Recorded when the database host's type was PostgresHost; renamed since, with an alias that keeps
     // its state (test/databaseHost.test.ts).
-    const fixture = readFileSync(join(__dirname, "fixtures/baseline-plans.json"), "utf8").replaceAll("studyhost:database:PostgresHost", "studyhost:database:DatabaseHost");
+    const fixture = readFileSync(join(__dirname, "fixtures/baseline-plans.json"), "utf8").replaceAll(
+      "studyhost:database:PostgresHost",
+      "studyhost:database:DatabaseHost",
+    );
     const recorded = withoutUserData(JSON.parse(fixture));
     const now = withoutUserData(JSON.parse(JSON.stringify(await baselineSnapshots())));
     expect(Object.keys(now).length).toBe(10);
@@ -130,25 +154,93 @@ describe("the plan", () => {
 describe("bad input stops with one line naming the key", () => {
   const errorFor = (overrides: Record<string, unknown>, tier = "large"): string => refusal(studyConfig("digitalocean", tier, overrides));
 
-  const site = (app: Record<string, unknown>, domain = "other.study.example.org", more: Record<string, unknown> = {}) => ({ domain, app: { kind: "container", image: "example/app:1", ...app }, ...more });
+  const site = (app: Record<string, unknown>, domain = "other.study.example.org", more: Record<string, unknown> = {}) => ({
+    domain,
+    app: { kind: "container", image: "example/app:1", ...app },
+    ...more,
+  });
 
   test.each<[string, Record<string, unknown>, string]>([
-    ["a site app on the app's port", { sites: [site({ name: "other", port: 8000 })] }, "studyhost:sites.0.app.port: got 8000; port 8000 is already used by the app study; give each app its own port, such as 8001"],
-    ["a site app left on the default port", { sites: [site({ name: "other" })] }, "studyhost:sites.0.app.port: not set, so its default applies; port 8000 is already used by the app study; give each app its own port, such as 8001"],
-    ["two sites on one port", { sites: [site({ name: "one", port: 4001 }), site({ name: "two", port: 4001 }, "two.study.example.org")] }, "studyhost:sites.1.app.port: got 4001; port 4001 is already used by the app one; give each app its own port, such as 8001"],
-    ["a site on staging's port", { staging: { domain: "test.study.example.org" }, sites: [site({ name: "other", port: 8001 })] }, "studyhost:sites.0.app.port: got 8001; port 8001 is already used by the app study_staging; give each app its own port, such as 8002"],
-    ["a site app named like the app", { sites: [site({ name: "study", port: 4001 })] }, 'studyhost:sites.0.app.name: got "study"; the name study is already used by the app study (studyhost:app); give each app its own name'],
-    ["a site app named like the staging copy", { staging: { domain: "test.study.example.org" }, sites: [site({ name: "study_staging", port: 4001 })] }, 'studyhost:sites.0.app.name: got "study_staging"; the name study_staging is already used by the app study_staging (studyhost:staging); give each app its own name'],
-    ["a site on the study's domain", { sites: [site({ name: "other", port: 4001 }, "www.study.example.org")] }, 'studyhost:sites.0.domain: got "www.study.example.org"; this name is already served by the app study; each name once'],
-    ["a site's extra name that another site serves", { sites: [site({ name: "one", port: 4001 }), site({ name: "two", port: 4002 }, "two.study.example.org", { extraDomains: ["other.study.example.org"] })] }, 'studyhost:sites.1.extraDomains.0: got "other.study.example.org"; this name is already served by the app one; each name once'],
-    ["staging on the study's domain", { staging: { domain: "study.example.org" } }, 'studyhost:staging.domain: got "study.example.org"; this name is already served by the app study; each name once'],
-    ["a site outside the DNS zone", { sites: [site({ name: "other", port: 4001 }, "nextstrain.example.net")] }, 'studyhost:sites.0.domain: got "nextstrain.example.net"; not inside the DNS zone example.org; expected a name ending in .example.org, or set studyhost:manageDns to false'],
-    ["staging outside the DNS zone", { staging: { domain: "test.example.com" } }, 'studyhost:staging.domain: got "test.example.com"; not inside the DNS zone example.org; expected a name ending in .example.org, or set studyhost:manageDns to false'],
-    ["an image to stage for a Python app", { staging: { domain: "test.study.example.org", image: "example/app:2" } }, 'studyhost:staging.image: got "example/app:2"; the app is a Python app: stage another version with staging.source'],
-    ["staging's default port taken by PostgreSQL", { app: { kind: "python", source: { pip: "x" }, start: "x", port: 5431 }, staging: { domain: "test.study.example.org" } }, "studyhost:staging.port: missing; expected a port for the staging copy: its default, the app's port + 1 (5432), is used by PostgreSQL"],
-    ["an app name too long for a staging copy", { app: { kind: "python", name: "a_very_long_study_app_name", source: { pip: "x" }, start: "x" }, staging: { domain: "test.study.example.org" } }, 'studyhost:app.name: got "a_very_long_study_app_name"; the staging copy would be named a_very_long_study_app_name_staging, longer than 31 characters; choose an app name of at most 23'],
-    ["a site's database named like the staging copy's analyst role", { staging: { domain: "test.study.example.org" }, sites: [site({ name: "study_staging_analyst", port: 4001 }, undefined, { database: true })] }, 'studyhost:sites.0.app.name: got "study_staging_analyst"; this app\'s database would need the role study_staging_analyst, which the database of the app study_staging already uses; choose another app name'],
-    ["an unknown key in a site", { sites: [{ ...site({ name: "other", port: 4001 }), path: "/x" }] }, "studyhost:sites.0.path: unknown key; valid keys here are domain, extraDomains, app, database"],
+    [
+      "a site app on the app's port",
+      { sites: [site({ name: "other", port: 8000 })] },
+      "studyhost:sites.0.app.port: got 8000; port 8000 is already used by the app study; give each app its own port, such as 8001",
+    ],
+    [
+      "a site app left on the default port",
+      { sites: [site({ name: "other" })] },
+      "studyhost:sites.0.app.port: not set, so its default applies; port 8000 is already used by the app study; give each app its own port, such as 8001",
+    ],
+    [
+      "two sites on one port",
+      { sites: [site({ name: "one", port: 4001 }), site({ name: "two", port: 4001 }, "two.study.example.org")] },
+      "studyhost:sites.1.app.port: got 4001; port 4001 is already used by the app one; give each app its own port, such as 8001",
+    ],
+    [
+      "a site on staging's port",
+      { staging: { domain: "test.study.example.org" }, sites: [site({ name: "other", port: 8001 })] },
+      "studyhost:sites.0.app.port: got 8001; port 8001 is already used by the app study_staging; give each app its own port, such as 8002",
+    ],
+    [
+      "a site app named like the app",
+      { sites: [site({ name: "study", port: 4001 })] },
+      'studyhost:sites.0.app.name: got "study"; the name study is already used by the app study (studyhost:app); give each app its own name',
+    ],
+    [
+      "a site app named like the staging copy",
+      { staging: { domain: "test.study.example.org" }, sites: [site({ name: "study_staging", port: 4001 })] },
+      'studyhost:sites.0.app.name: got "study_staging"; the name study_staging is already used by the app study_staging (studyhost:staging); give each app its own name',
+    ],
+    [
+      "a site on the study's domain",
+      { sites: [site({ name: "other", port: 4001 }, "www.study.example.org")] },
+      'studyhost:sites.0.domain: got "www.study.example.org"; this name is already served by the app study; each name once',
+    ],
+    [
+      "a site's extra name that another site serves",
+      { sites: [site({ name: "one", port: 4001 }), site({ name: "two", port: 4002 }, "two.study.example.org", { extraDomains: ["other.study.example.org"] })] },
+      'studyhost:sites.1.extraDomains.0: got "other.study.example.org"; this name is already served by the app one; each name once',
+    ],
+    [
+      "staging on the study's domain",
+      { staging: { domain: "study.example.org" } },
+      'studyhost:staging.domain: got "study.example.org"; this name is already served by the app study; each name once',
+    ],
+    [
+      "a site outside the DNS zone",
+      { sites: [site({ name: "other", port: 4001 }, "nextstrain.example.net")] },
+      'studyhost:sites.0.domain: got "nextstrain.example.net"; not inside the DNS zone example.org; expected a name ending in .example.org, or set studyhost:manageDns to false',
+    ],
+    [
+      "staging outside the DNS zone",
+      { staging: { domain: "test.example.com" } },
+      'studyhost:staging.domain: got "test.example.com"; not inside the DNS zone example.org; expected a name ending in .example.org, or set studyhost:manageDns to false',
+    ],
+    [
+      "an image to stage for a Python app",
+      { staging: { domain: "test.study.example.org", image: "example/app:2" } },
+      'studyhost:staging.image: got "example/app:2"; the app is a Python app: stage another version with staging.source',
+    ],
+    [
+      "staging's default port taken by PostgreSQL",
+      { app: { kind: "python", source: { pip: "x" }, start: "x", port: 5431 }, staging: { domain: "test.study.example.org" } },
+      "studyhost:staging.port: missing; expected a port for the staging copy: its default, the app's port + 1 (5432), is used by PostgreSQL",
+    ],
+    [
+      "an app name too long for a staging copy",
+      { app: { kind: "python", name: "a_very_long_study_app_name", source: { pip: "x" }, start: "x" }, staging: { domain: "test.study.example.org" } },
+      'studyhost:app.name: got "a_very_long_study_app_name"; the staging copy would be named a_very_long_study_app_name_staging, longer than 31 characters; choose an app name of at most 23',
+    ],
+    [
+      "a site's database named like the staging copy's analyst role",
+      { staging: { domain: "test.study.example.org" }, sites: [site({ name: "study_staging_analyst", port: 4001 }, undefined, { database: true })] },
+      'studyhost:sites.0.app.name: got "study_staging_analyst"; this app\'s database would need the role study_staging_analyst, which the database of the app study_staging already uses; choose another app name',
+    ],
+    [
+      "an unknown key in a site",
+      { sites: [{ ...site({ name: "other", port: 4001 }), path: "/x" }] },
+      "studyhost:sites.0.path: unknown key; valid keys here are domain, extraDomains, app, database",
+    ],
   ])("%s", (_label, overrides, expected) => {
     expect(errorFor(overrides)).toBe(expected);
   });
@@ -175,7 +267,13 @@ describe("the rendered hosts", () => {
     return { status, output };
   };
   const read = (h: RenderedHost, path: string) => readFileSync(join(h.root, path), "utf8");
-  const envOf = (h: RenderedHost, app: string) => Object.fromEntries(read(h, `etc/${app}/env`).trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), JSON.parse(l.slice(l.indexOf("=") + 1))]));
+  const envOf = (h: RenderedHost, app: string) =>
+    Object.fromEntries(
+      read(h, `etc/${app}/env`)
+        .trim()
+        .split("\n")
+        .map((l) => [l.slice(0, l.indexOf("=")), JSON.parse(l.slice(l.indexOf("=") + 1))]),
+    );
 
   test("on DigitalOcean the user data stays within 64 KiB, its files gzipped", () => {
     expect(hosts.length).toBe(5);
@@ -188,7 +286,10 @@ describe("the rendered hosts", () => {
     for (const h of appHosts) {
       const available = join(h.root, "etc/nginx/sites-available");
       const files = readdirSync(available).sort();
-      expect([h.label, files]).toEqual([h.label, ["studyhost-default.conf", ...APPS.flatMap((a) => [`studyhost-${a}-holding.conf`, `studyhost-${a}.conf`])].sort()]);
+      expect([h.label, files]).toEqual([
+        h.label,
+        ["studyhost-default.conf", ...APPS.flatMap((a) => [`studyhost-${a}-holding.conf`, `studyhost-${a}.conf`])].sort(),
+      ]);
       for (const [app, names] of Object.entries(NAMES)) {
         const text = readFileSync(join(available, `studyhost-${app}.conf`), "utf8");
         expect([h.label, app, [...text.matchAll(/server_name ([^;]+);/g)].map((m) => m[1])]).toEqual([h.label, app, [names.join(" "), names.join(" ")]]);
@@ -260,7 +361,9 @@ describe("the rendered hosts", () => {
     expect(hba).not.toContain("nextstrain");
     expect(read(h, "etc/studyhost/postgres-roles.d/study_staging.env")).toContain('APP_PASSWORD="plan-placeholder-study-db-study_staging-app-password"');
     expect(read(h, "etc/studyhost/postgres-roles.d/dashboard.env")).toContain('DATABASE="dashboard"');
-    expect(read(h, "usr/local/sbin/studyhost-postgres-cluster")).toContain("for roles in /etc/studyhost/postgres-roles.d/study_staging.env /etc/studyhost/postgres-roles.d/dashboard.env; do");
+    expect(read(h, "usr/local/sbin/studyhost-postgres-cluster")).toContain(
+      "for roles in /etc/studyhost/postgres-roles.d/study_staging.env /etc/studyhost/postgres-roles.d/dashboard.env; do",
+    );
     const service = read(h, "etc/systemd/system/studyhost-backup.service");
     expect(service).toContain(`"/usr/bin/env STUDYHOST_BACKUP_ENV=/etc/studyhost/backup.d/dashboard.env /usr/local/sbin/studyhost-backup"`);
     expect(service).not.toContain("study_staging");
@@ -270,9 +373,12 @@ describe("the rendered hosts", () => {
     const db = hosts.find((x) => x.label === "do-two-server/study-db")!;
     const app = hosts.find((x) => x.label === "do-two-server/study-app")!;
     const hba = read(db, "etc/studyhost/postgresql/pg_hba.conf");
-    for (const name of ["study", "study_staging", "dashboard"]) expect(hba).toMatch(new RegExp(`^hostssl ${name}     ${name}     10\\.\\d+\\.\\d+\\.\\d+/\\d+  scram-sha-256$`, "m"));
+    for (const name of ["study", "study_staging", "dashboard"])
+      expect(hba).toMatch(new RegExp(`^hostssl ${name}     ${name}     10\\.\\d+\\.\\d+\\.\\d+/\\d+  scram-sha-256$`, "m"));
     expect(existsSync(join(app.root, "etc/studyhost/postgres-roles.d"))).toBe(false);
-    expect(envOf(app, "study_staging").DATABASE_URL).toMatch(/^postgresql:\/\/study_staging:plan-placeholder-study-db-study_staging-app-password@10\.\d+\.\d+\.\d+:5432\/study_staging\?sslmode=require$/);
+    expect(envOf(app, "study_staging").DATABASE_URL).toMatch(
+      /^postgresql:\/\/study_staging:plan-placeholder-study-db-study_staging-app-password@10\.\d+\.\d+\.\d+:5432\/study_staging\?sslmode=require$/,
+    );
     expect(read(db, "etc/studyhost/backup.d/dashboard.env")).toContain('NAME="dashboard"');
   });
 
@@ -305,9 +411,21 @@ describe("the rendered hosts", () => {
     test("the order: firewall and backups first, staging's install and health check, production's app, the sites, nginx, the health checks", () => {
       const loop = /^for current in ([a-z0-9 _-]+); do$/m.exec(read(h, "usr/local/sbin/studyhost-provision"))![1].split(" ");
       expect(loop).toEqual([
-        "base", "host-firewall", "postgresql", "backups",
-        "app-study-staging", "health-study-staging", "app", "app-nextstrain", "app-dashboard",
-        "nginx", "certificate", "health", "health-nextstrain", "health-dashboard", "manifest",
+        "base",
+        "host-firewall",
+        "postgresql",
+        "backups",
+        "app-study-staging",
+        "health-study-staging",
+        "app",
+        "app-nextstrain",
+        "app-dashboard",
+        "nginx",
+        "certificate",
+        "health",
+        "health-nextstrain",
+        "health-dashboard",
+        "manifest",
       ]);
     });
 
@@ -315,8 +433,21 @@ describe("the rendered hosts", () => {
       const r = provision("");
       expect(r.status).toBe(0);
       expect(r.ran).toEqual([
-        "base", "host_firewall", "postgresql", "backups", "app_study_staging", "health_study_staging", "app", "app_nextstrain", "app_dashboard",
-        "nginx", "certificate", "health", "health_nextstrain", "health_dashboard", "manifest",
+        "base",
+        "host_firewall",
+        "postgresql",
+        "backups",
+        "app_study_staging",
+        "health_study_staging",
+        "app",
+        "app_nextstrain",
+        "app_dashboard",
+        "nginx",
+        "certificate",
+        "health",
+        "health_nextstrain",
+        "health_dashboard",
+        "manifest",
       ]);
     });
 

@@ -74,7 +74,11 @@ describe("what each tier renders (DigitalOcean sizes: small 1 vCPU / 1 GB, large
 
   test("PostgreSQL gets half of a shared host's RAM and all of a database host's", () => {
     // small: 512 MB of 1 GB; large: 2 GB of 4 GB; two-server's database host: all its 2 GB.
-    const expected = { small: ["128MB", "384MB", "32MB", "4096kB"], large: ["512MB", "1536MB", "128MB", "4854kB"], "two-server": ["512MB", "1536MB", "128MB", "4854kB"] };
+    const expected = {
+      small: ["128MB", "384MB", "32MB", "4096kB"],
+      large: ["512MB", "1536MB", "128MB", "4854kB"],
+      "two-server": ["512MB", "1536MB", "128MB", "4854kB"],
+    };
     for (const [tier, [shared, cache, maintenance, work]] of Object.entries(expected)) {
       const text = postgresSettings(tier, tier === "two-server" ? "db" : "app");
       for (const line of [`shared_buffers = ${shared}`, `effective_cache_size = ${cache}`, `maintenance_work_mem = ${maintenance}`, `work_mem = ${work}`]) {

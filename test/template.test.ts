@@ -8,7 +8,9 @@ import { PRIVATE_ADDRESS_SH } from "../src/host/document/shell";
 const JOBS = join(__dirname, "..", "src", "host", "apps");
 
 test("fill replaces every @@NAME@@, as often as it appears, and nothing else", () => {
-  expect(fill("a=@@A@@ b=@@B@@ again=@@A@@ not=@@lower@@ @ @@ {{A}}", { A: "1", B: "'two words'" }, "t")).toBe("a=1 b='two words' again=1 not=@@lower@@ @ @@ {{A}}");
+  expect(fill("a=@@A@@ b=@@B@@ again=@@A@@ not=@@lower@@ @ @@ {{A}}", { A: "1", B: "'two words'" }, "t")).toBe(
+    "a=1 b='two words' again=1 not=@@lower@@ @ @@ {{A}}",
+  );
 });
 
 test("fill refuses a placeholder it has no value for, and a value no placeholder uses, naming the template", () => {
@@ -29,6 +31,9 @@ test("hostAsset reads the file beside the module; fillAsset fills it", () => {
 test("the lines that find the host's private address are the same in every asset that carries them", () => {
   // Copied rather than filled in (shellcheck must see $private assigned where the script uses it):
   // PRIVATE_ADDRESS_SH is their one reference, and each copy must match it exactly.
-  const carriers = [join(__dirname, "..", "src", "host", "databases", "mariadb-datadir.sh"), join(__dirname, "..", "src", "host", "databases", "studyhost-postgres-cluster.sh")];
+  const carriers = [
+    join(__dirname, "..", "src", "host", "databases", "mariadb-datadir.sh"),
+    join(__dirname, "..", "src", "host", "databases", "studyhost-postgres-cluster.sh"),
+  ];
   for (const file of carriers) expect([file, readFileSync(file, "utf8").includes(PRIVATE_ADDRESS_SH)]).toEqual([file, true]);
 });

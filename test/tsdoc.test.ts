@@ -36,7 +36,7 @@ function argumentMembers(file: string): Documented[] {
   const wanted = [...interfaces.keys()].filter((n) => n.endsWith("Args"));
   for (const name of wanted) {
     for (const member of interfaces.get(name)!.members) {
-      const type = ts.isPropertySignature(member) ? member.type?.getText(source) ?? "" : "";
+      const type = ts.isPropertySignature(member) ? (member.type?.getText(source) ?? "") : "";
       for (const other of interfaces.keys()) if (!wanted.includes(other) && new RegExp(`\\b${other}\\b`).test(type)) wanted.push(other);
     }
   }
@@ -67,12 +67,24 @@ const CHANGE_EFFECT = /\b(chang(e|es|ing)|adding|removing|setting)\b[^.]*\b(repl
 
 test("the check sees every component's arguments", () => {
   const where = members.map((m) => m.where);
-  for (const expected of ["dns.ts DnsArgs.caaIssuers", "tls.ts TlsArgs.caBundle", "firewall.ts FirewallRule.from", "appServer.ts AppServerArgs.database", "databaseHost.ts DatabaseHostArgs.firewall", "network.ts NetworkArgs.region"]) {
+  for (const expected of [
+    "dns.ts DnsArgs.caaIssuers",
+    "tls.ts TlsArgs.caBundle",
+    "firewall.ts FirewallRule.from",
+    "appServer.ts AppServerArgs.database",
+    "databaseHost.ts DatabaseHostArgs.firewall",
+    "network.ts NetworkArgs.region",
+  ]) {
     expect(where).toContain(expected);
   }
-  expect(classes.map((c) => c.where).sort()).toEqual(
-    ["appServer.ts class AppServer", "databaseHost.ts class DatabaseHost", "dns.ts class Dns", "firewall.ts class Firewall", "network.ts class Network", "tls.ts class Tls"],
-  );
+  expect(classes.map((c) => c.where).sort()).toEqual([
+    "appServer.ts class AppServer",
+    "databaseHost.ts class DatabaseHost",
+    "dns.ts class Dns",
+    "firewall.ts class Firewall",
+    "network.ts class Network",
+    "tls.ts class Tls",
+  ]);
 });
 
 test.each(members.map((m) => [m.where, m]))("%s has an @example or @default", (_where, m) => {

@@ -184,7 +184,11 @@ describe("diffPlans and formatDiffMarkdown on real plans", () => {
 
   test("large back to small: the same resources are removed and the cost goes down", () => {
     const d = diffPlans(large, small);
-    expect(d.removed.map((r) => r.urn).sort()).toEqual(diffPlans(small, large).added.map((r) => r.urn).sort());
+    expect(d.removed.map((r) => r.urn).sort()).toEqual(
+      diffPlans(small, large)
+        .added.map((r) => r.urn)
+        .sort(),
+    );
     expect(d.added).toEqual([]);
     expect(formatDiffMarkdown(d, "small")).toContain(`(-$${Math.abs(d.cost.delta).toFixed(2)})`);
   });
@@ -193,7 +197,12 @@ describe("diffPlans and formatDiffMarkdown on real plans", () => {
 describe("diffPlans on hand-made plans", () => {
   const opts = { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], dependsOn: [] };
   const res = (name: string, inputs: Record<string, unknown>, options: Record<string, unknown> = {}): PlanJsonResource => ({
-    urn: `urn:pulumi:s::p::t:index:T::${name}`, type: "t:index:T", name, parent: null, inputs, options: { ...opts, ...options },
+    urn: `urn:pulumi:s::p::t:index:T::${name}`,
+    type: "t:index:T",
+    name,
+    parent: null,
+    inputs,
+    options: { ...opts, ...options },
   });
   const plan = (...resources: PlanJsonResource[]): PlanJson => ({ resources, cost: { monthlyUsd: 0 } });
 
@@ -237,8 +246,20 @@ describe("studyhost diff (the CLI)", () => {
       err.mockRestore();
     }
   };
-  const a = write("a.json", JSON.stringify({ resources: [{ urn: "urn:pulumi:demo::studyhost::t:index:T::x", type: "t:index:T", name: "x", inputs: { size: 1 }, options: {} }], cost: { monthlyUsd: 7 } }));
-  const b = write("b.json", JSON.stringify({ resources: [{ urn: "urn:pulumi:demo::studyhost::t:index:T::x", type: "t:index:T", name: "x", inputs: { size: 2 }, options: {} }], cost: { monthlyUsd: 29 } }));
+  const a = write(
+    "a.json",
+    JSON.stringify({
+      resources: [{ urn: "urn:pulumi:demo::studyhost::t:index:T::x", type: "t:index:T", name: "x", inputs: { size: 1 }, options: {} }],
+      cost: { monthlyUsd: 7 },
+    }),
+  );
+  const b = write(
+    "b.json",
+    JSON.stringify({
+      resources: [{ urn: "urn:pulumi:demo::studyhost::t:index:T::x", type: "t:index:T", name: "x", inputs: { size: 2 }, options: {} }],
+      cost: { monthlyUsd: 29 },
+    }),
+  );
 
   test("prints the Markdown, with the stack read from the URNs unless --stack names it", async () => {
     const r = await run(["diff", "--base", a, "--head", b]);

@@ -16,7 +16,11 @@ function optionWords(r: PlannedResource): string[] {
 }
 
 function indent(text: string, pad: string): string {
-  return text.trimEnd().split("\n").map((l) => pad + l).join("\n");
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((l) => pad + l)
+    .join("\n");
 }
 
 export function formatPlan(stack: string, plan: PlanResult): string {
@@ -30,7 +34,10 @@ export function formatPlan(stack: string, plan: PlanResult): string {
   const custom = plan.resources.filter((r) => r.custom).length;
   const tier = TIER_TABLE[plan.outputs.tier as TierName];
   const tierText = tier ? `, tier ${tier.name} (${tier.audience})` : "";
-  out.push(`Plan of stack "${stack}"${tierText}, offline under Pulumi's mock engine: ${custom} cloud resources in ${plan.resources.length - custom} components`, "");
+  out.push(
+    `Plan of stack "${stack}"${tierText}, offline under Pulumi's mock engine: ${custom} cloud resources in ${plan.resources.length - custom} components`,
+    "",
+  );
   const walk = (parent: string | undefined, depth: number) => {
     for (const r of children.get(parent) ?? []) {
       const pad = "  ".repeat(depth + 1);

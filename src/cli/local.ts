@@ -16,7 +16,10 @@ export const LOCAL_HELP = `  local  boot the stack's hosts on this machine (Linu
 export async function local(args: string[]): Promise<number> {
   let values: { config?: string; stop?: boolean; "app-source"?: string; lab?: string };
   try {
-    ({ values } = parseArgs({ args, options: { config: { type: "string" }, stop: { type: "boolean" }, "app-source": { type: "string" }, lab: { type: "string" } } }));
+    ({ values } = parseArgs({
+      args,
+      options: { config: { type: "string" }, stop: { type: "boolean" }, "app-source": { type: "string" }, lab: { type: "string" } },
+    }));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\nusage: ${LOCAL_USAGE.trim()}\n`);
     return 2;

@@ -41,7 +41,11 @@ function createNetwork(parent: pulumi.Resource, name: string, region: string): N
     { region, vpcId: vpc.id, cidrBlock: SUBNET_CIDR, availabilityZone: zone, mapPublicIpOnLaunch: true, tags },
     { parent },
   );
-  const routes = new aws.ec2.RouteTable(`${name}-routes`, { region, vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags }, { parent });
+  const routes = new aws.ec2.RouteTable(
+    `${name}-routes`,
+    { region, vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags },
+    { parent },
+  );
   new aws.ec2.RouteTableAssociation(`${name}-public-routes`, { region, subnetId: subnet.id, routeTableId: routes.id }, { parent });
   return { id: vpc.id, cidr: pulumi.output(SUBNET_CIDR), region, subnetId: subnet.id, zone: subnet.availabilityZone };
 }

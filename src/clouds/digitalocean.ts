@@ -109,7 +109,11 @@ function createDnsRecords(parent: pulumi.Resource, name: string, spec: DnsSpec):
     }
     for (const issuer of spec.caaIssuers) {
       // DigitalOcean's API wants the CAA value as a fully qualified name, trailing dot included.
-      new digitalocean.DnsRecord(`${base}-caa-${issuer}`, { domain: spec.zone, name: record, type: "CAA", flags: 0, tag: "issue", value: `${issuer}.`, ttl: 3600 }, { parent });
+      new digitalocean.DnsRecord(
+        `${base}-caa-${issuer}`,
+        { domain: spec.zone, name: record, type: "CAA", flags: 0, tag: "issue", value: `${issuer}.`, ttl: 3600 },
+        { parent },
+      );
     }
   }
 }

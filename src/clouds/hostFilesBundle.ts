@@ -63,7 +63,9 @@ esac`;
  * seconds to reach a new instance (IAM is eventually consistent), so the fetch is retried for up to
  * five minutes; a fetch that never succeeds stops the first boot here, loudly, with the last error.
  */
-const FETCH_SCRIPT = bashScript("fetches this host's files from its S3 object and writes them with cloud-init", `
+const FETCH_SCRIPT = bashScript(
+  "fetches this host's files from its S3 object and writes them with cloud-init",
+  `
 bucket="$1"; key="$2"; region="$3"; sha256="$4"
 log() { echo "${FETCH_TAG}: $*" >&2; }
 install -d -m 0700 ${BUNDLE_DIR}
@@ -86,7 +88,8 @@ ${WRITE_FILES_SHELL}
 write_with_cloud_init ${BUNDLE_DIR}/host-files.yaml
 rm -f ${BUNDLE_DIR}/host-files.yaml
 log "wrote the files of s3://$bucket/$key"
-`);
+`,
+);
 
 type WriteFile = { path: string; [key: string]: unknown };
 type CloudConfigDoc = { write_files?: WriteFile[]; packages?: string[]; runcmd?: unknown[][]; [key: string]: unknown };

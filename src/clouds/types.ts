@@ -24,10 +24,7 @@ export interface FirewallHandle {
 }
 
 /** Where an inbound rule admits traffic from. */
-export type RuleSource =
-  | { readonly anywhere: true }
-  | { readonly cidrs: readonly string[] }
-  | { readonly members: FirewallHandle };
+export type RuleSource = { readonly anywhere: true } | { readonly cidrs: readonly string[] } | { readonly members: FirewallHandle };
 
 export interface InboundRule {
   readonly description: string;

@@ -26,7 +26,8 @@ export function compressFiles(text: string): string {
 
 /** A write_files entry's content as the file will hold it (decoding what `compressFiles` encoded). */
 export function fileContent(f: { content: string; encoding?: string }): string {
-  if (f.encoding === "gz+b64" || f.encoding === "gzip+base64" || f.encoding === "gz+base64") return gunzipSync(Buffer.from(f.content, "base64")).toString("utf8");
+  if (f.encoding === "gz+b64" || f.encoding === "gzip+base64" || f.encoding === "gz+base64")
+    return gunzipSync(Buffer.from(f.content, "base64")).toString("utf8");
   if (f.encoding === "b64" || f.encoding === "base64") return Buffer.from(f.content, "base64").toString("utf8");
   return f.content;
 }

@@ -19,9 +19,7 @@ export const AnalyticsSchema = z
       .describe(
         `when the previous day is counted, as cron or OnCalendar in UTC (default "${ANALYTICS_DEFAULT_SCHEDULE}": daily at 01:30, after the nightly log rotation; a run missed while the host was off happens at boot)`,
       ),
-    keepDays: wholeNumber(1, 3660, " of days", 90)
-      .default(90)
-      .describe("delete daily count files older than this many days (default 90)"),
+    keepDays: wholeNumber(1, 3660, " of days", 90).default(90).describe("delete daily count files older than this many days (default 90)"),
   })
   .strict();
 

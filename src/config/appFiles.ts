@@ -28,9 +28,15 @@ export const ConfigFileSchema = z
     format: z
       .enum(["toml", "dotenv", "ini", "text"], { error: "expected toml, dotenv, ini or text" })
       .describe("toml (content: a table), dotenv (content: NAME: value), ini (content: { section: { KEY: value } }) or text (content: a string)"),
-    content: z.union([z.string(), z.record(z.string(), z.unknown())], { error: "expected a table of values (toml, dotenv) or a string (text)" }).describe("the file's content"),
+    content: z
+      .union([z.string(), z.record(z.string(), z.unknown())], { error: "expected a table of values (toml, dotenv) or a string (text)" })
+      .describe("the file's content"),
     link: relativePath.optional().describe("a Python app: also a symlink to it at this path in the app's working folder (e.g. .env)"),
-    mount: z.string().regex(/^\/[^\s:]*$/, "expected an absolute path inside the container").optional().describe("a container app: mounted read-only at this path"),
+    mount: z
+      .string()
+      .regex(/^\/[^\s:]*$/, "expected an absolute path inside the container")
+      .optional()
+      .describe("a container app: mounted read-only at this path"),
   })
   .strict();
 
@@ -39,7 +45,11 @@ export const FrontendSchema = z
     git: z.string().min(1).describe("a git URL of the built front end"),
     ref: z.string().min(1).describe("a tag, branch or commit"),
     dir: relativePath.default(".").describe("the folder in that repository holding index.html (default .)"),
-    apiPaths: z.array(z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "expected a URL path such as /api")).min(1).default(["/api"]).describe("the paths proxied to the app (default [/api]); everything else is served from the front end"),
+    apiPaths: z
+      .array(z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "expected a URL path such as /api"))
+      .min(1)
+      .default(["/api"])
+      .describe("the paths proxied to the app (default [/api]); everything else is served from the front end"),
   })
   .strict()
   .describe("a built front end that nginx serves at /, proxying only apiPaths to the app");
@@ -60,25 +70,39 @@ export function referencedNames(content: unknown): string[] {
 }
 
 /** Each file: the content's shape fits its format, names are unique, every `${NAME}` exists. */
-export function checkConfigFiles(files: readonly ConfigFileConfig[], envNames: readonly string[], kind: "python" | "container", key: (string | number)[], ctx: z.RefinementCtx): void {
+export function checkConfigFiles(
+  files: readonly ConfigFileConfig[],
+  envNames: readonly string[],
+  kind: "python" | "container",
+  key: (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
   const known = new Set([...GENERATED_ENV, ...envNames]);
   files.forEach((f, i) => {
     const at = [...key, i];
     if ((f.format === "text") !== (typeof f.content === "string")) {
-      ctx.addIssue({ code: "custom", path: [...at, "content"], message: f.format === "text" ? "expected a string for a text file" : `expected a table of values for ${f.format === "ini" ? "an" : "a"} ${f.format} file` });
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "content"],
+        message:
+          f.format === "text" ? "expected a string for a text file" : `expected a table of values for ${f.format === "ini" ? "an" : "a"} ${f.format} file`,
+      });
     }
     if (f.format === "ini" && typeof f.content === "object") {
       const why = iniProblem(f.content);
       if (why) ctx.addIssue({ code: "custom", path: [...at, "content", ...why.path], message: why.message });
     }
     if (f.format === "dotenv" && typeof f.content === "object" && Object.values(f.content).some((v) => typeof v !== "string")) {
-      ctx.addIssue({ code: "custom", path: [...at, "content"], message: "expected string values in a dotenv file (NAME: \"value\")" });
+      ctx.addIssue({ code: "custom", path: [...at, "content"], message: 'expected string values in a dotenv file (NAME: "value")' });
     }
-    if (files.findIndex((g) => g.name === f.name) < i) ctx.addIssue({ code: "custom", path: [...at, "name"], message: "another file has this name; each file once" });
+    if (files.findIndex((g) => g.name === f.name) < i)
+      ctx.addIssue({ code: "custom", path: [...at, "name"], message: "another file has this name; each file once" });
     if (kind === "python" && f.mount) ctx.addIssue({ code: "custom", path: [...at, "mount"], message: "mount is for container apps; a Python app takes link" });
-    if (kind === "container" && f.link) ctx.addIssue({ code: "custom", path: [...at, "link"], message: "link is for Python apps; a container app takes mount" });
+    if (kind === "container" && f.link)
+      ctx.addIssue({ code: "custom", path: [...at, "link"], message: "link is for Python apps; a container app takes mount" });
     for (const name of referencedNames(f.content)) {
-      if (!known.has(name)) ctx.addIssue({ code: "custom", path: [...at, "content"], message: `\${${name}} is not in the app's env; expected one of ${[...known].join(", ")}` });
+      if (!known.has(name))
+        ctx.addIssue({ code: "custom", path: [...at, "content"], message: `\${${name}} is not in the app's env; expected one of ${[...known].join(", ")}` });
     }
   });
 }
@@ -98,7 +122,9 @@ export function iniProblem(content: Record<string, unknown>): { path: string[]; 
     for (const [key, value] of Object.entries(entries)) {
       if (!/^[A-Za-z0-9_.-]+$/.test(key)) return bad([section, key], "expected a key of letters, digits, _ . -");
       const values = Array.isArray(value) ? value : [value];
-      const ok = values.every((v) => (typeof v === "string" ? line(v) && v.trim() === v : !Array.isArray(value) && (typeof v === "number" || typeof v === "boolean")));
+      const ok = values.every((v) =>
+        typeof v === "string" ? line(v) && v.trim() === v : !Array.isArray(value) && (typeof v === "number" || typeof v === "boolean"),
+      );
       if (!ok) return bad([section, key], "expected a string (one line, no %, no spaces at either end), a number, a boolean or a list of such strings");
     }
   }

@@ -45,12 +45,27 @@ export function studyApps(c: AppKeys): StudyApp[] {
   if (c.staging) {
     const s = c.staging;
     const common = { name: stagingName(c.app.name), port: s.port ?? c.app.port + 1, env: { ...c.app.env, ...s.env } };
-    const app: AppConfig = c.app.kind === "python" ? { ...c.app, ...common, source: s.source ?? c.app.source } : { ...c.app, ...common, image: s.image ?? c.app.image };
-    apps.push({ role: "staging", key: "staging", app, domains: [s.domain], database: primaryDb === undefined ? undefined : stagingName(primaryDb), backedUp: false });
+    const app: AppConfig =
+      c.app.kind === "python" ? { ...c.app, ...common, source: s.source ?? c.app.source } : { ...c.app, ...common, image: s.image ?? c.app.image };
+    apps.push({
+      role: "staging",
+      key: "staging",
+      app,
+      domains: [s.domain],
+      database: primaryDb === undefined ? undefined : stagingName(primaryDb),
+      backedUp: false,
+    });
   }
   apps.push(primary);
   c.sites.forEach((site, i) =>
-    apps.push({ role: "site", key: `sites.${i}`, app: site.app, domains: [site.domain, ...site.extraDomains], database: site.database ? site.app.name : undefined, backedUp: true }),
+    apps.push({
+      role: "site",
+      key: `sites.${i}`,
+      app: site.app,
+      domains: [site.domain, ...site.extraDomains],
+      database: site.database ? site.app.name : undefined,
+      backedUp: true,
+    }),
   );
   return apps;
 }
@@ -76,15 +91,23 @@ export function appIssues(c: Parsed, zone: string): Issue[] {
   const where = (key: string) => key.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 
   if (c.staging) {
-    if (c.staging.source && c.app.kind === "container") issues.push({ path: ["staging", "source"], message: "the app is a container: stage another version with staging.image" });
-    if (c.staging.image && c.app.kind === "python") issues.push({ path: ["staging", "image"], message: "the app is a Python app: stage another version with staging.source" });
+    if (c.staging.source && c.app.kind === "container")
+      issues.push({ path: ["staging", "source"], message: "the app is a container: stage another version with staging.image" });
+    if (c.staging.image && c.app.kind === "python")
+      issues.push({ path: ["staging", "image"], message: "the app is a Python app: stage another version with staging.source" });
     if (stagingName(c.app.name).length > 31) {
-      issues.push({ path: ["app", "name"], message: `the staging copy would be named ${stagingName(c.app.name)}, longer than 31 characters; choose an app name of at most 23` });
+      issues.push({
+        path: ["app", "name"],
+        message: `the staging copy would be named ${stagingName(c.app.name)}, longer than 31 characters; choose an app name of at most 23`,
+      });
     }
     if (c.staging.port === undefined) {
       const port = c.app.port + 1;
       if (port > 65535 || HOST_PORTS[port]) {
-        issues.push({ path: ["staging", "port"], message: `expected a port for the staging copy: its default, the app's port + 1 (${port}), is ${port > 65535 ? "out of range" : `used by ${HOST_PORTS[port]}`}` });
+        issues.push({
+          path: ["staging", "port"],
+          message: `expected a port for the staging copy: its default, the app's port + 1 (${port}), is ${port > 65535 ? "out of range" : `used by ${HOST_PORTS[port]}`}`,
+        });
       }
     }
   }
@@ -108,16 +131,27 @@ export function appIssues(c: Parsed, zone: string): Issue[] {
     const namePath = a.role === "staging" ? ["app", "name"] : [...base, "app", "name"];
     const portPath = a.role === "staging" ? ["staging", "port"] : [...base, "app", "port"];
     const other = names.get(a.app.name);
-    if (other) issues.push({ path: namePath, message: `the name ${a.app.name} is already used by the app ${other.app.name} (studyhost:${other.key}); give each app its own name` });
+    if (other)
+      issues.push({
+        path: namePath,
+        message: `the name ${a.app.name} is already used by the app ${other.app.name} (studyhost:${other.key}); give each app its own name`,
+      });
     else names.set(a.app.name, a);
     const samePort = ports.get(a.app.port);
-    if (samePort) issues.push({ path: portPath, message: `port ${a.app.port} is already used by the app ${samePort.app.name}; give each app its own port, such as ${freePort()}` });
+    if (samePort)
+      issues.push({
+        path: portPath,
+        message: `port ${a.app.port} is already used by the app ${samePort.app.name}; give each app its own port, such as ${freePort()}`,
+      });
     else ports.set(a.app.port, a);
     if (c.database.engine === "postgres" && a.database) {
       for (const role of [a.database, `${a.database}_analyst`]) {
         const owner = roles.get(role);
         if (owner && owner !== a) {
-          issues.push({ path: namePath, message: `this app's database would need the role ${role}, which the database of the app ${owner.app.name} already uses; choose another app name` });
+          issues.push({
+            path: namePath,
+            message: `this app's database would need the role ${role}, which the database of the app ${owner.app.name} already uses; choose another app name`,
+          });
           break;
         }
         roles.set(role, a);
@@ -128,7 +162,8 @@ export function appIssues(c: Parsed, zone: string): Issue[] {
       const path = a.role === "staging" ? ["staging", "domain"] : i === 0 ? [...base, "domain"] : [...base, "extraDomains", i - 1];
       const holder = domains.get(name);
       if (holder) issues.push({ path, message: `this name is already served by the app ${holder.app.name}; each name once` });
-      else if (!inZone(name)) issues.push({ path, message: `not inside the DNS zone ${zone}; expected a name ending in .${zone}, or set studyhost:manageDns to false` });
+      else if (!inZone(name))
+        issues.push({ path, message: `not inside the DNS zone ${zone}; expected a name ending in .${zone}, or set studyhost:manageDns to false` });
       else domains.set(name, a);
     });
   }

@@ -10,7 +10,10 @@ import type { z } from "zod";
  * trace) and stops before any resource is registered.
  */
 export class ConfigError extends pulumi.RunError {
-  constructor(readonly key: string, message: string) {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
     super(message);
     this.name = "ConfigError";
   }

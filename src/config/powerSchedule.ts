@@ -51,7 +51,9 @@ export function toEventBridgeCron(spec: string): string {
   } else if (all(dom, 1, 31)) {
     days = `? ${field(month, 1, 12)} ${ebList(weekdays, (d) => EB_WEEKDAYS[d])}`;
   } else {
-    throw new ScheduleError("it restricts both the day of month and the day of week, and EventBridge Scheduler takes only one of them (the other must be ?); keep one, such as \"0 8 * * mon-fri\" or \"0 8 1-15 * *\"");
+    throw new ScheduleError(
+      'it restricts both the day of month and the day of week, and EventBridge Scheduler takes only one of them (the other must be ?); keep one, such as "0 8 * * mon-fri" or "0 8 1-15 * *"',
+    );
   }
   return `cron(${field(minute, 0, 59)} ${field(hour, 0, 23)} ${days} *)`;
 }
@@ -115,7 +117,12 @@ export function checkPowerSchedule(c: { readonly cloud: string; readonly powerSc
     if (e instanceof ScheduleError) return;
     throw e;
   }
-  if (clash) ctx.addIssue({ code: "custom", path: ["powerSchedule", "off"], message: `on and off both fire at the same minute (the first in ${YEAR}: ${clash}); expected times that differ` });
+  if (clash)
+    ctx.addIssue({
+      code: "custom",
+      path: ["powerSchedule", "off"],
+      message: `on and off both fire at the same minute (the first in ${YEAR}: ${clash}); expected times that differ`,
+    });
 }
 
 // --- The share of hours the host runs, for the cost table: a minute-by-minute walk through one year. ---

@@ -126,7 +126,8 @@ function parseField(text: string, field: Field): ParsedField {
       const [a, b] = m[1].split("-");
       low = fieldNumber(a, field);
       // "5/10" means 5 alone in some crons and 5-59/10 in others: ask for what is meant.
-      if (b === undefined && m[2] !== undefined) throw new ScheduleError(`the ${field.name} field's ${item} is ambiguous; write a range with a step, such as ${a}-${field.max}/${m[2]}`);
+      if (b === undefined && m[2] !== undefined)
+        throw new ScheduleError(`the ${field.name} field's ${item} is ambiguous; write a range with a step, such as ${a}-${field.max}/${m[2]}`);
       high = b === undefined ? low : fieldNumber(b, field);
       if (high < low) throw new ScheduleError(`the ${field.name} range ${m[1]} runs backwards`);
     }

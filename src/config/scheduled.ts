@@ -6,7 +6,10 @@ import { scheduleProblem, SCHEDULE_EXPECTED } from "./schedule";
 import { slug, wholeNumber } from "./validators";
 
 /** An S3 bucket name (also a Spaces one). */
-export const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name").describe("an S3 bucket name such as study-data");
+export const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected an S3 bucket name")
+  .describe("an S3 bucket name such as study-data");
 
 export const schedule = z
   .string({ error: SCHEDULE_EXPECTED })
@@ -25,7 +28,9 @@ export const JobSchema = z
     command: z
       .string({ error: "expected a shell command such as 'python bin/intake.py 3'" })
       .min(1, "expected a shell command such as 'python bin/intake.py 3'")
-      .describe("a bash command, run as the app's user in its working directory with its env file and venv (in its image for a container app); any failing line fails the job"),
+      .describe(
+        "a bash command, run as the app's user in its working directory with its env file and venv (in its image for a container app); any failing line fails the job",
+      ),
     app: appName,
     timeoutMinutes: wholeNumber(1, 10080, " of minutes", 60).default(60).describe("stop the job and count it failed after this many minutes (default 60)"),
   })
@@ -50,7 +55,9 @@ export const FetchSchema = z
     dest: z
       .string({ error: "expected a folder name such as data" })
       .regex(/^(?!\.\.?$)[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/, "expected a folder name such as data (letters, digits, . _ -; no /)")
-      .describe("the folder, under the app's state folder /var/lib/studyhost/<app>, that mirrors the bucket (a container volume's name mounts it into the container)"),
+      .describe(
+        "the folder, under the app's state folder /var/lib/studyhost/<app>, that mirrors the bucket (a container volume's name mounts it into the container)",
+      ),
     app: appName,
     every: schedule.optional().describe("also re-sync on this schedule (cron or OnCalendar); default: at boot only"),
     timeoutMinutes: wholeNumber(1, 1440, " of minutes", 30).default(30).describe("give up after this many minutes (default 30); the app starts anyway"),
@@ -60,7 +67,9 @@ export const FetchSchema = z
 export const fetchSecretAccessKeys = z
   .record(slug, z.string().min(1), { error: "expected fetch names with secret access keys (name: secret)" })
   .default({})
-  .describe("the secret access key of each fetch with an accessKeyId, by fetch name: pulumi config set --secret --path 'studyhost:fetchSecretAccessKeys.<name>' SECRET");
+  .describe(
+    "the secret access key of each fetch with an accessKeyId, by fetch name: pulumi config set --secret --path 'studyhost:fetchSecretAccessKeys.<name>' SECRET",
+  );
 
 /** What the cross-key rules need from the parsed config. */
 interface ScheduledConfig {
@@ -83,18 +92,34 @@ export function checkScheduled(c: ScheduledConfig, ctx: z.RefinementCtx): void {
   c.jobs.forEach((job, i) => {
     checkApp("jobs", i, job.app);
     if (c.jobs.findIndex((other) => other.name === job.name) < i) {
-      ctx.addIssue({ code: "custom", path: ["jobs", i, "name"], message: "another job has this name; expected a name of its own (it names the job's units and log)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["jobs", i, "name"],
+        message: "another job has this name; expected a name of its own (it names the job's units and log)",
+      });
     } else if (job.name === (job.app ?? c.app.name)) {
-      ctx.addIssue({ code: "custom", path: ["jobs", i, "name"], message: "expected a name other than its app's: the job's log would be the app's own log file" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["jobs", i, "name"],
+        message: "expected a name other than its app's: the job's log would be the app's own log file",
+      });
     }
   });
   c.fetch.forEach((fetch, i) => {
     checkApp("fetch", i, fetch.app);
     const app = fetch.app ?? c.app.name;
     if (c.fetch.findIndex((other) => other.name === fetch.name) < i) {
-      ctx.addIssue({ code: "custom", path: ["fetch", i, "name"], message: "another fetch has this name; expected a name of its own (it names the fetch's units)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["fetch", i, "name"],
+        message: "another fetch has this name; expected a name of its own (it names the fetch's units)",
+      });
     } else if (c.fetch.findIndex((other) => other.dest === fetch.dest && (other.app ?? c.app.name) === app) < i) {
-      ctx.addIssue({ code: "custom", path: ["fetch", i, "dest"], message: "another fetch mirrors into this folder, and each would delete the other's files; expected a folder of its own" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["fetch", i, "dest"],
+        message: "another fetch mirrors into this folder, and each would delete the other's files; expected a folder of its own",
+      });
     }
     if (fetch.accessKeyId && !c.fetchSecretAccessKeys[fetch.name]) {
       ctx.addIssue({

@@ -31,13 +31,10 @@ const machineSize = z.string({ error: "expected a machine size of the cloud, suc
 const volumeGb = z.number({ error: "expected a whole number of GB, such as 50" }).int({ error: "expected a whole number of GB, such as 50" });
 
 const domainName = checked(domainProblem, "a DNS name such as study.example.org");
-const cidr = checked(
-  (v) => {
-    const parsed = parseCidr(v);
-    return parsed ? hostBitsProblem(parsed) : "expected an IPv4 or IPv6 CIDR block such as 203.0.113.0/24 or 2001:db8::/48";
-  },
-  "a CIDR block such as 203.0.113.0/24",
-).transform((v) => parseCidr(v)?.text ?? v);
+const cidr = checked((v) => {
+  const parsed = parseCidr(v);
+  return parsed ? hostBitsProblem(parsed) : "expected an IPv4 or IPv6 CIDR block such as 203.0.113.0/24 or 2001:db8::/48";
+}, "a CIDR block such as 203.0.113.0/24").transform((v) => parseCidr(v)?.text ?? v);
 const sshKey = checked(sshPublicKeyProblem, "an OpenSSH public key line such as 'ssh-ed25519 AAAA... you@laptop'");
 const urlPath = z
   .string()
@@ -57,7 +54,10 @@ const appPortNumber = z
   .int()
   .superRefine((port, ctx) => {
     if (RESERVED_PORTS[port]) {
-      ctx.addIssue({ code: "custom", message: `port ${port} is used by ${RESERVED_PORTS[port]} on the host; choose another port from 1024 to 65535, such as 8000` });
+      ctx.addIssue({
+        code: "custom",
+        message: `port ${port} is used by ${RESERVED_PORTS[port]} on the host; choose another port from 1024 to 65535, such as 8000`,
+      });
     } else if (port < 1024 || port > 65535) {
       ctx.addIssue({ code: "custom", message: "expected a port from 1024 to 65535 (the app runs without root), such as 8000" });
     }
@@ -114,10 +114,7 @@ export const PythonAppSchema = z
       .array(z.string().regex(/^[a-z0-9][a-z0-9.+-]+$/, "expected a Debian/Ubuntu package name such as python3-psycopg2"))
       .default([])
       .describe("distribution packages the app needs (libraries, or gunicorn itself), installed with the host's packages"),
-    systemSitePackages: z
-      .boolean()
-      .default(false)
-      .describe("let the venv see the distribution's Python packages (from aptPackages); default false"),
+    systemSitePackages: z.boolean().default(false).describe("let the venv see the distribution's Python packages (from aptPackages); default false"),
     pipIndexUrl: z
       .string()
       .regex(/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~\/%+-]*)?$/, "expected a package index URL such as https://pypi.example.edu/simple")
@@ -139,7 +136,10 @@ export const ContainerAppSchema = z
   .object({
     kind: z.literal("container"),
     ...appCommon,
-    image: z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "expected an image reference such as ghcr.io/org/app:1.0").describe("a container image such as ghcr.io/org/app:1.0"),
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "expected an image reference such as ghcr.io/org/app:1.0")
+      .describe("a container image such as ghcr.io/org/app:1.0"),
     command: z.array(z.string()).optional().describe("overrides the image's command"),
     volumes: z
       .array(z.object({ name: slug, containerPath: z.string().regex(/^\//, "expected an absolute path"), readOnly: z.boolean().default(false) }).strict())
@@ -148,7 +148,9 @@ export const ContainerAppSchema = z
     network: z
       .enum(["host", "private"], { error: "expected host or private" })
       .default("host")
-      .describe("host (default): the host's network, as before; private: the studyhost Docker network, where accessories such as mongodb are reached by name, with the app's port published on 127.0.0.1 only"),
+      .describe(
+        "host (default): the host's network, as before; private: the studyhost Docker network, where accessories such as mongodb are reached by name, with the app's port published on 127.0.0.1 only",
+      ),
   })
   .strict();
 
@@ -197,7 +199,7 @@ const operations = {
     "count each day's requests per path and status code from every site's nginx access log into /var/lib/studyhost/analytics/<site>/<YYYY-MM-DD>.json: { schedule?, keepDays? }",
   ),
   powerSchedule: PowerScheduleSchema.optional().describe(
-    "start and stop the app host on a schedule, on aws only (a stopped EC2 instance's compute is not billed): { on, off, timezone? } with cron specs such as on: \"0 8 * * mon-fri\", off: \"0 22 * * mon-fri\"",
+    'start and stop the app host on a schedule, on aws only (a stopped EC2 instance\'s compute is not billed): { on, off, timezone? } with cron specs such as on: "0 8 * * mon-fri", off: "0 22 * * mon-fri"',
   ),
 };
 // --- end of operations ---
@@ -241,7 +243,9 @@ const AccessoriesSchema = z
      * the private network and only over TLS, 3306 open to the app host only; its backups run there.
      */
     mariadb: z
-      .object({ database: slug.optional().describe("the database name (default: the app's name); its app user has the same name, its read-only user <name>_analyst") })
+      .object({
+        database: slug.optional().describe("the database name (default: the app's name); its app user has the same name, its read-only user <name>_analyst"),
+      })
       .strict()
       .optional()
       .describe(
@@ -273,10 +277,14 @@ export const StudyConfigObject = z
     dnsZone: domainName.optional().describe("the DNS zone holding the records (default: the domain minus its first label)"),
     manageDns: z.boolean().default(true).describe("create the DNS records (default true); false prints them instead"),
     adminEmail: z.email({ error: "expected an email address such as research-it@example.org" }).describe("an email address"),
-    adminCidrs: listOf(cidr, "CIDR blocks", "203.0.113.0/24").min(1, "expected at least one CIDR block, such as your office's 203.0.113.0/24").describe("CIDR blocks allowed to use SSH and the admin paths"),
+    adminCidrs: listOf(cidr, "CIDR blocks", "203.0.113.0/24")
+      .min(1, "expected at least one CIDR block, such as your office's 203.0.113.0/24")
+      .describe("CIDR blocks allowed to use SSH and the admin paths"),
     allowSshFromAnywhere: z.boolean().default(false).describe("set true to accept 0.0.0.0/0 or ::/0 in adminCidrs (default false)"),
     adminUser: slug.default("studyadmin").describe("the sudo user that the SSH keys log in as (default studyadmin)"),
-    sshKeys: listOf(sshKey, "OpenSSH public keys", "ssh-ed25519 AAAA... you@laptop").min(1, "expected at least one OpenSSH public key").describe("OpenSSH public keys"),
+    sshKeys: listOf(sshKey, "OpenSSH public keys", "ssh-ed25519 AAAA... you@laptop")
+      .min(1, "expected at least one OpenSSH public key")
+      .describe("OpenSSH public keys"),
     app: AppSchema,
     ...moreApps,
     database: z
@@ -284,7 +292,9 @@ export const StudyConfigObject = z
         engine: z
           .enum(DATABASE_ENGINES, { error: "expected postgres, sqlite or none" })
           .default("postgres")
-          .describe("postgres (default), sqlite (small tier), or none: the app keeps its data only in accessory databases (accessories.mariadb / mongodb), so no PostgreSQL runs and no DATABASE_URL is set"),
+          .describe(
+            "postgres (default), sqlite (small tier), or none: the app keeps its data only in accessory databases (accessories.mariadb / mongodb), so no PostgreSQL runs and no DATABASE_URL is set",
+          ),
         name: slug.optional().describe("the database name (default: the app's name)"),
       })
       .strict()
@@ -297,11 +307,7 @@ export const StudyConfigObject = z
         "put the journal, nginx's logs and each app's /var/log/<app> on the data volume, where the volume's encryption at rest covers them (default false: the boot disk, encrypted on aws, not on digitalocean)",
       ),
     accessories: AccessoriesSchema.describe("accessory databases for the app, beside (or instead of) PostgreSQL: { mariadb?, mongodb? }"),
-    offsiteSecretAccessKey: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("the offsite bucket's secret access key: set it with `pulumi config set --secret`"),
+    offsiteSecretAccessKey: z.string().min(1).optional().describe("the offsite bucket's secret access key: set it with `pulumi config set --secret`"),
     jobs: z
       .array(JobSchema)
       .default([])
@@ -309,7 +315,9 @@ export const StudyConfigObject = z
     fetch: z
       .array(FetchSchema)
       .default([])
-      .describe("buckets mirrored into the app's state at every boot, before the app starts: each { name, bucket, dest, prefix?, endpoint?, region?, accessKeyId?, app?, every? }"),
+      .describe(
+        "buckets mirrored into the app's state at every boot, before the app starts: each { name, bucket, dest, prefix?, endpoint?, region?, accessKeyId?, app?, every? }",
+      ),
     fetchSecretAccessKeys,
     ...operations,
     sizes: z
@@ -325,7 +333,11 @@ export const StudyConfigObject = z
     tls: z
       .object({
         acmeDirectory: z.url().default(LETS_ENCRYPT_DIRECTORY).describe(`the ACME directory URL (default Let's Encrypt: ${LETS_ENCRYPT_DIRECTORY})`),
-        caBundle: z.string().includes("BEGIN CERTIFICATE", { message: "expected a PEM certificate bundle" }).optional().describe("an extra CA bundle (PEM) that certbot trusts"),
+        caBundle: z
+          .string()
+          .includes("BEGIN CERTIFICATE", { message: "expected a PEM certificate bundle" })
+          .optional()
+          .describe("an extra CA bundle (PEM) that certbot trusts"),
       })
       .strict()
       .default({ acmeDirectory: LETS_ENCRYPT_DIRECTORY }),

@@ -95,7 +95,10 @@ export function hostBitsProblem(cidr: Cidr): string | undefined {
   const text =
     cidr.version === 4
       ? [24n, 16n, 8n, 0n].map((s) => String((network >> s) & 0xffn)).join(".")
-      : [...Array(8).keys()].map((i) => ((network >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+      : [...Array(8).keys()]
+          .map((i) => ((network >> BigInt(112 - 16 * i)) & 0xffffn).toString(16))
+          .join(":")
+          .replace(/(^|:)0(:0)+(:|$)/, "::");
   return `${cidr.text} has host bits set; did you mean ${text}/${cidr.prefix}?`;
 }
 

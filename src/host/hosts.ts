@@ -4,7 +4,18 @@ import { studyApps } from "../config/apps";
 import type { StudyConfig } from "../config/load";
 import { appPaths } from "./apps/paths";
 import { AppInstance, AppSecrets, appSite, appsParts, appVersion, DatabaseLink, manifestApps } from "./apps/studyApps";
-import { accessoriesManifest, accessoriesParts, accessoryEnv, accessoryNames, AccessorySecrets, accessoryUnits, databaseHostAccessories, hasAccessories, mariadbPlacement, usesDockerNetwork } from "./databases/accessories";
+import {
+  accessoriesManifest,
+  accessoriesParts,
+  accessoryEnv,
+  accessoryNames,
+  AccessorySecrets,
+  accessoryUnits,
+  databaseHostAccessories,
+  hasAccessories,
+  mariadbPlacement,
+  usesDockerNetwork,
+} from "./databases/accessories";
 import { MARIADB, MARIADB_WAIT_STEP } from "./databases/mariadb";
 import { analyticsManifest, analyticsPart } from "./analytics/analytics";
 import { backupPart, BackupSource } from "./backups/backup";
@@ -85,7 +96,17 @@ type ExtraBackups = NonNullable<Parameters<typeof backupPart>[0]["extra"]>;
 function backups(config: StudyConfig, source: BackupSource, appUnit?: string, extra: ExtraBackups = [], extraCommands: readonly string[] = []): HostPart {
   const b = config.backups;
   const offsite = b.offsite && config.offsiteSecretAccessKey ? { ...b.offsite, secretAccessKey: config.offsiteSecretAccessKey } : undefined;
-  return backupPart({ source, schedule: b.schedule, keepDaily: b.keepDaily, keepWeekly: b.keepWeekly, keepMonthly: b.keepMonthly, offsite, appUnit, ...(extra.length ? { extra } : {}), ...(extraCommands.length ? { extraCommands } : {}) });
+  return backupPart({
+    source,
+    schedule: b.schedule,
+    keepDaily: b.keepDaily,
+    keepWeekly: b.keepWeekly,
+    keepMonthly: b.keepMonthly,
+    offsite,
+    appUnit,
+    ...(extra.length ? { extra } : {}),
+    ...(extraCommands.length ? { extraCommands } : {}),
+  });
 }
 
 /** The extra apps' databases that the nightly backup dumps too (the sites'; not staging's). */
@@ -93,7 +114,8 @@ function extraBackups(apps: readonly AppInstance[], where: "app-host" | "databas
   return apps.flatMap(({ app, database }): ExtraBackups[number][] => {
     if (!app.backedUp || !database || !app.database) return [];
     const appUnit = where === "app-host" ? appPaths(app.app.name).unit : undefined;
-    if (database.engine === "sqlite") return where === "app-host" ? [{ source: { engine: "sqlite" as const, name: app.database, path: database.path, owner: app.app.name }, appUnit }] : [];
+    if (database.engine === "sqlite")
+      return where === "app-host" ? [{ source: { engine: "sqlite" as const, name: app.database, path: database.path, owner: app.app.name }, appUnit }] : [];
     return [{ source: { engine: "postgres" as const, database: app.database, appRole: app.database }, appUnit }];
   });
 }
@@ -131,40 +153,81 @@ export function renderAppHost(input: AppHostInput): HostDocument {
   const app = config.app;
   const size = config.hosts.app.size;
   const paths = appPaths(app.name);
-  if ((config.database.engine === "none") !== !input.database) throw new Error(`renderAppHost: studyhost:database.engine is ${config.database.engine} but ${input.database ? "a" : "no"} database link was given`);
+  if ((config.database.engine === "none") !== !input.database)
+    throw new Error(`renderAppHost: studyhost:database.engine is ${config.database.engine} but ${input.database ? "a" : "no"} database link was given`);
   const instances = appInstances(input);
   const extra = instances.filter((i) => i.app.role !== "primary");
   const parts: HostPart[] = [
     basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
-    hostFirewallPart({ web: true, adminCidrs: config.adminCidrs, postgresClients: [], ...(usesDockerNetwork(config) ? { containerBridge: DOCKER_NETWORK.bridge } : {}) }),
+    hostFirewallPart({
+      web: true,
+      adminCidrs: config.adminCidrs,
+      postgresClients: [],
+      ...(usesDockerNetwork(config) ? { containerBridge: DOCKER_NETWORK.bridge } : {}),
+    }),
   ];
   // The logs on the data volume before anything that writes them is set up (studyhost:logsOnDataVolume).
   if (config.logsOnDataVolume) parts.push(logVolumePart([JOURNAL_LOGS, NGINX_LOGS, ...instances.map((i) => ({ path: appPaths(i.app.app.name).logs }))]));
   // PostgreSQL on this host gets half its memory; the app the rest.
   // Order: what protects the host and its data first, the app (which may fail on a bad ref) after.
   const extraRoles = input.localPostgresExtra ?? [];
-  if (input.localPostgres) parts.push(postgresPart({ roles: input.localPostgres, memoryMb: Math.round((size.memoryGb * 1024) / 2), ...(extraRoles.length ? { extraRoles } : {}) }));
+  if (input.localPostgres)
+    parts.push(postgresPart({ roles: input.localPostgres, memoryMb: Math.round((size.memoryGb * 1024) / 2), ...(extraRoles.length ? { extraRoles } : {}) }));
   // The accessory databases (studyhost:accessories): after PostgreSQL, their backups on the same timer.
   // With engine none and no database host, the accessories' backups get a timer of their own.
   const db = input.database;
   const sharedBackupTimer = db?.engine === "sqlite" || Boolean(input.localPostgres);
-  const accessories = accessoriesParts({ config, secrets: input.accessories ?? {}, memoryGb: size.memoryGb, appUnit: paths.unit, sharedBackupTimer, ...(input.mariadbHost ? { mariadbHost: input.mariadbHost } : {}) });
+  const accessories = accessoriesParts({
+    config,
+    secrets: input.accessories ?? {},
+    memoryGb: size.memoryGb,
+    appUnit: paths.unit,
+    sharedBackupTimer,
+    ...(input.mariadbHost ? { mariadbHost: input.mariadbHost } : {}),
+  });
   if (db?.engine === "sqlite") {
-    parts.push(backups(config, { engine: "sqlite", name: config.database.name, path: db.path, owner: app.name }, paths.unit, extraBackups(extra, "app-host"), accessories.backupCommands));
+    parts.push(
+      backups(
+        config,
+        { engine: "sqlite", name: config.database.name, path: db.path, owner: app.name },
+        paths.unit,
+        extraBackups(extra, "app-host"),
+        accessories.backupCommands,
+      ),
+    );
   } else if (input.localPostgres) {
-    parts.push(backups(config, { engine: "postgres", database: input.localPostgres.database, appRole: input.localPostgres.appUser }, paths.unit, extraBackups(extra, "app-host"), accessories.backupCommands));
+    parts.push(
+      backups(
+        config,
+        { engine: "postgres", database: input.localPostgres.database, appRole: input.localPostgres.appUser },
+        paths.unit,
+        extraBackups(extra, "app-host"),
+        accessories.backupCommands,
+      ),
+    );
   } else if (db) {
     parts.push(waitForDatabase(db));
   }
   parts.push(...accessories.parts);
   // Staging's install and health check, then production's app (only if staging is healthy), the
   // sites; nginx with one site per app; then the health checks that can also go through nginx.
-  const apps = appsParts(instances, { adminCidrs: config.adminCidrs, vcpus: size.vcpus, sharesHostWithPostgres: Boolean(input.localPostgres), accessoryUnits: accessoryUnits(config), ...(input.mariadbHost ? { primaryNeeds: [MARIADB_WAIT_STEP] } : {}) });
+  const apps = appsParts(instances, {
+    adminCidrs: config.adminCidrs,
+    vcpus: size.vcpus,
+    sharesHostWithPostgres: Boolean(input.localPostgres),
+    accessoryUnits: accessoryUnits(config),
+    ...(input.mariadbHost ? { primaryNeeds: [MARIADB_WAIT_STEP] } : {}),
+  });
   parts.push(...apps.install);
   // Jobs and bucket fetches belong to an app: after it is installed.
   parts.push(fetchPart(config), jobsPart(config));
   const primary = instances.find((i) => i.app.role === "primary")!;
-  parts.push(nginxPart([{ ...appSite(primary.app, config.adminCidrs), serverNames: input.tls.domains }, ...extra.map((i) => appSite(i.app, config.adminCidrs))], input.tls));
+  parts.push(
+    nginxPart(
+      [{ ...appSite(primary.app, config.adminCidrs), serverNames: input.tls.domains }, ...extra.map((i) => appSite(i.app, config.adminCidrs))],
+      input.tls,
+    ),
+  );
   parts.push(...apps.health);
   // Access-log counts (studyhost:analytics) read the sites' nginx logs: after nginx.
   parts.push(analyticsPart(config));
@@ -179,7 +242,15 @@ export function renderAppHost(input: AppHostInput): HostDocument {
     tls: { domains: input.tls.domains, acmeDirectory: input.tls.acmeDirectory },
     jobs: jobsManifest(config),
     fetch: fetchManifest(config),
-    paths: { data: DATA_MOUNT, config: paths.etc, code: paths.code, state: paths.state, logs: paths.logs, backups: PATHS.backups, ...(config.logsOnDataVolume ? { logsOnVolume: LOGS_ON_VOLUME } : {}) },
+    paths: {
+      data: DATA_MOUNT,
+      config: paths.etc,
+      code: paths.code,
+      state: paths.state,
+      logs: paths.logs,
+      backups: PATHS.backups,
+      ...(config.logsOnDataVolume ? { logsOnVolume: LOGS_ON_VOLUME } : {}),
+    },
     // Only a host with more than one app lists them (a study without staging or sites renders as before).
     ...(extra.length ? { apps: manifestApps(extra) } : {}),
     ...(hasAccessories(config) ? { accessories: accessoriesManifest(config, input.mariadbHost) } : {}),
@@ -203,19 +274,36 @@ export function renderDatabaseHost(input: DatabaseHostInput): HostDocument {
   const { config, roles } = input;
   const size = config.hosts.database!.size;
   const mariadb = Boolean(config.accessories.mariadb) && mariadbPlacement(config) === "database-host";
-  if ((config.database.engine === "postgres") !== Boolean(roles)) throw new Error(`renderDatabaseHost: studyhost:database.engine is ${config.database.engine} but PostgreSQL's roles were ${roles ? "" : "not "}given`);
+  if ((config.database.engine === "postgres") !== Boolean(roles))
+    throw new Error(`renderDatabaseHost: studyhost:database.engine is ${config.database.engine} but PostgreSQL's roles were ${roles ? "" : "not "}given`);
   if (!roles && !mariadb) throw new Error("renderDatabaseHost: neither PostgreSQL nor MariaDB runs on this database host");
   const accessories = databaseHostAccessories({ config, secrets: input.accessories ?? {}, clientCidr: input.clientCidr, sharedBackupTimer: Boolean(roles) });
   const parts: HostPart[] = [
     basePart({ memoryGb: size.memoryGb, adminUser: config.adminUser }),
-    hostFirewallPart({ web: false, adminCidrs: config.adminCidrs, postgresClients: roles ? [input.clientCidr] : [], mariadbClients: mariadb ? [input.clientCidr] : [] }),
+    hostFirewallPart({
+      web: false,
+      adminCidrs: config.adminCidrs,
+      postgresClients: roles ? [input.clientCidr] : [],
+      mariadbClients: mariadb ? [input.clientCidr] : [],
+    }),
     ...(config.logsOnDataVolume ? [logVolumePart([JOURNAL_LOGS])] : []),
   ];
   // PostgreSQL gets the host's memory, or half of it beside MariaDB (whose own buffer pool is the distribution's default).
   if (roles) {
     parts.push(
-      postgresPart({ roles, memoryMb: (size.memoryGb * 1024) / (mariadb ? 2 : 1), clientCidr: input.clientCidr, ...(input.extraRoles?.length ? { extraRoles: input.extraRoles } : {}) }),
-      backups(config, { engine: "postgres", database: roles.database, appRole: roles.appUser }, undefined, databaseHostBackups(config), accessories.backupCommands),
+      postgresPart({
+        roles,
+        memoryMb: (size.memoryGb * 1024) / (mariadb ? 2 : 1),
+        clientCidr: input.clientCidr,
+        ...(input.extraRoles?.length ? { extraRoles: input.extraRoles } : {}),
+      }),
+      backups(
+        config,
+        { engine: "postgres", database: roles.database, appRole: roles.appUser },
+        undefined,
+        databaseHostBackups(config),
+        accessories.backupCommands,
+      ),
     );
   }
   parts.push(...accessories.parts);
@@ -225,8 +313,23 @@ export function renderDatabaseHost(input: DatabaseHostInput): HostDocument {
     tier: config.tier,
     cloud: config.cloud,
     domain: config.domain,
-    database: roles ? { engine: "postgres", name: roles.database, appUser: roles.appUser, analystUser: roles.analystUser, clientCidr: input.clientCidr } : { engine: "none" },
-    ...(mariadb ? { accessories: { mariadb: { ...accessoryNames(config).mariadb, listen: `127.0.0.1 and the private address, port ${MARIADB.port}`, clientCidr: input.clientCidr, tls: true, data: MARIADB.datadir, backups: MARIADB.backups } } } : {}),
+    database: roles
+      ? { engine: "postgres", name: roles.database, appUser: roles.appUser, analystUser: roles.analystUser, clientCidr: input.clientCidr }
+      : { engine: "none" },
+    ...(mariadb
+      ? {
+          accessories: {
+            mariadb: {
+              ...accessoryNames(config).mariadb,
+              listen: `127.0.0.1 and the private address, port ${MARIADB.port}`,
+              clientCidr: input.clientCidr,
+              tls: true,
+              data: MARIADB.datadir,
+              backups: MARIADB.backups,
+            },
+          },
+        }
+      : {}),
     paths: { data: DATA_MOUNT, backups: PATHS.backups, ...(config.logsOnDataVolume ? { logsOnVolume: LOGS_ON_VOLUME } : {}) },
   };
   return document(config, input.hostname, input.dataDevice, parts, manifest);

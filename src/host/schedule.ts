@@ -48,7 +48,9 @@ export function calendarValues(values: readonly number[], min: number, max: numb
     const progression = values.every((v, i) => v === values[0] + i * step);
     if (progression && step > 1 && values[values.length - 1] + step > max) return `${two(values[0])}/${step}`;
   }
-  return runs(values).map(([a, b]) => (b - a >= 2 ? `${two(a)}..${two(b)}` : range(a, b).map(two).join(","))).join(",");
+  return runs(values)
+    .map(([a, b]) => (b - a >= 2 ? `${two(a)}..${two(b)}` : range(a, b).map(two).join(",")))
+    .join(",");
 }
 
 /** Consecutive runs in sorted values: [1,2,3,5] -> [[1,3],[5,5]]. */
@@ -67,6 +69,12 @@ function weekdayList(cronDays: ReadonlySet<number>): string {
   if (cronDays.size === 7) return "";
   const mondayFirst = [...cronDays].map((d) => (d + 6) % 7).sort((a, b) => a - b);
   return runs(mondayFirst)
-    .map(([a, b]) => (b - a >= 2 ? `${WEEKDAY_NAMES[a]}..${WEEKDAY_NAMES[b]}` : range(a, b).map((i) => WEEKDAY_NAMES[i]).join(",")))
+    .map(([a, b]) =>
+      b - a >= 2
+        ? `${WEEKDAY_NAMES[a]}..${WEEKDAY_NAMES[b]}`
+        : range(a, b)
+            .map((i) => WEEKDAY_NAMES[i])
+            .join(","),
+    )
     .join(",");
 }

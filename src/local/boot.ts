@@ -3,7 +3,20 @@
 // in a network namespace that net.sh made (../shared/notes/local-boot.md gives the why of each flag).
 // Used by `studyhost local` and the end-to-end tests. Linux, root.
 import { spawn, spawnSync, SpawnSyncReturns } from "node:child_process";
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, lstatSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  lstatSync,
+} from "node:fs";
 import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -23,7 +36,11 @@ const PATH_INSIDE = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function run(cmd: string, args: readonly string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { encoding: "utf8", input: opts.input, timeout: opts.timeoutMs, env: opts.env ?? process.env, maxBuffer: 256 * 1024 * 1024 });
 }
 
@@ -57,7 +74,20 @@ export function missingPrerequisites(opts: { acme?: boolean } = {}): string[] {
   const missing: string[] = [];
   if (process.platform !== "linux") missing.push("Linux");
   if (typeof process.getuid === "function" && process.getuid() !== 0) missing.push("root (run as root)");
-  for (const [tool, pkg] of [["systemd-nspawn", "systemd-container"], ["debootstrap", "debootstrap"], ["nsenter", "util-linux"], ["zstd", "zstd"], ["ip", "iproute2"], ["nft", "nftables"], ...(opts.acme ? ([["pebble", "pebble"], ["pebble-challtestsrv", "pebble"]] as const) : [])] as const) {
+  for (const [tool, pkg] of [
+    ["systemd-nspawn", "systemd-container"],
+    ["debootstrap", "debootstrap"],
+    ["nsenter", "util-linux"],
+    ["zstd", "zstd"],
+    ["ip", "iproute2"],
+    ["nft", "nftables"],
+    ...(opts.acme
+      ? ([
+          ["pebble", "pebble"],
+          ["pebble-challtestsrv", "pebble"],
+        ] as const)
+      : []),
+  ] as const) {
     if (run("sh", ["-c", `command -v ${tool}`]).status !== 0) missing.push(`${tool} (apt-get install -y ${pkg})`);
   }
   return missing;
@@ -223,7 +253,17 @@ export function prepareHost(opts: { name: string; userData: string; dir: string;
     mkdirSync(join(dir, "docker"), { recursive: true });
     binds.push({ host: join(dir, "docker"), container: "/var/lib/docker" });
   }
-  const host: PreparedHost = { name: opts.name, dir, root, mode, data, binds, packages, notPreinstalled: packages.filter((p) => !preinstalled.has(p)), timings: { rootMs } };
+  const host: PreparedHost = {
+    name: opts.name,
+    dir,
+    root,
+    mode,
+    data,
+    binds,
+    packages,
+    notPreinstalled: packages.filter((p) => !preinstalled.has(p)),
+    timings: { rootMs },
+  };
   writeFileSync(join(dir, "host.json"), `${JSON.stringify(host, null, 2)}\n`);
   return host;
 }
@@ -410,7 +450,11 @@ function tail(file: string, lines: number): string {
 
 /** Runs a command inside the booted host (all its namespaces), with a clean environment. */
 export function exec(b: BootedHost, cmd: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
-  return run("nsenter", ["-t", String(b.leader), "-a", "--", "/usr/bin/env", "-i", `PATH=${PATH_INSIDE}`, "LANG=C.UTF-8", "TERM=dumb", "HOME=/root", ...cmd], opts);
+  return run(
+    "nsenter",
+    ["-t", String(b.leader), "-a", "--", "/usr/bin/env", "-i", `PATH=${PATH_INSIDE}`, "LANG=C.UTF-8", "TERM=dumb", "HOME=/root", ...cmd],
+    opts,
+  );
 }
 
 /** exec(), throwing with the output unless the command exits 0. */
@@ -449,7 +493,9 @@ export async function waitForBoot(b: BootedHost, timeoutMs = 10 * 60_000): Promi
   // Early in a boot systemd's bus may not exist yet: ask again until it answers.
   while (!r.stdout.trim() && /Failed to connect to bus/.test(r.stderr) && Date.now() < deadline) {
     await sleep(500);
-    r = exec(b, ["timeout", String(Math.ceil((deadline - Date.now()) / 1000)), "systemctl", "is-system-running", "--wait"], { timeoutMs: Math.ceil(deadline - Date.now()) + 5_000 });
+    r = exec(b, ["timeout", String(Math.ceil((deadline - Date.now()) / 1000)), "systemctl", "is-system-running", "--wait"], {
+      timeoutMs: Math.ceil(deadline - Date.now()) + 5_000,
+    });
   }
   return { bootFinishedMs, systemState: r.stdout.trim() || `(no answer: ${r.stderr.trim()})`, settledMs: Date.now() - b.startedAt };
 }
@@ -478,7 +524,26 @@ export interface HostReport {
   readonly cloudInitFailures: readonly string[];
 }
 
-const WATCHED_UNITS = ["cloud-init-local.service", "cloud-init.service", "cloud-config.service", "cloud-final.service", "ssh.service", "nftables.service", "fail2ban.service", "chrony.service", "studyhost-swap.service", "nginx.service", "postgresql.service", "docker.service", "studyhost-certificate.service", "studyhost-certificate.timer", "studyhost-backup.timer", "certbot.timer", "unattended-upgrades.service", "systemd-journald.service"];
+const WATCHED_UNITS = [
+  "cloud-init-local.service",
+  "cloud-init.service",
+  "cloud-config.service",
+  "cloud-final.service",
+  "ssh.service",
+  "nftables.service",
+  "fail2ban.service",
+  "chrony.service",
+  "studyhost-swap.service",
+  "nginx.service",
+  "postgresql.service",
+  "docker.service",
+  "studyhost-certificate.service",
+  "studyhost-certificate.timer",
+  "studyhost-backup.timer",
+  "certbot.timer",
+  "unattended-upgrades.service",
+  "systemd-journald.service",
+];
 
 function readIn(b: BootedHost, path: string): string {
   const r = exec(b, ["cat", path]);
@@ -501,8 +566,19 @@ export function collect(b: BootedHost): HostReport {
   for (const u of failedUnits) failedJournals[u] = exec(b, ["journalctl", "-u", u, "-b", "-n", "25", "--no-pager", "-o", "cat"]).stdout;
   const units: Record<string, string> = {};
   for (const u of WATCHED_UNITS) {
-    const show = exec(b, ["systemctl", "show", u, "-p", "LoadState,UnitFileState,ActiveState,SubState,Result,ConditionResult,ConditionTimestampMonotonic"]).stdout;
-    const v = Object.fromEntries(show.split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const show = exec(b, [
+      "systemctl",
+      "show",
+      u,
+      "-p",
+      "LoadState,UnitFileState,ActiveState,SubState,Result,ConditionResult,ConditionTimestampMonotonic",
+    ]).stdout;
+    const v = Object.fromEntries(
+      show
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
     if (v.LoadState !== "loaded") continue;
     // ConditionResult is "no" for a unit never started too: only a checked condition counts.
     const skipped = v.ConditionResult === "no" && Number(v.ConditionTimestampMonotonic) > 0;

@@ -51,7 +51,13 @@ export function withDemoApp(app: PythonAppKey, gitUrl: string): PythonAppKey {
 export function demoRepo(dest: string, ref: string | undefined): string {
   rmSync(dest, { recursive: true, force: true });
   cpSync(DEMO_APP_DIR, dest, { recursive: true, verbatimSymlinks: true });
-  const env = { ...process.env, GIT_AUTHOR_NAME: "studyhost", GIT_AUTHOR_EMAIL: "demo@studyhost.invalid", GIT_COMMITTER_NAME: "studyhost", GIT_COMMITTER_EMAIL: "demo@studyhost.invalid" };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "studyhost",
+    GIT_AUTHOR_EMAIL: "demo@studyhost.invalid",
+    GIT_COMMITTER_NAME: "studyhost",
+    GIT_COMMITTER_EMAIL: "demo@studyhost.invalid",
+  };
   const steps = [["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "studyhost demo study"], ...(ref && ref !== "HEAD" ? [["tag", ref]] : [])];
   for (const args of steps) {
     const r = spawnSync("git", args, { cwd: dest, encoding: "utf8", env });

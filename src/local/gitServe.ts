@@ -30,7 +30,8 @@ export function serveGitRepo(repo: string, net: Net, workDir: string, opts: { na
   const name = opts.name ?? "app";
   const port = opts.port ?? GIT_PORT;
   const source = resolve(repo);
-  if (spawnSync("git", ["rev-parse", "--git-dir"], { cwd: source }).status !== 0) throw new Error(`${source} is not a git repository (git init, then commit the app)`);
+  if (spawnSync("git", ["rev-parse", "--git-dir"], { cwd: source }).status !== 0)
+    throw new Error(`${source} is not a git repository (git init, then commit the app)`);
   const served = join(resolve(workDir), "git");
   rmSync(served, { recursive: true, force: true });
   mkdirSync(served, { recursive: true });
@@ -38,10 +39,14 @@ export function serveGitRepo(repo: string, net: Net, workDir: string, opts: { na
   git(["clone", "--quiet", "--bare", "--no-local", source, bare], served);
   // Dumb HTTP needs the refs listed in files, which update-server-info writes.
   git(["update-server-info"], bare);
-  const server = spawn("ip", ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, String(port), "--directory", served], {
-    stdio: "ignore",
-    detached: true,
-  });
+  const server = spawn(
+    "ip",
+    ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, String(port), "--directory", served],
+    {
+      stdio: "ignore",
+      detached: true,
+    },
+  );
   server.unref();
   if (!server.pid) throw new Error("could not start the git HTTP server");
   return { url: `http://${net.internet.address}:${port}/${name}.git`, pid: server.pid };

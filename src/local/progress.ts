@@ -36,7 +36,10 @@ export function stepOutput(log: string, step: string, lines = 15): string[] {
   if (start < 0) return [];
   let end = all.findIndex((l, i) => i > start && /^== (step \S+$|studyhost-provision )/.test(l));
   if (end < 0) end = all.length;
-  return all.slice(start + 1, end).filter((l) => l && !l.startsWith("== ")).slice(-lines);
+  return all
+    .slice(start + 1, end)
+    .filter((l) => l && !l.startsWith("== "))
+    .slice(-lines);
 }
 
 /** cloud-init's stages as its output log names them ("init-local", "init", "modules:config", ...). */

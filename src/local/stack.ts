@@ -8,7 +8,22 @@ import { fromPulumiConfig } from "../config";
 import { parseStudyConfig } from "../../stacks/config";
 import { parseCidr } from "../config/validators";
 import { planProgram, readStackFile } from "../plan";
-import { attach, boot, collect, ensureImage, loadHost, missingPrerequisites, netDown, userDataPackages, netUp, NetHostSpec, powerOff, prepareHost, removeHost, waitForBoot } from "./boot";
+import {
+  attach,
+  boot,
+  collect,
+  ensureImage,
+  loadHost,
+  missingPrerequisites,
+  netDown,
+  userDataPackages,
+  netUp,
+  NetHostSpec,
+  powerOff,
+  prepareHost,
+  removeHost,
+  waitForBoot,
+} from "./boot";
 import { demoRepo, hasPlaceholderSource, PythonAppKey, withDemoApp } from "./demoApp";
 import { serveGitRepo, stopServer } from "./gitServe";
 import { labInUse } from "./labs";
@@ -84,7 +99,8 @@ function adminAddressOf(cidrs: readonly string[]): string | null {
 /** The plan's databaseHost output when it is a database host's private IPv4 address; anything else is refused. */
 function databaseAddressOf(output: unknown): string {
   const address = String(output);
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) throw new LocalError(`the plan's databaseHost (${address}) is not a private IPv4 address: cannot build the lab's private network`);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address))
+    throw new LocalError(`the plan's databaseHost (${address}) is not a private IPv4 address: cannot build the lab's private network`);
   return address;
 }
 
@@ -101,7 +117,9 @@ function refuseIfInUse(lab: number): void {
     if (state) throw new LocalError(`a stopped local stack (${state.stack}) left its files in ${state.dir}: remove them with ${stopCommand(lab)}`);
     return;
   }
-  const what = use.containers.length ? `its hosts ${use.containers.map((c) => `${c.name} (pid ${c.pid})`).join(", ")} are running` : `its network (${use.namespaces.join(", ")}) exists`;
+  const what = use.containers.length
+    ? `its hosts ${use.containers.map((c) => `${c.name} (pid ${c.pid})`).join(", ")} are running`
+    : `its network (${use.namespaces.join(", ")}) exists`;
   // A lab started by `studyhost local` from another STUDYHOST_LOCAL_DIR: its hosts sit in <dir>/lab-N/hosts/<name>.
   const other = use.containers.map((c) => resolve(c.dir, "../../..")).find((d) => d !== localRoot() && existsSync(join(d, `lab-${lab}`, "state.json")));
   const stop = other ? `STUDYHOST_LOCAL_DIR=${other} ${stopCommand(lab)}` : stopCommand(lab);
@@ -145,7 +163,8 @@ export async function startLocalStack(opts: { configFile: string; appSource?: st
 
   const dir = labDir(lab);
   mkdirSync(dir, { recursive: true });
-  if (served === "demo") log(`studyhost local: ${stackApp.source!.git} is an example placeholder: serving studyhost's demo study in its place (--app-source DIR serves your own)`);
+  if (served === "demo")
+    log(`studyhost local: ${stackApp.source!.git} is an example placeholder: serving studyhost's demo study in its place (--app-source DIR serves your own)`);
   log(`studyhost local: preparing the image (the first time builds it: several minutes, each stage shown)`);
   const imageMs = ensureImage({ progress: true });
 
@@ -224,7 +243,10 @@ export async function startLocalStack(opts: { configFile: string; appSource?: st
       const r = collect(b);
       problems[b.host.name] = [
         ...r.failedUnits.flatMap((u) => [`unit ${u} failed; its journal ends:`, ...lastLines(r.failedJournals[u] ?? "", 10).map((l) => `  | ${l}`)]),
-        ...r.provisionFailures.flatMap((f) => [`provisioning step ${f.step} failed at: ${f.command}; its output ends:`, ...stepOutput(r.provisionLog, f.step, 10).map((l) => `  | ${l}`)]),
+        ...r.provisionFailures.flatMap((f) => [
+          `provisioning step ${f.step} failed at: ${f.command}; its output ends:`,
+          ...stepOutput(r.provisionLog, f.step, 10).map((l) => `  | ${l}`),
+        ]),
         ...(r.provisionFinished ? [] : ["provisioning did not finish (see /var/log/studyhost-provision.log on the host)"]),
       ];
     }

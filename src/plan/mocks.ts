@@ -42,7 +42,12 @@ function computedState(type: string, name: string, inputs: State): { id: string;
     case "aws:ec2/instance:Instance":
       return {
         id: `i-0${hex(name, 16)}`,
-        state: { arn: `arn:aws:ec2:${inputs.region ?? "us-east-1"}:${MOCK_AWS_ACCOUNT}:instance/i-0${hex(name, 16)}`, publicIp: publicV4(name), privateIp: privateV4(name, "10.42.1"), primaryNetworkInterfaceId: `eni-0${hex(name, 16)}` },
+        state: {
+          arn: `arn:aws:ec2:${inputs.region ?? "us-east-1"}:${MOCK_AWS_ACCOUNT}:instance/i-0${hex(name, 16)}`,
+          publicIp: publicV4(name),
+          privateIp: privateV4(name, "10.42.1"),
+          primaryNetworkInterfaceId: `eni-0${hex(name, 16)}`,
+        },
       };
     case "aws:iam/role:Role":
       return { id: autoname, state: { name: autoname, arn: `arn:aws:iam::${MOCK_AWS_ACCOUNT}:role/${autoname}` } };

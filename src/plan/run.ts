@@ -50,7 +50,10 @@ function isSecret(v: unknown): v is { value: unknown } {
  */
 export function maskSecrets(value: unknown): unknown {
   if (isSecret(value)) {
-    const digest = createHash("sha256").update(JSON.stringify(revealSecrets(value.value)) ?? "").digest("hex").slice(0, 12);
+    const digest = createHash("sha256")
+      .update(JSON.stringify(revealSecrets(value.value)) ?? "")
+      .digest("hex")
+      .slice(0, 12);
     return `[secret ${digest}]`;
   }
   if (Array.isArray(value)) return value.map(maskSecrets);

@@ -22,7 +22,8 @@ export const backscope: Preset<z.output<typeof Options>> = {
   expand(o, context) {
     // "Resetting the production database": backscope runs on PostgreSQL (createdb -E UTF8 -T template0,
     // which studyhost's database set-up does).
-    if ((context.engine ?? "postgres") !== "postgres") throw new PresetProblem("database.engine", "backscope needs PostgreSQL (seed 004); use engine: postgres");
+    if ((context.engine ?? "postgres") !== "postgres")
+      throw new PresetProblem("database.engine", "backscope needs PostgreSQL (seed 004); use engine: postgres");
     return {
       app: {
         kind: "python",

@@ -33,7 +33,8 @@ export const bofs: Preset<z.output<typeof Options>> = {
     // "System Requirements" / "SQLite vs Production Databases": SQLite serves a small study (fewer than
     // 25 concurrent users); anything larger needs PostgreSQL. The user's own engine wins.
     const engine = context.engine ?? (context.tier === "small" ? "sqlite" : "postgres");
-    if (engine === "none") throw new PresetProblem("database.engine", "BOFS keeps its data in SQLAlchemy's database (seed 000): use sqlite (small tier) or postgres");
+    if (engine === "none")
+      throw new PresetProblem("database.engine", "BOFS keeps its data in SQLAlchemy's database (seed 000): use sqlite (small tier) or postgres");
     return {
       defaults: { database: { engine } },
       app: {

@@ -25,7 +25,11 @@ const Options = z
       .describe("the camcops_server version from PyPI, e.g. 2.4.22 (required: upgrade_db runs before every start, so the version decides the schema)"),
     institutionUrl: z.url().optional().describe("LOCAL_INSTITUTION_URL: where the institution's logo in the menu links to"),
     settings: z
-      .object({ site: z.record(z.string(), iniValue).default({}), server: z.record(z.string(), iniValue).default({}), export: z.record(z.string(), iniValue).default({}) })
+      .object({
+        site: z.record(z.string(), iniValue).default({}),
+        server: z.record(z.string(), iniValue).default({}),
+        export: z.record(z.string(), iniValue).default({}),
+      })
       .strict()
       .default({ site: {}, server: {}, export: {} })
       .describe("more camcops.conf keys by section: { site?, server?, export? }, e.g. site: { LANGUAGE: en_GB }"),
@@ -46,14 +50,18 @@ export const camcops: Preset<z.output<typeof Options>> = {
   expand(o, context) {
     // CamCOPS never creates studyhost's SQLite file: its nightly backup would fail every night.
     if (context.engine === "sqlite") {
-      throw new PresetProblem("database.engine", "camcops keeps its data in MariaDB (seed 001) and never creates studyhost's SQLite file: use none (the preset's default) or postgres");
+      throw new PresetProblem(
+        "database.engine",
+        "camcops keeps its data in MariaDB (seed 001) and never creates studyhost's SQLite file: use none (the preset's default) or postgres",
+      );
     }
     // "Create a database": CamCOPS's data is in MySQL, here MariaDB from the distribution
     // (studyhost:accessories.mariadb, below): on the app host (small, large) or on two-server's database
     // host, reached over the private network with TLS: every tier.
     for (const [section, keys] of Object.entries(OWN_KEYS)) {
       const clash = Object.keys(o.settings[section as keyof typeof o.settings]).find((k) => keys.includes(k.toUpperCase()));
-      if (clash) throw new PresetProblem(`app.settings.${section}.${clash}`, `${clash} is written by studyhost (generated or derived); leave it out of settings`);
+      if (clash)
+        throw new PresetProblem(`app.settings.${section}.${clash}`, `${clash} is written by studyhost (generated or derived); leave it out of settings`);
     }
     // "Plan where to put files", mapped onto studyhost's layout. Writable folders must be on the data
     // volume (the unit's sandbox makes everything else read-only, and PrivateTmp hides /var/tmp):

@@ -24,7 +24,10 @@ const Options = z
     image: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, "expected an image reference such as emission/e-mission-server:v3.2.0")
-      .refine((v) => /@sha256:|:(?!latest$)[^/]+$/.test(v), "expected a pinned tag or digest, such as emission/e-mission-server:v3.2.0 (not latest, not untagged)")
+      .refine(
+        (v) => /@sha256:|:(?!latest$)[^/]+$/.test(v),
+        "expected a pinned tag or digest, such as emission/e-mission-server:v3.2.0 (not latest, not untagged)",
+      )
       .describe("the e-mission server image, e.g. emission/e-mission-server:v3.2.0 (a pinned tag or digest)"),
     serverDir: z
       .string()
@@ -34,7 +37,9 @@ const Options = z
     auth: z
       .string()
       .regex(/^[a-z][a-z0-9_-]*$/, "expected an auth method name such as token_list")
-      .describe("the auth method of conf/net/api/webserver.conf, such as token_list, secret or openid_auth (its settings file goes in conf/net/auth/<method>.json)"),
+      .describe(
+        "the auth method of conf/net/api/webserver.conf, such as token_list, secret or openid_auth (its settings file goes in conf/net/auth/<method>.json)",
+      ),
     intake: z
       .object({
         schedule: schedule.default("@daily"),
@@ -46,7 +51,10 @@ const Options = z
       .describe("the daily analysis pipeline: { schedule? (default @daily), processes? (default 3), timeoutMinutes? }"),
     push: z
       .object({
-        provider: z.string().regex(/^[a-z][a-z0-9_-]*$/, "expected a push provider such as firebase").default("firebase"),
+        provider: z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]*$/, "expected a push provider such as firebase")
+          .default("firebase"),
         schedules: z
           .record(z.string(), schedule)
           .default({ "60": "*/1 * * * *", "600": "*/10 * * * *", "1800": "*/30 * * * *", "3600": "@hourly" })
@@ -76,7 +84,14 @@ const logConf = (name: string) =>
     handlers: {
       console: { class: "logging.StreamHandler", level: "WARNING" },
       file: { class: "logging.handlers.RotatingFileHandler", filename: `${LOG_DIR}/${name}.log`, maxBytes: 1073741824, backupCount: 8, formatter: "detailed" },
-      errors: { class: "logging.handlers.RotatingFileHandler", filename: `${LOG_DIR}/${name}-errors.log`, level: "ERROR", maxBytes: 1073741824, backupCount: 2, formatter: "detailed" },
+      errors: {
+        class: "logging.handlers.RotatingFileHandler",
+        filename: `${LOG_DIR}/${name}-errors.log`,
+        level: "ERROR",
+        maxBytes: 1073741824,
+        backupCount: 2,
+        formatter: "detailed",
+      },
     },
     root: { level: "DEBUG", handlers: ["console", "file", "errors"] },
   });
@@ -90,14 +105,22 @@ export const emission: Preset<z.output<typeof Options>> = {
   options: Options,
   expand(o, context) {
     if (context.engine === "sqlite") {
-      throw new PresetProblem("database.engine", "emission keeps its data in MongoDB (seed 002) and never creates studyhost's SQLite file: use none (the preset's default) or postgres");
+      throw new PresetProblem(
+        "database.engine",
+        "emission keeps its data in MongoDB (seed 002) and never creates studyhost's SQLite file: use none (the preset's default) or postgres",
+      );
     }
     // "Running behind a reverse proxy/load balancer": behind nginx the server speaks plain HTTP, and
     // the skip (dummy-dev) method makes a user's email their token ("This is very bad").
-    if (o.auth === "skip" || o.auth === "dummy-dev") throw new PresetProblem("app.auth", `${o.auth} lets anybody who knows a user's email read their timeline (seed 002, "Running behind a reverse proxy"); expected a real auth method such as token_list`);
+    if (o.auth === "skip" || o.auth === "dummy-dev")
+      throw new PresetProblem(
+        "app.auth",
+        `${o.auth} lets anybody who knows a user's email read their timeline (seed 002, "Running behind a reverse proxy"); expected a real auth method such as token_list`,
+      );
     // "The iOS silent push": each key is silent_ios_push.py's argument, a sync interval in seconds.
     const interval = Object.keys(o.push?.schedules ?? {}).find((k) => !/^[1-9][0-9]{0,6}$/.test(k));
-    if (interval !== undefined) throw new PresetProblem(`app.push.schedules.${interval}`, "expected a sync interval in seconds such as 600 (silent_ios_push.py's argument)");
+    if (interval !== undefined)
+      throw new PresetProblem(`app.push.schedules.${interval}`, "expected a sync interval in seconds such as 600 (silent_ios_push.py's argument)");
     const conf = (path: string) => `${o.serverDir}/conf/${path}`;
     return {
       app: {
@@ -127,14 +150,24 @@ export const emission: Preset<z.output<typeof Options>> = {
             name: "webserver.conf",
             format: "text",
             mount: conf("net/api/webserver.conf"),
-            content: json({ paths: { static_path: "webapp/www/", python_path: "main", log_base_dir: ".", log_file: "debug.log" }, server: { host: "0.0.0.0", port: "${PORT}", timeout: "3600", auth: o.auth } }),
+            content: json({
+              paths: { static_path: "webapp/www/", python_path: "main", log_base_dir: ".", log_file: "debug.log" },
+              server: { host: "0.0.0.0", port: "${PORT}", timeout: "3600", auth: o.auth },
+            }),
           },
           // "Configuring logs": conf/log/webserver.conf and conf/log/intake.conf, away from /var/tmp.
           { name: "log-webserver.conf", format: "text", mount: conf("log/webserver.conf"), content: logConf("webserver") },
           { name: "log-intake.conf", format: "text", mount: conf("log/intake.conf"), content: logConf("intake") },
           // "Configuring push": conf/net/ext_service/push.json, the token from the app's env.
           ...(o.push
-            ? [{ name: "push.json", format: "text", mount: conf("net/ext_service/push.json"), content: json({ provider: o.push.provider, server_auth_token: "${PUSH_SERVER_AUTH_TOKEN}" }) }]
+            ? [
+                {
+                  name: "push.json",
+                  format: "text",
+                  mount: conf("net/ext_service/push.json"),
+                  content: json({ provider: o.push.provider, server_auth_token: "${PUSH_SERVER_AUTH_TOKEN}" }),
+                },
+              ]
             : []),
         ],
       },
@@ -142,7 +175,12 @@ export const emission: Preset<z.output<typeof Options>> = {
         jobs: [
           // "The analysis pipeline": intake_multiprocess.py 3, @daily. studyhost runs it in a new
           // container of the image with the server's conf files, its log in /var/log/emission/intake.log.
-          { name: "intake", schedule: o.intake.schedule, command: inServer(`bin/intake_multiprocess.py ${o.intake.processes}`), timeoutMinutes: o.intake.timeoutMinutes },
+          {
+            name: "intake",
+            schedule: o.intake.schedule,
+            command: inServer(`bin/intake_multiprocess.py ${o.intake.processes}`),
+            timeoutMinutes: o.intake.timeoutMinutes,
+          },
           // "The iOS silent push": silent_ios_push.py <interval> for each sync frequency.
           ...Object.entries(o.push?.schedules ?? {}).map(([seconds, when]) => ({
             name: `push_${seconds}`,

@@ -36,7 +36,10 @@ export function expandPresets(raw: unknown): unknown {
     const issue = parsed.error.issues[0];
     const key = `studyhost:app.${issue.path.map(String).join(".")}`;
     const given = issue.path.reduce<unknown>((v, p) => (isObject(v) ? v[p as string] : undefined), options);
-    const expected = given === undefined ? `missing; expected ${descriptionAt(preset.options, issue.path) ?? issue.message}` : `got ${JSON.stringify(given)}; ${plainWording(issue, descriptionAt(preset.options, issue.path))}`;
+    const expected =
+      given === undefined
+        ? `missing; expected ${descriptionAt(preset.options, issue.path) ?? issue.message}`
+        : `got ${JSON.stringify(given)}; ${plainWording(issue, descriptionAt(preset.options, issue.path))}`;
     throw new ConfigError(key, `${key}: ${expected} (the ${preset.name} preset)`);
   }
   const database = isObject(raw.database) ? raw.database : {};
@@ -50,7 +53,9 @@ export function expandPresets(raw: unknown): unknown {
   const app: Record<string, unknown> = { ...expansion.app, ...overrides };
   if (isObject(expansion.app.env) || isObject(overrides.env)) app.env = { ...(expansion.app.env as object), ...(overrides.env as object) };
   // A default the user set part of (say studyhost:database: { name }) keeps the preset's other keys.
-  const defaults = Object.fromEntries(Object.entries(expansion.defaults ?? {}).map(([k, v]) => [k, isObject(v) && isObject(raw[k]) ? { ...v, ...raw[k] } : (raw[k] ?? v)]));
+  const defaults = Object.fromEntries(
+    Object.entries(expansion.defaults ?? {}).map(([k, v]) => [k, isObject(v) && isObject(raw[k]) ? { ...v, ...raw[k] } : (raw[k] ?? v)]),
+  );
   const out: Record<string, unknown> = { ...raw, ...defaults, app };
   for (const [key, list] of Object.entries(expansion.lists ?? {})) out[key] = [...list, ...(Array.isArray(raw[key]) ? raw[key] : [])];
   return out;

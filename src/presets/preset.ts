@@ -23,7 +23,10 @@ export interface PresetExpansion {
 
 /** A problem with the preset's options or with the study around it: a key (without `studyhost:`) and why. */
 export class PresetProblem extends Error {
-  constructor(readonly key: string, message: string) {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
     super(message);
   }
 }

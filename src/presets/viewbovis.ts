@@ -4,7 +4,10 @@ import { z } from "zod";
 import type { Preset } from "./preset";
 
 const image = (what: string, example: string) =>
-  z.string().regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, `expected an image reference such as ${example}`).describe(`${what}, e.g. ${example} (pin a version or digest)`);
+  z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, `expected an image reference such as ${example}`)
+    .describe(`${what}, e.g. ${example} (pin a version or digest)`);
 
 const Bucket = z
   .object({
@@ -54,7 +57,11 @@ export const viewbovis: Preset<z.output<typeof Options>> = {
     // error logs; "Logging": on the host (here /var/log/viewbovis/, rotated with the app's logs).
     // Through sh so that the staging copy (its own port and log folder) runs the same command: PORT comes
     // from the app's env, LOG_DIR from studyhost's log mount.
-    const gunicorn = ["sh", "-c", 'exec gunicorn -b "127.0.0.1:$PORT" -w 4 deploy:app --log-level=info --access-logfile "$LOG_DIR/access.log" --error-logfile "$LOG_DIR/error.log"'];
+    const gunicorn = [
+      "sh",
+      "-c",
+      'exec gunicorn -b "127.0.0.1:$PORT" -w 4 deploy:app --log-level=info --access-logfile "$LOG_DIR/access.log" --error-logfile "$LOG_DIR/error.log"',
+    ];
     // "Architecture" / "On startup": the latest production data downloaded from the bucket at every boot.
     const fetch = (app: string) => ({ name: app, app, dest: "data", ...o.data });
     const fetches = [fetch("viewbovis"), ...(o.staging ? [fetch("viewbovis_staging")] : [])];
@@ -78,7 +85,16 @@ export const viewbovis: Preset<z.output<typeof Options>> = {
               sites: [
                 {
                   domain: o.nextstrain.domain,
-                  app: { kind: "container", name: "nextstrain", image: o.nextstrain.image, port: 4001, command: ["auspice", "view", "--datasetDir", "/data"], env: { HOST: "127.0.0.1", PORT: "4001" }, volumes: [DATA], adminPaths: [] },
+                  app: {
+                    kind: "container",
+                    name: "nextstrain",
+                    image: o.nextstrain.image,
+                    port: 4001,
+                    command: ["auspice", "view", "--datasetDir", "/data"],
+                    env: { HOST: "127.0.0.1", PORT: "4001" },
+                    volumes: [DATA],
+                    adminPaths: [],
+                  },
                 },
               ],
             }

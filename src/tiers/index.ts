@@ -66,9 +66,7 @@ export function meetsFloor(size: MachineSize, floor: Floor): boolean {
  * be chosen as an explicit size override.
  */
 export function cheapestSize(cloud: CloudName, floor: Floor): MachineSize {
-  const fits = CATALOG[cloud].sizes
-    .filter((s) => s.arch === "x86_64" && meetsFloor(s, floor))
-    .sort((a, b) => a.monthlyUsd - b.monthlyUsd);
+  const fits = CATALOG[cloud].sizes.filter((s) => s.arch === "x86_64" && meetsFloor(s, floor)).sort((a, b) => a.monthlyUsd - b.monthlyUsd);
   if (fits.length === 0) throw new Error(`no ${cloud} size meets ${JSON.stringify(floor)}`);
   return fits[0];
 }

@@ -29,9 +29,36 @@ import { parse } from "yaml";
 import { fetchCommandOf } from "../../src/clouds/hostFilesBundle";
 import { unpackUserData } from "../../src/clouds/userData";
 import { planProgram, readStackFile } from "../../src/plan";
-import { boot, BootedHost, collect, ensureImage, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, waitForBoot } from "../../src/local/boot";
+import {
+  boot,
+  BootedHost,
+  collect,
+  ensureImage,
+  exec,
+  missingPrerequisites,
+  Net,
+  netDown,
+  netUp,
+  powerOff,
+  prepareHost,
+  PreparedHost,
+  removeHost,
+  waitForBoot,
+} from "../../src/local/boot";
 import { ServedRepo, stopServer } from "../../src/local/gitServe";
-import { ADMIN, appAnswers as appAnswersOf, DOMAIN, https as httpsOf, PLACEHOLDER_KEY, provisioning, PROVISIONED_CLEANLY, recordFigures, renderStack, serveApp, standInApp } from "./lab";
+import {
+  ADMIN,
+  appAnswers as appAnswersOf,
+  DOMAIN,
+  https as httpsOf,
+  PLACEHOLDER_KEY,
+  provisioning,
+  PROVISIONED_CLEANLY,
+  recordFigures,
+  renderStack,
+  serveApp,
+  standInApp,
+} from "./lab";
 
 const LAB = 8;
 const STANDINS = join(__dirname, "standins");
@@ -59,7 +86,10 @@ let bootStartedAt = 0;
 const https = (path: string, extra: string[] = []) => httpsOf(net, net.hosts[0].address, path, extra);
 const appAnswers = (ms: number) => appAnswersOf(net, net.hosts[0].address, ms);
 const log = (name: "imds" | "s3") => readFileSync(join(work, `${name}.log`), "utf8");
-const objectGets = () => log("s3").split("\n").filter((l) => new RegExp(`"GET /${fetch.args[1].replace(/\./g, "\\.")}[^"]*" 200`).test(l)).length;
+const objectGets = () =>
+  log("s3")
+    .split("\n")
+    .filter((l) => new RegExp(`"GET /${fetch.args[1].replace(/\./g, "\\.")}[^"]*" 200`).test(l)).length;
 
 function inside(cmd: string) {
   return exec(booted!, ["bash", "-c", cmd], { timeoutMs: 120_000 });
@@ -145,8 +175,33 @@ beforeAll(async () => {
   mkdirSync(join(s3Root, bucket), { recursive: true });
   writeFileSync(join(s3Root, bucket, key), bundle);
   const bind = ["--bind", net.internet.address];
-  serve("imds", [join(STANDINS, "imds-standin.py"), ...bind, "--port", String(IMDS_PORT), "--role", ROLE.role, "--key", ROLE.key, "--secret", ROLE.secret, "--token", ROLE.token]);
-  serve("s3", [join(STANDINS, "s3-standin.py"), ...bind, "--port", String(S3_PORT), "--virtual-host", S3_SUFFIX, "--require-key", ROLE.key, "--require-token", ROLE.token, s3Root]);
+  serve("imds", [
+    join(STANDINS, "imds-standin.py"),
+    ...bind,
+    "--port",
+    String(IMDS_PORT),
+    "--role",
+    ROLE.role,
+    "--key",
+    ROLE.key,
+    "--secret",
+    ROLE.secret,
+    "--token",
+    ROLE.token,
+  ]);
+  serve("s3", [
+    join(STANDINS, "s3-standin.py"),
+    ...bind,
+    "--port",
+    String(S3_PORT),
+    "--virtual-host",
+    S3_SUFFIX,
+    "--require-key",
+    ROLE.key,
+    "--require-token",
+    ROLE.token,
+    s3Root,
+  ]);
   await Promise.all([listening(IMDS_PORT), listening(S3_PORT)]);
 
   host = prepareHost({ name: "study-app", userData: userDataPath, dir: join(work, "study-app") });

@@ -74,7 +74,11 @@ function runFetch(host: PreparedHost) {
     [
       `--setenv=AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:${IMDS_PORT}`,
       `--setenv=RCLONE_S3_ENDPOINT=http://${S3_SUFFIX}:${S3_PORT}`,
-      "bash", "-c", fetch.script, "studyhost-fetch-host-files", ...fetch.args,
+      "bash",
+      "-c",
+      fetch.script,
+      "studyhost-fetch-host-files",
+      ...fetch.args,
     ],
     { timeoutMs: 180_000 },
   );
@@ -102,8 +106,31 @@ beforeAll(async () => {
   s3Root = join(work, "s3");
   mkdirSync(join(s3Root, bucket), { recursive: true });
   writeFileSync(join(s3Root, bucket, key), bundle);
-  serve("imds", [join(STANDINS, "imds-standin.py"), "--port", String(IMDS_PORT), "--role", ROLE.role, "--key", ROLE.key, "--secret", ROLE.secret, "--token", ROLE.token]);
-  serve("s3", [join(STANDINS, "s3-standin.py"), "--port", String(S3_PORT), "--virtual-host", S3_SUFFIX, "--require-key", ROLE.key, "--require-token", ROLE.token, s3Root]);
+  serve("imds", [
+    join(STANDINS, "imds-standin.py"),
+    "--port",
+    String(IMDS_PORT),
+    "--role",
+    ROLE.role,
+    "--key",
+    ROLE.key,
+    "--secret",
+    ROLE.secret,
+    "--token",
+    ROLE.token,
+  ]);
+  serve("s3", [
+    join(STANDINS, "s3-standin.py"),
+    "--port",
+    String(S3_PORT),
+    "--virtual-host",
+    S3_SUFFIX,
+    "--require-key",
+    ROLE.key,
+    "--require-token",
+    ROLE.token,
+    s3Root,
+  ]);
   await Promise.all([listening(IMDS_PORT), listening(S3_PORT)]);
 });
 

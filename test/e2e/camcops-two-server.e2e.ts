@@ -10,7 +10,21 @@
 //
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/camcops-two-server.e2e.ts
 import { join } from "node:path";
-import { boot, BootedHost, collect, exec, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
+import {
+  boot,
+  BootedHost,
+  collect,
+  exec,
+  Net,
+  netDown,
+  netUp,
+  powerOff,
+  prepareHost,
+  PreparedHost,
+  removeHost,
+  tcpProbe,
+  waitForBoot,
+} from "../../src/local/boot";
 import { stopServer } from "../../src/local/gitServe";
 import { ADMIN, exampleConfig, httpsGet, labConfig, provisioning, PROVISIONED_CLEANLY, renderStack, servePackageIndex, startRun, finishRun } from "./lab";
 
@@ -53,7 +67,9 @@ async function answers(path: string, ms: number): Promise<number> {
     if (last.code === "200") return Date.now() - t0;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`${path} did not answer 200 through nginx within ${ms} ms (last: ${last.code} ${last.body.slice(0, 200)})\ncamcops.service:\n${inside(APP, "systemctl status --no-pager camcops.service; tail -n 30 /var/log/camcops/camcops.log").stdout}`);
+  throw new Error(
+    `${path} did not answer 200 through nginx within ${ms} ms (last: ${last.code} ${last.body.slice(0, 200)})\ncamcops.service:\n${inside(APP, "systemctl status --no-pager camcops.service; tail -n 30 /var/log/camcops/camcops.log").stdout}`,
+  );
 }
 
 /** The counter of TLS handshakes MariaDB on the database host accepted. */
@@ -68,7 +84,15 @@ beforeAll(async () => {
   const example = { ...exampleConfig("Pulumi.camcops.yaml"), tier: "two-server" };
   const probe = renderStack(join(work, "probe"), "e2e-camcops-two-server", labConfig(example, { pipIndexUrl: "http://index.invalid/simple/" }));
   dbPrivate = String(probe.plan.outputs.databaseHost);
-  net = netUp({ lab: LAB, acme: true, admin: ADMIN, hosts: [{ name: APP, privateAddress: `${APP_PRIVATE}/20` }, { name: DB, privateAddress: `${dbPrivate}/20` }] });
+  net = netUp({
+    lab: LAB,
+    acme: true,
+    admin: ADMIN,
+    hosts: [
+      { name: APP, privateAddress: `${APP_PRIVATE}/20` },
+      { name: DB, privateAddress: `${dbPrivate}/20` },
+    ],
+  });
   const served = servePackageIndex(work, net);
   servers.push(served.pid);
   const rendered = renderStack(work, "e2e-camcops-two-server", labConfig(example, { pipIndexUrl: served.url }, net));
@@ -109,9 +133,15 @@ test("camcops_server answers over https through nginx on the app host (the chain
 
 test("camcops.conf's DB_URL names MariaDB on the database host's private address, with the TLS option; the venv has the real SQLAlchemy and PyMySQL", () => {
   const url = inside(APP, "grep '^DB_URL' /etc/camcops/camcops.conf").stdout;
-  expect(url).toMatch(new RegExp(`^DB_URL = mysql\\+pymysql://camcops:[^@\\s]+@${dbPrivate.replace(/\./g, "\\.")}:3306/camcops\\?charset=utf8mb4&ssl_check_hostname=false\\n$`));
-  expect(inside(APP, "/srv/camcops/venv/bin/pip show SQLAlchemy PyMySQL").stdout).toMatch(/^Name: SQLAlchemy\nVersion: 1\.4\.\d+\n[^]*^Name: PyMySQL\nVersion: 1\.0\.\d+$/m);
-  expect(inside(APP, "cat /var/log/studyhost-provision.log").stdout).toMatch(/camcops_server stand-in: upgrade_db: database camcops on MariaDB 10\.11\.\S+ is at 2\.4\.22-standin-0001/);
+  expect(url).toMatch(
+    new RegExp(`^DB_URL = mysql\\+pymysql://camcops:[^@\\s]+@${dbPrivate.replace(/\./g, "\\.")}:3306/camcops\\?charset=utf8mb4&ssl_check_hostname=false\\n$`),
+  );
+  expect(inside(APP, "/srv/camcops/venv/bin/pip show SQLAlchemy PyMySQL").stdout).toMatch(
+    /^Name: SQLAlchemy\nVersion: 1\.4\.\d+\n[^]*^Name: PyMySQL\nVersion: 1\.0\.\d+$/m,
+  );
+  expect(inside(APP, "cat /var/log/studyhost-provision.log").stdout).toMatch(
+    /camcops_server stand-in: upgrade_db: database camcops on MariaDB 10\.11\.\S+ is at 2\.4\.22-standin-0001/,
+  );
 });
 
 test("a write then a read through camcops_server reaches MariaDB on the database host; the app host runs no MariaDB server", () => {
@@ -126,14 +156,27 @@ test("a write then a read through camcops_server reaches MariaDB on the database
 test("the app's connection is TLS: the server reports the app's own session encrypted, under the private-network account that REQUIREs SSL", () => {
   const before = sslAccepts();
   const tls = JSON.parse(get("/tls").body);
-  expect(tls).toEqual({ account: "camcops@10.116.0.0/255.255.240.0", ssl_version: expect.stringMatching(/^TLSv1\.[23]$/), ssl_cipher: expect.stringMatching(/\S/) });
+  expect(tls).toEqual({
+    account: "camcops@10.116.0.0/255.255.240.0",
+    ssl_version: expect.stringMatching(/^TLSv1\.[23]$/),
+    ssl_cipher: expect.stringMatching(/\S/),
+  });
   // A new connection (the stand-in opens one for every request) is a new TLS handshake on the server.
   expect(JSON.parse(get("/read").body)).toEqual(["across the network"]);
   expect(sslAccepts()).toBeGreaterThanOrEqual(before + 2);
   expect(dbSql("SHOW GRANTS FOR 'camcops'@'10.116.0.0/255.255.240.0';").stdout).toMatch(/REQUIRE SSL/);
   // Every account of the app user and the analyst: loopback, and the app user's REQUIRE SSL one.
-  expect(dbSql("SELECT User, Host, IFNULL(JSON_VALUE(Priv, '$.ssl_type'), 0) FROM mysql.global_priv WHERE User LIKE 'camcops%' ORDER BY User, Host;").stdout).toBe(
-    ["camcops\t10.116.0.0/255.255.240.0\t1", "camcops\t127.0.0.1\t0", "camcops\tlocalhost\t0", "camcops_analyst\t127.0.0.1\t0", "camcops_analyst\tlocalhost\t0", ""].join("\n"),
+  expect(
+    dbSql("SELECT User, Host, IFNULL(JSON_VALUE(Priv, '$.ssl_type'), 0) FROM mysql.global_priv WHERE User LIKE 'camcops%' ORDER BY User, Host;").stdout,
+  ).toBe(
+    [
+      "camcops\t10.116.0.0/255.255.240.0\t1",
+      "camcops\t127.0.0.1\t0",
+      "camcops\tlocalhost\t0",
+      "camcops_analyst\t127.0.0.1\t0",
+      "camcops_analyst\tlocalhost\t0",
+      "",
+    ].join("\n"),
   );
 });
 
@@ -142,12 +185,19 @@ test("from the app host the app user gets in over TLS and is refused without it"
   expect([withTls.status, withTls.stdout]).toEqual([0, expect.stringMatching(/^Ssl_version\tTLSv1\.[23]\n$/)]);
   for (const off of ["--skip-ssl", "--ssl=0"]) {
     const plain = inside(APP, `mariadb --defaults-extra-file=${CLIENT_CNF} ${off} --batch -e "SELECT 1"`);
-    expect({ off, status: plain.status, stderr: plain.stderr }).toEqual({ off, status: 1, stderr: expect.stringMatching(new RegExp(`Access denied for user 'camcops'@'${APP_PRIVATE.replace(/\./g, "\\.")}'`)) });
+    expect({ off, status: plain.status, stderr: plain.stderr }).toEqual({
+      off,
+      status: 1,
+      stderr: expect.stringMatching(new RegExp(`Access denied for user 'camcops'@'${APP_PRIVATE.replace(/\./g, "\\.")}'`)),
+    });
   }
 });
 
 test("MariaDB listens on the private address and loopback; 3306 answers the app host, not the internet", () => {
-  const listening = inside(DB, "ss -Hltn 'sport = :3306'").stdout.trim().split("\n").map((l) => l.trim().split(/\s+/)[3]);
+  const listening = inside(DB, "ss -Hltn 'sport = :3306'")
+    .stdout.trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/)[3]);
   expect(listening.sort()).toEqual([`${dbPrivate}:3306`, "127.0.0.1:3306"].sort());
   const fromApp = inside(APP, `timeout 5 bash -c 'exec 3<>/dev/tcp/${dbPrivate}/3306 && head -c 64 <&3 | tr -c "[:print:]" .'`);
   expect([fromApp.status, fromApp.stdout]).toEqual([0, expect.stringContaining("MariaDB")]);
@@ -159,7 +209,10 @@ test("MariaDB listens on the private address and loopback; 3306 answers the app 
 
 test("no PostgreSQL on either host (database.engine none)", () => {
   for (const name of NAMES) {
-    const r = inside(name, "systemctl is-active postgresql.service; pgrep -x postgres; ss -Hltn 'sport = :5432'; ls /var/lib/studyhost/postgresql 2>&1 | head -1");
+    const r = inside(
+      name,
+      "systemctl is-active postgresql.service; pgrep -x postgres; ss -Hltn 'sport = :5432'; ls /var/lib/studyhost/postgresql 2>&1 | head -1",
+    );
     expect({ name, out: r.stdout }).toEqual({ name, out: expect.stringMatching(/^inactive\n(ls: cannot access[^\n]*\n)?$/) });
   }
 });

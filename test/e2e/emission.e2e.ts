@@ -26,7 +26,19 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { collect, PreparedHost, tcpProbe } from "../../src/local/boot";
-import { ADMIN, exampleConfig, finishRun, fromInternet, PresetLab, provisioning, PROVISIONED_CLEANLY, renderStack, startRun, addStandInImages as addStandInImagesTo, STANDIN_IMAGES_TAR } from "./lab";
+import {
+  ADMIN,
+  exampleConfig,
+  finishRun,
+  fromInternet,
+  PresetLab,
+  provisioning,
+  PROVISIONED_CLEANLY,
+  renderStack,
+  startRun,
+  addStandInImages as addStandInImagesTo,
+  STANDIN_IMAGES_TAR,
+} from "./lab";
 
 const LAB = 9;
 const NAME = "emission";
@@ -51,7 +63,8 @@ const token = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice
  * host's Docker at boot, before cloud-init's final stage runs the provisioning.
  */
 function addStandInImages(h: PreparedHost, tarball: string) {
-  const common = (image: string) => `--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV STANDIN_IMAGE=${image}' --change 'LABEL org.studyhost.e2e.standin=${LABEL}'`;
+  const common = (image: string) =>
+    `--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV STANDIN_IMAGE=${image}' --change 'LABEL org.studyhost.e2e.standin=${LABEL}'`;
   const imports = [
     // The server image's WORKDIR is the server's folder (the preset's serverDir default).
     `docker import ${common(IMAGES.server)} --change 'WORKDIR /usr/src/app' ${STANDIN_IMAGES_TAR} ${IMAGES.server}`,
@@ -111,8 +124,13 @@ test("cloud-init finished, the system running with no failed unit, every provisi
 test("both deploys ran on the host's stand-in images: the pull failed (no registry) and each went on with a warning", () => {
   const log = inside("cat /var/log/studyhost-provision.log").stdout;
   for (const image of Object.values(IMAGES)) expect(log).toContain(`warning: cannot pull ${image}: using the copy already on this host (sha256:`);
-  for (const [container, image] of [["emission", IMAGES.server], ["studyhost-mongodb", IMAGES.mongo]]) {
-    expect(inside(`docker inspect --format '{{.Config.Image}} {{index .Config.Labels "org.studyhost.e2e.standin"}}' ${container}`).stdout.trim()).toBe(`${image} ${LABEL}`);
+  for (const [container, image] of [
+    ["emission", IMAGES.server],
+    ["studyhost-mongodb", IMAGES.mongo],
+  ]) {
+    expect(inside(`docker inspect --format '{{.Config.Image}} {{index .Config.Labels "org.studyhost.e2e.standin"}}' ${container}`).stdout.trim()).toBe(
+      `${image} ${LABEL}`,
+    );
   }
   expect(log).toContain("MongoDB answers on the private network at mongodb (172.30.232.2:27017), no published port");
 });
@@ -126,7 +144,9 @@ test("https through nginx, the chain verified against Pebble's root: the e-missi
   expect(page.body).toContain("auth token_list");
   expect(page.body).toContain("database mongodb:27017/emission");
   // Its log files where the preset puts them (conf/log/webserver.conf), on the data volume.
-  expect(inside("cat /var/lib/studyhost/emission/logs/webserver.log").stdout).toContain("e-mission stand-in: serving on 0.0.0.0:8080, auth token_list, database mongodb:27017/emission");
+  expect(inside("cat /var/lib/studyhost/emission/logs/webserver.log").stdout).toContain(
+    "e-mission stand-in: serving on 0.0.0.0:8080, auth token_list, database mongodb:27017/emission",
+  );
 });
 
 test("a write then a read through the server reach the stand-in database by name over the private Docker network; its data lies on the data volume", () => {
@@ -142,7 +162,9 @@ test("a write then a read through the server reach the stand-in database by name
   expect(inside("grep -c '\"emission\"' /var/lib/studyhost/mongodb/standin-mongod.json").stdout.trim()).not.toBe("0");
   expect(inside(`grep -c ${token} /var/lib/studyhost/mongodb/standin-mongod.json`).stdout.trim()).toBe("1");
   expect(inside("findmnt -n -o TARGET -T /var/lib/studyhost/mongodb").stdout.trim()).toBe("/var/lib/studyhost");
-  expect(inside("docker inspect --format '{{range .Mounts}}{{.Source}}:{{.Destination}} {{end}}' studyhost-mongodb").stdout).toContain("/var/lib/studyhost/mongodb:/data/db");
+  expect(inside("docker inspect --format '{{range .Mounts}}{{.Source}}:{{.Destination}} {{end}}' studyhost-mongodb").stdout).toContain(
+    "/var/lib/studyhost/mongodb:/data/db",
+  );
 });
 
 test("the database port is not published: 27017 closed from the internet, nothing listening on it on the host; 8080 only on 127.0.0.1", () => {
@@ -151,8 +173,15 @@ test("the database port is not published: 27017 closed from the internet, nothin
   for (const port of [27017, 8080]) expect([port, tcpProbe(lab.net.internet.netns, addr, port)]).toEqual([port, expect.stringMatching(/^(timeout|refused)$/)]);
   const listening = inside("ss -ltnH").stdout;
   expect(listening).not.toMatch(/:27017\b/);
-  expect(listening.split("\n").filter((l) => /:8080\b/.test(l)).map((l) => l.trim().split(/\s+/)[3])).toEqual(["127.0.0.1:8080"]);
-  expect(inside("docker inspect --format '{{json .HostConfig.PortBindings}} {{json .NetworkSettings.Ports}}' studyhost-mongodb").stdout.trim()).toMatch(/^(\{\}|null) \{"27017\/tcp":null\}$|^(\{\}|null) (\{\}|null)$/);
+  expect(
+    listening
+      .split("\n")
+      .filter((l) => /:8080\b/.test(l))
+      .map((l) => l.trim().split(/\s+/)[3]),
+  ).toEqual(["127.0.0.1:8080"]);
+  expect(inside("docker inspect --format '{{json .HostConfig.PortBindings}} {{json .NetworkSettings.Ports}}' studyhost-mongodb").stdout.trim()).toMatch(
+    /^(\{\}|null) \{"27017\/tcp":null\}$|^(\{\}|null) (\{\}|null)$/,
+  );
 });
 
 test("the conf files are mounted read-only in the server container", () => {
@@ -172,12 +201,15 @@ test("the conf files are mounted read-only in the server container", () => {
   expect(write.status).not.toBe(0);
   expect(write.stderr).toContain("Read-only file system");
   // The URL studyhost filled in: the app user's, by name on the private network.
-  expect(inside("docker exec emission cat /usr/src/app/conf/storage/db.conf").stdout).toMatch(/"url": "mongodb:\/\/emission:[^@"]+@mongodb:27017\/emission\?authSource=emission"/);
+  expect(inside("docker exec emission cat /usr/src/app/conf/storage/db.conf").stdout).toMatch(
+    /"url": "mongodb:\/\/emission:[^@"]+@mongodb:27017\/emission\?authSource=emission"/,
+  );
 });
 
 test("Scheduled jobs: the intake pipeline and the push jobs are systemd timers; started, the intake's service runs a container of the image, its log where studyhost says", async () => {
   const timers = ["intake", "push_60", "push_600", "push_1800", "push_3600"].map((j) => `studyhost-job-${j}.timer`);
-  for (const timer of timers) expect([timer, inside(`systemctl is-enabled ${timer}; systemctl is-active ${timer}`).stdout]).toEqual([timer, "enabled\nactive\n"]);
+  for (const timer of timers)
+    expect([timer, inside(`systemctl is-enabled ${timer}; systemctl is-active ${timer}`).stdout]).toEqual([timer, "enabled\nactive\n"]);
   const manifest = JSON.parse(inside("cat /etc/studyhost/manifest.json").stdout);
   const intakeLog = (JSON.stringify(manifest).match(/"log":"([^"]*intake\.log)"/) ?? [])[1];
   expect(intakeLog).toBe("/var/log/emission/intake.log");
@@ -196,8 +228,12 @@ test("Scheduled jobs: the intake pipeline and the push jobs are systemd timers; 
   expect(inside("cat /var/lib/studyhost/emission/logs/intake.log").stdout).toContain("intake stand-in run intake-");
   expect(inside("docker ps -a --format '{{.Names}}'").stdout).not.toContain("studyhost-job-intake");
   // The push job every minute ran by its timer alone (no one started it).
-  figures.pushTimerWaitMs = await until("push_60's timer ran it", 150_000, () => /finished with exit status 0/.test(inside("cat /var/log/emission/push_60.log 2>/dev/null").stdout));
-  expect(inside("cat /var/log/emission/push_60.log").stdout).toContain("push stand-in (nothing sent): silent push for the 60s interval via firebase, server token set");
+  figures.pushTimerWaitMs = await until("push_60's timer ran it", 150_000, () =>
+    /finished with exit status 0/.test(inside("cat /var/log/emission/push_60.log 2>/dev/null").stdout),
+  );
+  expect(inside("cat /var/log/emission/push_60.log").stdout).toContain(
+    "push stand-in (nothing sent): silent push for the 60s interval via firebase, server token set",
+  );
 });
 
 test("Backup of the stand-in MongoDB: the service writes a dump checked by mongorestore --dryRun; a restore brings back a deleted record", async () => {
@@ -207,11 +243,16 @@ test("Backup of the stand-in MongoDB: the service writes a dump checked by mongo
   // studyhost-backup-each, and the preset refuses engine sqlite.)
   expect(inside("systemctl is-enabled studyhost-accessories-backup.timer").stdout.trim()).toBe("enabled");
   const t0 = Date.now();
-  const service = inside("systemctl start studyhost-accessories-backup.service; systemctl show -p Result --value studyhost-accessories-backup.service; journalctl -u studyhost-accessories-backup.service -o cat");
+  const service = inside(
+    "systemctl start studyhost-accessories-backup.service; systemctl show -p Result --value studyhost-accessories-backup.service; journalctl -u studyhost-accessories-backup.service -o cat",
+  );
   figures.backupMs = Date.now() - t0;
   expect(service.stdout).toMatch(/^success\n/);
   expect(service.stdout).toContain("== /usr/local/sbin/studyhost-backup-mongodb");
-  const dumps = inside("ls /var/lib/studyhost/backups/mongodb/").stdout.trim().split("\n").filter((f) => /^emission-\d{8}T\d{6}Z\.dump$/.test(f));
+  const dumps = inside("ls /var/lib/studyhost/backups/mongodb/")
+    .stdout.trim()
+    .split("\n")
+    .filter((f) => /^emission-\d{8}T\d{6}Z\.dump$/.test(f));
   expect(dumps).toHaveLength(1);
   const dump = `/var/lib/studyhost/backups/mongodb/${dumps[0]}`;
   expect(inside(`gzip -dc ${dump}`).stdout).toContain(token);
@@ -241,11 +282,15 @@ function filesOnBootDisk(folder: string): string[] {
 }
 
 /** The journal files on the data volume, read from outside the host with this machine's journalctl. */
-const journalOnVolume = (args: string[]) => spawnSync("journalctl", ["--directory", join(lab.host!.data, "logs/journal"), "--no-pager", "-o", "cat", ...args], { encoding: "utf8" }).stdout;
+const journalOnVolume = (args: string[]) =>
+  spawnSync("journalctl", ["--directory", join(lab.host!.data, "logs/journal"), "--no-pager", "-o", "cat", ...args], { encoding: "utf8" }).stdout;
 
 test("Configuring logs / cryptfs: the journal, nginx's logs and the jobs' run logs are on the data volume (bind mounts); the boot disk's folders hold no file; Docker keeps no log copy", () => {
   for (const folder of LOG_FOLDERS) {
-    expect([folder, inside(`mountpoint /var/log/${folder}; systemctl is-active var-log-${folder}.mount`).stdout]).toEqual([folder, `/var/log/${folder} is a mountpoint\nactive\n`]);
+    expect([folder, inside(`mountpoint /var/log/${folder}; systemctl is-active var-log-${folder}.mount`).stdout]).toEqual([
+      folder,
+      `/var/log/${folder} is a mountpoint\nactive\n`,
+    ]);
     expect([folder, filesOnBootDisk(folder)]).toEqual([folder, []]);
   }
   // What the host writes there is in the data volume's folder (the lab's data folder, seen from outside).
@@ -267,7 +312,21 @@ test("fail2ban still reads the journal after it moved to the volume: a login as 
   const failed = () => Number(/Total failed:\s*(\d+)/.exec(inside("fail2ban-client status sshd").stdout)?.[1] ?? "-1");
   const before = failed();
   expect(before).toBeGreaterThanOrEqual(0);
-  fromInternet(lab.net, ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "-b", ADMIN, `nosuchuser@${lab.net.hosts[0].address}`, "true"]);
+  fromInternet(lab.net, [
+    "ssh",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "ConnectTimeout=10",
+    "-b",
+    ADMIN,
+    `nosuchuser@${lab.net.hosts[0].address}`,
+    "true",
+  ]);
   await until("fail2ban counted the failed login", 30_000, () => failed() > before);
   expect(inside("journalctl -u ssh.service --since -2min -o cat").stdout).toContain(`Invalid user nosuchuser from ${ADMIN}`);
 });
@@ -285,7 +344,8 @@ const networkRange = () => inside("docker network inspect --format '{{range .IPA
  * The network as studyhost made it before 2026-12-05 (no --ip-range), its containers stopped. Docker may
  * hold a stopped container's endpoint for a moment: the removal is tried for up to 30 s.
  */
-const OLD_NETWORK = "systemctl stop emission.service studyhost-mongodb.service && for i in $(seq 30); do docker network rm studyhost 2>/dev/null && break; sleep 1; done && docker network create --driver bridge --subnet 172.30.232.0/24 --gateway 172.30.232.1 --opt com.docker.network.bridge.name=studyhost0 studyhost";
+const OLD_NETWORK =
+  "systemctl stop emission.service studyhost-mongodb.service && for i in $(seq 30); do docker network rm studyhost 2>/dev/null && break; sleep 1; done && docker network create --driver bridge --subnet 172.30.232.0/24 --gateway 172.30.232.1 --opt com.docker.network.bridge.name=studyhost0 studyhost";
 
 test("the app's container started before MongoDB's (as after a reboot, or a job's) cannot take MongoDB's fixed address", async () => {
   // Docker gives containers their own addresses from the network's upper half only; without that range
@@ -293,7 +353,8 @@ test("the app's container started before MongoDB's (as after a reboot, or a job'
   expect(networkRange()).toBe(DYNAMIC_RANGE);
   inside("systemctl stop emission.service studyhost-mongodb.service");
   inside("systemctl start emission.service");
-  const address = (container: string) => inside(`docker inspect --format '{{(index .NetworkSettings.Networks "studyhost").IPAddress}}' ${container} 2>/dev/null`).stdout.trim();
+  const address = (container: string) =>
+    inside(`docker inspect --format '{{(index .NetworkSettings.Networks "studyhost").IPAddress}}' ${container} 2>/dev/null`).stdout.trim();
   await until("the app's container is on the network", 30_000, () => PRIVATE.test(address("emission")));
   expect(Number(address("emission").split(".")[3])).toBeGreaterThanOrEqual(128);
   inside("systemctl start studyhost-mongodb.service");
@@ -314,14 +375,18 @@ test("power off and boot again: provisioned cleanly, the record and the pipeline
   // server's page answers: the unit is ordered after it, and Type=exec waits for nothing more).
   figures.rebootToAnswerMs = await lab.answers(`/read?id=${token}`, 120_000).catch((e: Error) => {
     // What the host shows when it does not answer, for the CI log.
-    const state = inside("systemctl list-units --no-pager --failed; systemctl status --no-pager -n 20 emission.service studyhost-mongodb.service nginx.service 'var-log-*.mount'; findmnt /var/log/nginx /var/log/emission /var/log/journal").stdout;
+    const state = inside(
+      "systemctl list-units --no-pager --failed; systemctl status --no-pager -n 20 emission.service studyhost-mongodb.service nginx.service 'var-log-*.mount'; findmnt /var/log/nginx /var/log/emission /var/log/journal",
+    ).stdout;
     throw new Error(`${e.message}\n${state}\nread: ${JSON.stringify(api(`/read?id=${token}`))}`);
   });
   expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
   expect(api("/read?coll=pipeline_runs").json.docs.length).toBeGreaterThanOrEqual(1);
   expect(inside("ss -ltnH").stdout).not.toMatch(/:27017\b/);
   // The network left without its range before the power-off was made again with it.
-  expect(inside("journalctl -b -u studyhost-docker-network.service -o cat").stdout).toContain(`removed the Docker network studyhost made without --ip-range ${DYNAMIC_RANGE}`);
+  expect(inside("journalctl -b -u studyhost-docker-network.service -o cat").stdout).toContain(
+    `removed the Docker network studyhost made without --ip-range ${DYNAMIC_RANGE}`,
+  );
   expect(networkRange()).toBe(DYNAMIC_RANGE);
   // The logs' folders were on the volume again before anything wrote there: the boot disk's are still
   // empty, and the journal on the volume holds both boots.
@@ -346,7 +411,9 @@ test("the README's one-time command for a running host with an old network makes
   const r = inside(`set -e\n${block!.replaceAll("<app>", NAME)}`);
   expect([r.status, r.stderr]).toEqual([0, ""]);
   expect(networkRange()).toBe(DYNAMIC_RANGE);
-  expect(inside("systemctl is-active studyhost-job-push_60.timer studyhost-job-intake.timer studyhost-mongodb.service emission.service").stdout).toBe("active\n".repeat(4));
+  expect(inside("systemctl is-active studyhost-job-push_60.timer studyhost-job-intake.timer studyhost-mongodb.service emission.service").stdout).toBe(
+    "active\n".repeat(4),
+  );
   await lab.answers(`/read?id=${token}`, 60_000);
   expect(api(`/read?id=${token}`).json.docs).toEqual([{ _id: token, value: "written-through-nginx" }]);
 });

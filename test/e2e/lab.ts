@@ -4,7 +4,24 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
-import { boot, BootedHost, collect, ensureImage, exec, type HostReport, missingPrerequisites, type Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbeMany, waitForBoot } from "../../src/local/boot";
+import {
+  boot,
+  BootedHost,
+  collect,
+  ensureImage,
+  exec,
+  type HostReport,
+  missingPrerequisites,
+  type Net,
+  netDown,
+  netUp,
+  powerOff,
+  prepareHost,
+  PreparedHost,
+  removeHost,
+  tcpProbeMany,
+  waitForBoot,
+} from "../../src/local/boot";
 import { serveGitRepo, ServedRepo, stopServer } from "../../src/local/gitServe";
 
 export const REPO = resolve(__dirname, "../..");
@@ -16,8 +33,20 @@ export const PLACEHOLDER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAA
 /** FROM copied to DEST and committed as a git repository tagged TAG; returns DEST and the commit's short hash. */
 export function committedRepo(from: string, dest: string, tag: string, message: string): { path: string; shortHash: string } {
   cpSync(from, dest, { recursive: true });
-  const env = { ...process.env, GIT_AUTHOR_NAME: "studyhost", GIT_AUTHOR_EMAIL: "e2e@example.org", GIT_COMMITTER_NAME: "studyhost", GIT_COMMITTER_EMAIL: "e2e@example.org" };
-  for (const args of [["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", message], ["tag", tag], ["rev-parse", "--short", "HEAD"]]) {
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "studyhost",
+    GIT_AUTHOR_EMAIL: "e2e@example.org",
+    GIT_COMMITTER_NAME: "studyhost",
+    GIT_COMMITTER_EMAIL: "e2e@example.org",
+  };
+  for (const args of [
+    ["init", "-q", "-b", "main"],
+    ["add", "."],
+    ["commit", "-q", "-m", message],
+    ["tag", tag],
+    ["rev-parse", "--short", "HEAD"],
+  ]) {
     const r = spawnSync("git", args, { cwd: dest, encoding: "utf8", env });
     if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
     if (args[0] === "rev-parse") return { path: dest, shortHash: r.stdout.trim() };
@@ -39,10 +68,14 @@ export function servePackageIndex(work: string, net: Net, port = 8090): { url: s
   const dir = join(work, "index");
   const built = spawnSync("python3", [join(__dirname, "standins", "make_index.py"), dir], { encoding: "utf8" });
   if (built.status !== 0) throw new Error(`make_index.py: ${built.stderr}`);
-  const server = spawn("ip", ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, String(port), "--directory", dir], {
-    stdio: "ignore",
-    detached: true,
-  });
+  const server = spawn(
+    "ip",
+    ["netns", "exec", net.internet.netns, "python3", "-m", "http.server", "--bind", net.internet.address, String(port), "--directory", dir],
+    {
+      stdio: "ignore",
+      detached: true,
+    },
+  );
   server.unref();
   if (!server.pid) throw new Error("could not start the package index's HTTP server");
   return { url: `http://${net.internet.address}:${port}/simple/`, pid: server.pid };
@@ -85,7 +118,18 @@ export function fromInternet(net: Net, cmd: string[], timeoutMs = 30_000) {
 
 /** An https request to the study from the internet, the chain checked against Pebble's root. */
 export function https(net: Net, address: string, path: string, extra: string[] = []) {
-  return fromInternet(net, ["curl", "-sS", "--max-time", "10", "--cacert", net.acme!.root, "--resolve", `${DOMAIN}:443:${address}`, ...extra, `https://${DOMAIN}${path}`]);
+  return fromInternet(net, [
+    "curl",
+    "-sS",
+    "--max-time",
+    "10",
+    "--cacert",
+    net.acme!.root,
+    "--resolve",
+    `${DOMAIN}:443:${address}`,
+    ...extra,
+    `https://${DOMAIN}${path}`,
+  ]);
 }
 
 /** Status code and body of an https request to ADDRESS (from the admin address with `asAdmin`); code "000": no answer. */
@@ -104,7 +148,10 @@ export function reachablePorts(net: Net, host: BootedHost, address: string): { l
   const ss = exec(host, ["ss", "-Hltn"]);
   if (ss.status !== 0) throw new Error(`ss failed in the host: ${ss.stderr}`);
   // A line is "LISTEN 0 511 0.0.0.0:443 0.0.0.0:*": the port ends the fourth field.
-  const ports = ss.stdout.split("\n").filter(Boolean).map((line) => Number(line.trim().split(/\s+/)[3].replace(/^.*:/, "")));
+  const ports = ss.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => Number(line.trim().split(/\s+/)[3].replace(/^.*:/, "")));
   const listening = [...new Set(ports)].sort((a, b) => a - b);
   const answering = (source?: string) => {
     const probed = tcpProbeMany(net.internet.netns, address, listening, source, 2);
@@ -115,7 +162,21 @@ export function reachablePorts(net: Net, host: BootedHost, address: string): { l
 
 /** An SSH log-in with a password from the admin address: the server must offer public keys only. */
 export function sshWithPassword(net: Net, address: string) {
-  return fromInternet(net, ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "PreferredAuthentications=password,keyboard-interactive", "-b", ADMIN, `studyadmin@${address}`, "true"]);
+  return fromInternet(net, [
+    "ssh",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "PreferredAuthentications=password,keyboard-interactive",
+    "-b",
+    ADMIN,
+    `studyadmin@${address}`,
+    "true",
+  ]);
 }
 
 /** Until the app answers through nginx (after a restart, a restore, a reboot), at most `ms`; how long it took. */
@@ -158,7 +219,11 @@ export const STANDIN_IMAGES_TAR = "/var/lib/studyhost-e2e/standin-images.tar";
 export function addStandInImages(root: string, tarball: string, imports: readonly string[], testFile: string): void {
   mkdirSync(join(root, dirname(STANDIN_IMAGES_TAR)), { recursive: true });
   copyFileSync(tarball, join(root, STANDIN_IMAGES_TAR));
-  writeFileSync(join(root, "usr/local/sbin/studyhost-e2e-standin-images"), `#!/bin/sh\n# studyhost e2e only: STAND-IN images (no registry here), see ${testFile}.\nset -eu\n${imports.join("\n")}\n`, { mode: 0o755 });
+  writeFileSync(
+    join(root, "usr/local/sbin/studyhost-e2e-standin-images"),
+    `#!/bin/sh\n# studyhost e2e only: STAND-IN images (no registry here), see ${testFile}.\nset -eu\n${imports.join("\n")}\n`,
+    { mode: 0o755 },
+  );
   writeFileSync(
     join(root, "etc/systemd/system/studyhost-e2e-standin-images.service"),
     `[Unit]
@@ -177,7 +242,10 @@ WantedBy=multi-user.target
 `,
   );
   mkdirSync(join(root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
-  symlinkSync("/etc/systemd/system/studyhost-e2e-standin-images.service", join(root, "etc/systemd/system/multi-user.target.wants/studyhost-e2e-standin-images.service"));
+  symlinkSync(
+    "/etc/systemd/system/studyhost-e2e-standin-images.service",
+    join(root, "etc/systemd/system/multi-user.target.wants/studyhost-e2e-standin-images.service"),
+  );
 }
 
 export function recordFigures(name: string, figures: Record<string, number>): void {
@@ -191,7 +259,13 @@ export function recordFigures(name: string, figures: Record<string, number>): vo
  * journal of any that did), no failed provisioning step, provisioning finished, systemd "running".
  */
 export function provisioning(report: HostReport) {
-  return { failed: report.failedUnits, journals: report.failedJournals, steps: report.provisionFailures, finished: report.provisionFinished, state: report.systemState };
+  return {
+    failed: report.failedUnits,
+    journals: report.failedJournals,
+    steps: report.provisionFailures,
+    finished: report.provisionFinished,
+    state: report.systemState,
+  };
 }
 
 export const PROVISIONED_CLEANLY = { failed: [], journals: {}, steps: [], finished: true, state: "running" };

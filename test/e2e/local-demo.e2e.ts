@@ -13,7 +13,11 @@ jest.setTimeout(25 * 60_000);
 const work = mkdtempSync("/var/tmp/studyhost-e2e-local-demo-");
 const stateDir = join(work, "local");
 const studyhost = (...args: string[]) =>
-  spawnSync(process.execPath, [join(REPO, "bin/studyhost.js"), ...args], { encoding: "utf8", env: { ...process.env, STUDYHOST_LOCAL_DIR: stateDir }, timeout: 20 * 60_000 });
+  spawnSync(process.execPath, [join(REPO, "bin/studyhost.js"), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, STUDYHOST_LOCAL_DIR: stateDir },
+    timeout: 20 * 60_000,
+  });
 
 let started: ReturnType<typeof studyhost>;
 let state: { domain: string; caFile: string; internetNetns: string; adminAddress: string; hosts: { address: string; dir: string }[] };
@@ -34,8 +38,22 @@ function request(path: string, opts: { asAdmin?: boolean; data?: string } = {}) 
   const r = spawnSync(
     "ip",
     [
-      "netns", "exec", state.internetNetns, "curl", "-sS", "--max-time", "10", "--cacert", state.caFile, "--resolve", `${state.domain}:443:${state.hosts[0].address}`,
-      "-D", "-", ...(opts.asAdmin ? ["--interface", state.adminAddress] : []), ...(opts.data ? ["--data", opts.data] : []), `https://${state.domain}${path}`,
+      "netns",
+      "exec",
+      state.internetNetns,
+      "curl",
+      "-sS",
+      "--max-time",
+      "10",
+      "--cacert",
+      state.caFile,
+      "--resolve",
+      `${state.domain}:443:${state.hosts[0].address}`,
+      "-D",
+      "-",
+      ...(opts.asAdmin ? ["--interface", state.adminAddress] : []),
+      ...(opts.data ? ["--data", opts.data] : []),
+      `https://${state.domain}${path}`,
     ],
     { encoding: "utf8" },
   );
@@ -44,7 +62,10 @@ function request(path: string, opts: { asAdmin?: boolean; data?: string } = {}) 
 }
 
 test("the example boots with the demo study in place of its placeholder app, and says so", () => {
-  expect([started.status, started.stderr]).toEqual([0, expect.stringContaining("https://git.example.org/lab/study-app.git is an example placeholder: serving studyhost's demo study in its place")]);
+  expect([started.status, started.stderr]).toEqual([
+    0,
+    expect.stringContaining("https://git.example.org/lab/study-app.git is an example placeholder: serving studyhost's demo study in its place"),
+  ]);
   expect(started.stdout).toContain("url      https://small-study.example.org/");
   expect(started.stderr).toMatch(/^ {2}study-app: provisioned$/m);
 });

@@ -14,8 +14,15 @@ jest.setTimeout(25 * 60_000);
 const work = mkdtempSync("/var/tmp/studyhost-e2e-local-");
 const stateDir = join(work, "local");
 const studyhost = (args: string[], localDir = stateDir) =>
-  spawnSync(process.execPath, [join(REPO, "bin/studyhost.js"), ...args], { encoding: "utf8", env: { ...process.env, STUDYHOST_LOCAL_DIR: localDir }, timeout: 20 * 60_000 });
-const labNamespaces = () => spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.startsWith(`studyhost-e2e-${LAB}-`));
+  spawnSync(process.execPath, [join(REPO, "bin/studyhost.js"), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, STUDYHOST_LOCAL_DIR: localDir },
+    timeout: 20 * 60_000,
+  });
+const labNamespaces = () =>
+  spawnSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .stdout.split("\n")
+    .filter((l) => l.startsWith(`studyhost-e2e-${LAB}-`));
 
 let started: ReturnType<typeof studyhost>;
 const stackFile = join(work, "Pulumi.try.yaml");
@@ -23,7 +30,16 @@ const stackFile = join(work, "Pulumi.try.yaml");
 beforeAll(() => {
   const app = { ...standInApp("https://git.example.org/lab/study.git"), source: { git: "https://git.example.org/lab/study.git", ref: "v1" } };
   // PostgreSQL on the app host: the plan's databaseHost is "localhost", no private network.
-  const config = { cloud: "digitalocean", tier: "small", domain: DOMAIN, adminEmail: "research-it@example.org", adminCidrs: [`${ADMIN}/32`], sshKeys: [PLACEHOLDER_KEY], database: { engine: "postgres" }, app };
+  const config = {
+    cloud: "digitalocean",
+    tier: "small",
+    domain: DOMAIN,
+    adminEmail: "research-it@example.org",
+    adminCidrs: [`${ADMIN}/32`],
+    sshKeys: [PLACEHOLDER_KEY],
+    database: { engine: "postgres" },
+    app,
+  };
   writeFileSync(stackFile, stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`studyhost:${k}`, v])) }));
   started = studyhost(["local", "--config", stackFile, "--app-source", standInRepo(work), "--lab", String(LAB)]);
   console.log(`studyhost local:\n${started.stdout}${started.stderr}`);
@@ -55,14 +71,19 @@ test("shows each provisioning step as it starts and ends, the app's and PostgreS
 test("the printed curl reaches the app over https; a write then a read reach PostgreSQL on the app host", () => {
   const line = started.stdout.split("\n").find((l) => l.trimStart().startsWith("try it"))!;
   const curl = line.replace(/^\s*try it\s+/, "").split(" ");
-  const get = (path: string) => spawnSync(curl[0], ["-sS", "--max-time", "10", ...curl.slice(1, -1), `${curl[curl.length - 1].replace(/\/$/, "")}${path}`], { encoding: "utf8" });
+  const get = (path: string) =>
+    spawnSync(curl[0], ["-sS", "--max-time", "10", ...curl.slice(1, -1), `${curl[curl.length - 1].replace(/\/$/, "")}${path}`], { encoding: "utf8" });
   expect([get("/").status, get("/").stdout]).toEqual([0, "studyhost e2e app: ok\n"]);
   expect(get("/write?body=answered%20locally").stdout).toBe("written\n");
   expect(JSON.parse(get("/read").stdout)).toEqual(["answered locally"]);
   // The row is in PostgreSQL on the host itself (not SQLite): the cluster on the data volume.
   const pid = readFileSync(join(stateDir, `lab-${LAB}`, "hosts", "study-app", "nspawn.pid"), "utf8").trim();
   const leader = spawnSync("pgrep", ["-P", pid, "-x", "systemd"], { encoding: "utf8" }).stdout.trim();
-  const psql = spawnSync("nsenter", ["-t", leader, "-a", "runuser", "-u", "postgres", "--", "psql", "-XAt", "-d", "study", "-c", "SELECT body FROM notes; SHOW data_directory"], { encoding: "utf8" });
+  const psql = spawnSync(
+    "nsenter",
+    ["-t", leader, "-a", "runuser", "-u", "postgres", "--", "psql", "-XAt", "-d", "study", "-c", "SELECT body FROM notes; SHOW data_directory"],
+    { encoding: "utf8" },
+  );
   expect(psql.stdout.trim().split("\n")).toEqual(["answered locally", expect.stringMatching(/^\/var\/lib\/studyhost\/postgresql\/\d+\/main$/)]);
 });
 

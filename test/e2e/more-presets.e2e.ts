@@ -39,7 +39,17 @@ afterAll(() => finishRun("more-presets", timings, work));
 /** The http answer's status and Location (nginx's redirect to https). */
 function redirect(lab: PresetLab, path: string) {
   const addr = lab.net.hosts[0].address;
-  return fromInternet(lab.net, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--resolve", `${DOMAIN}:80:${addr}`, `http://${DOMAIN}${path}`]).stdout;
+  return fromInternet(lab.net, [
+    "curl",
+    "-sS",
+    "-o",
+    "/dev/null",
+    "-w",
+    "%{http_code} %{redirect_url}",
+    "--resolve",
+    `${DOMAIN}:80:${addr}`,
+    `http://${DOMAIN}${path}`,
+  ]).stdout;
 }
 
 describe("camcops preset (seed 001): small tier, MariaDB on the host", () => {
@@ -81,20 +91,28 @@ describe("camcops preset (seed 001): small tier, MariaDB on the host", () => {
     expect(shown).toMatch(/^Version: 2\.4\.22$/m);
     expect(shown).toMatch(/^Summary: STAND-IN for camcops_server/m);
     expect(lab.inside("/srv/camcops/venv/bin/pip show PyMySQL").stdout).toMatch(/^Location: \/srv\/camcops\/venv\//m);
-    expect(lab.inside("cat /var/log/studyhost-provision.log").stdout).toMatch(/camcops_server stand-in: upgrade_db: database camcops on MariaDB 10\.11\.\S+ is at 2\.4\.22-standin-0001/);
+    expect(lab.inside("cat /var/log/studyhost-provision.log").stdout).toMatch(
+      /camcops_server stand-in: upgrade_db: database camcops on MariaDB 10\.11\.\S+ is at 2\.4\.22-standin-0001/,
+    );
     const pid = lab.inside("systemctl show -p MainPID --value camcops.service").stdout.trim();
-    expect(lab.inside(`ps -o user=,args= -p ${pid}`).stdout).toMatch(/^camcops +\/srv\/camcops\/venv\/bin\/python3? \/srv\/camcops\/venv\/bin\/camcops_server serve_gunicorn --config \/etc\/camcops\/camcops\.conf\n$/);
+    expect(lab.inside(`ps -o user=,args= -p ${pid}`).stdout).toMatch(
+      /^camcops +\/srv\/camcops\/venv\/bin\/python3? \/srv\/camcops\/venv\/bin\/camcops_server serve_gunicorn --config \/etc\/camcops\/camcops\.conf\n$/,
+    );
     expect(lab.inside("cat /var/log/camcops/camcops.log").stdout).toContain("Starting gunicorn 20.1.0");
     expect(lab.inside("ss -Hltn 'sport = :8000'").stdout).toMatch(/127\.0\.0\.1:8000/);
   });
 
   test("camcops.conf is in /etc/camcops, root:camcops 0640 in a 0750 folder: the service reads it, other users do not", () => {
-    expect(lab.inside("stat -c '%a %U:%G %n' /etc/camcops /etc/camcops/camcops.conf").stdout).toBe("750 root:camcops /etc/camcops\n640 root:camcops /etc/camcops/camcops.conf\n");
+    expect(lab.inside("stat -c '%a %U:%G %n' /etc/camcops /etc/camcops/camcops.conf").stdout).toBe(
+      "750 root:camcops /etc/camcops\n640 root:camcops /etc/camcops/camcops.conf\n",
+    );
     expect(lab.inside("runuser -u camcops -- head -n 1 /etc/camcops/camcops.conf").stdout).toBe("[site]\n");
     const other = lab.inside("runuser -u nobody -- cat /etc/camcops/camcops.conf");
     expect([other.status, other.stderr]).toEqual([1, expect.stringContaining("Permission denied")]);
     // DB_URL is the accessory's URL: the app user, over TCP on loopback, PyMySQL.
-    expect(lab.inside("grep '^DB_URL' /etc/camcops/camcops.conf").stdout).toMatch(/^DB_URL = mysql\+pymysql:\/\/camcops:[^@\s]+@127\.0\.0\.1:3306\/camcops\?charset=utf8mb4\n$/);
+    expect(lab.inside("grep '^DB_URL' /etc/camcops/camcops.conf").stdout).toMatch(
+      /^DB_URL = mysql\+pymysql:\/\/camcops:[^@\s]+@127\.0\.0\.1:3306\/camcops\?charset=utf8mb4\n$/,
+    );
   });
 
   test("a write then a read through camcops_server reaches MariaDB, whose data is on the data volume", () => {
@@ -115,7 +133,11 @@ describe("camcops preset (seed 001): small tier, MariaDB on the host", () => {
   });
 
   test("the read-only analyst user reads the database and cannot write to it", () => {
-    const asAnalyst = (query: string) => lab.inside(`set -a; . /etc/studyhost/mariadb.env; MYSQL_PWD="$ANALYST_PASSWORD" mariadb --batch --skip-column-names -h 127.0.0.1 -u "$ANALYST_USER" "$DATABASE"`, query);
+    const asAnalyst = (query: string) =>
+      lab.inside(
+        `set -a; . /etc/studyhost/mariadb.env; MYSQL_PWD="$ANALYST_PASSWORD" mariadb --batch --skip-column-names -h 127.0.0.1 -u "$ANALYST_USER" "$DATABASE"`,
+        query,
+      );
     expect(asAnalyst("SELECT body FROM standin_notes;").stdout).toBe("first participant\n");
     const write = asAnalyst("INSERT INTO standin_notes (body) VALUES ('analyst');");
     expect(write.status).not.toBe(0);
@@ -168,7 +190,11 @@ describe("bofs preset (seed 000): large tier, PostgreSQL on the same host", () =
     lab.servers.push(git.pid);
     // The bofs example on the large tier: the preset picks PostgreSQL on the host there.
     const example = exampleConfig("Pulumi.bofs.yaml");
-    const { outDir } = renderStack(dir(), "e2e-bofs-postgres", lab.config({ ...example, tier: "large" }, { experiment: { git: git.url, ref: "v1.0.0" }, pipIndexUrl: index.url }));
+    const { outDir } = renderStack(
+      dir(),
+      "e2e-bofs-postgres",
+      lab.config({ ...example, tier: "large" }, { experiment: { git: git.url, ref: "v1.0.0" }, pipIndexUrl: index.url }),
+    );
     timings.bofsPostgresBootToProvisionedMs = await lab.boot(join(dir(), "study-app"), join(outDir, "study-app", "user-data"));
   });
 
@@ -186,10 +212,14 @@ describe("bofs preset (seed 000): large tier, PostgreSQL on the same host", () =
   });
 
   test("production.toml names PostgreSQL on this host; psycopg2-binary was installed in the venv from the index", () => {
-    const uri = lab.inside(`python3 -c 'import tomllib; print(tomllib.load(open("/etc/bofs/production.toml", "rb"))["SQLALCHEMY_DATABASE_URI"])'`).stdout.trim();
+    const uri = lab
+      .inside(`python3 -c 'import tomllib; print(tomllib.load(open("/etc/bofs/production.toml", "rb"))["SQLALCHEMY_DATABASE_URI"])'`)
+      .stdout.trim();
     expect(uri).toMatch(/^postgresql:\/\/bofs:[^@\s]+@(localhost|127\.0\.0\.1):5432\/bofs$/);
     expect(lab.inside("/srv/bofs/venv/bin/pip show psycopg2-binary").stdout).toMatch(/^Location: \/srv\/bofs\/venv\//m);
-    expect(lab.inside("cat /var/log/studyhost-provision.log").stdout).toContain("BOFS stand-in --check-config: production.toml is valid (TITLE='Memory and Mood Study', PORT=5000)");
+    expect(lab.inside("cat /var/log/studyhost-provision.log").stdout).toContain(
+      "BOFS stand-in --check-config: production.toml is valid (TITLE='Memory and Mood Study', PORT=5000)",
+    );
   });
 
   test("a write then a read through BOFS reaches PostgreSQL, in a table the app's role owns", () => {
@@ -207,7 +237,9 @@ describe("bofs preset (seed 000): large tier, PostgreSQL on the same host", () =
     const allowed = lab.get("/admin", true);
     expect(allowed.code).toBe("200");
     expect(allowed.body).toContain("BOFS stand-in admin: password");
-    const password = lab.inside(`python3 -c 'import tomllib, urllib.parse; print(urllib.parse.quote(tomllib.load(open("/etc/bofs/production.toml", "rb"))["ADMIN_PASSWORD"]))'`).stdout.trim();
+    const password = lab
+      .inside(`python3 -c 'import tomllib, urllib.parse; print(urllib.parse.quote(tomllib.load(open("/etc/bofs/production.toml", "rb"))["ADMIN_PASSWORD"]))'`)
+      .stdout.trim();
     expect(password.length).toBeGreaterThan(16);
     expect(lab.get(`/admin?password=${password}`, true)).toEqual({ code: "200", body: "BOFS stand-in admin: logged in\n" });
     expect(lab.get(`/admin?password=${password}`).code).toBe("403");

@@ -72,7 +72,9 @@ test("an empty cluster the package made on the boot disk is dropped, and the stu
 
 test("a cluster off the data volume that holds data is left alone and provisioning stops, saying so", () => {
   const r = inFreshRoot("used-stray", scenario(true));
-  expect(r.stderr).toContain("a PostgreSQL cluster in /var/lib/postgresql/15/main, off the data volume, holds data (0 databases, 1 tables in postgres): move it to /var/lib/studyhost/postgresql/15/main by hand; not touching it");
+  expect(r.stderr).toContain(
+    "a PostgreSQL cluster in /var/lib/postgresql/15/main, off the data volume, holds data (0 databases, 1 tables in postgres): move it to /var/lib/studyhost/postgresql/15/main by hand; not touching it",
+  );
   expect(r.stdout).toContain("script exit 1");
   expect(r.stdout).toContain("clusters: 15/main /var/lib/postgresql/15/main");
   expect(r.stdout).toMatch(/^postgres $/m);

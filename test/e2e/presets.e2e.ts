@@ -18,7 +18,19 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tcpProbe } from "../../src/local/boot";
 import { serveGitRepo } from "../../src/local/gitServe";
-import { ADMIN, committedRepo, DOMAIN, exampleConfig, fromInternet, PresetLab, PROVISIONED_CLEANLY, renderStack, servePackageIndex, startRun, finishRun } from "./lab";
+import {
+  ADMIN,
+  committedRepo,
+  DOMAIN,
+  exampleConfig,
+  fromInternet,
+  PresetLab,
+  PROVISIONED_CLEANLY,
+  renderStack,
+  servePackageIndex,
+  startRun,
+  finishRun,
+} from "./lab";
 
 const LAB = 4;
 const STANDINS = join(__dirname, "standins");
@@ -93,7 +105,9 @@ describe("bofs preset (seed 000): small tier, SQLite", () => {
     const allowed = lab.get("/admin", true);
     expect(allowed.code).toBe("200");
     expect(allowed.body).toContain("BOFS stand-in admin: password");
-    const password = lab.inside(`python3 -c 'import tomllib, urllib.parse; print(urllib.parse.quote(tomllib.load(open("/etc/bofs/production.toml", "rb"))["ADMIN_PASSWORD"]))'`).stdout.trim();
+    const password = lab
+      .inside(`python3 -c 'import tomllib, urllib.parse; print(urllib.parse.quote(tomllib.load(open("/etc/bofs/production.toml", "rb"))["ADMIN_PASSWORD"]))'`)
+      .stdout.trim();
     expect(password.length).toBeGreaterThan(16);
     expect(lab.get(`/admin?password=${password}`, true)).toEqual({ code: "200", body: "BOFS stand-in admin: logged in\n" });
     expect(lab.get(`/admin?password=${password}`).code).toBe("403");
@@ -166,7 +180,9 @@ describe("backscope preset (seed 004): large tier, PostgreSQL on the same host",
     expect([commit.code, JSON.parse(commit.body)]).toEqual(["200", { short_commit_hash: backscopeCommit }]);
     expect(lab.inside("cat /etc/scope/revision.env").stdout).toContain(`GIT_REVISION_HASH=${backscopeCommit}\n`);
     const pid = lab.inside("systemctl show -p MainPID --value scope.service").stdout.trim();
-    expect(lab.inside(`ps -o args= -p ${pid}`).stdout).toMatch(/^\/srv\/scope\/venv\/bin\/python3? \/srv\/scope\/venv\/bin\/gunicorn --bind 127\.0\.0\.1:8000 wsgi:app/);
+    expect(lab.inside(`ps -o args= -p ${pid}`).stdout).toMatch(
+      /^\/srv\/scope\/venv\/bin\/python3? \/srv\/scope\/venv\/bin\/gunicorn --bind 127\.0\.0\.1:8000 wsgi:app/,
+    );
     expect(lab.inside("/srv/scope/venv/bin/pip show gunicorn").stdout).toMatch(/^Location: \/srv\/scope\/venv\//m);
     expect(lab.inside("cat /var/log/scope/scope.log").stdout).toContain("Starting gunicorn 20.1.0");
   });
@@ -184,7 +200,9 @@ describe("backscope preset (seed 004): large tier, PostgreSQL on the same host",
     const psql = (sql: string) => lab.inside(`runuser -u postgres -- psql -d ${db} -tAc "${sql}"`);
     expect(psql("SELECT version_num FROM alembic_version").stdout).toBe("0001_sequences_seen\n");
     expect(psql("SELECT tableowner FROM pg_tables WHERE tablename = 'sequences_seen'").stdout).toBe("scope\n");
-    expect(lab.inside("cat /var/log/studyhost-provision.log /var/log/cloud-init-output.log").stdout).toContain("flask stand-in: db upgrade applied 0001_sequences_seen");
+    expect(lab.inside("cat /var/log/studyhost-provision.log /var/log/cloud-init-output.log").stdout).toContain(
+      "flask stand-in: db upgrade applied 0001_sequences_seen",
+    );
   });
 
   test("a write then a read through /api reaches PostgreSQL", () => {
@@ -200,7 +218,17 @@ describe("backscope preset (seed 004): large tier, PostgreSQL on the same host",
     expect(tcpProbe(lab.net.internet.netns, addr, 443)).toMatch(/^open/);
     expect(tcpProbe(lab.net.internet.netns, addr, 8000)).toBe("timeout");
     expect(tcpProbe(lab.net.internet.netns, addr, 5432)).toBe("timeout");
-    const redirect = fromInternet(lab.net, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--resolve", `${DOMAIN}:80:${addr}`, `http://${DOMAIN}/api/get_commit`]);
+    const redirect = fromInternet(lab.net, [
+      "curl",
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "--resolve",
+      `${DOMAIN}:80:${addr}`,
+      `http://${DOMAIN}/api/get_commit`,
+    ]);
     expect(redirect.stdout).toBe("308");
   });
 });

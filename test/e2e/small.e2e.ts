@@ -9,9 +9,40 @@
 //   npm run build && npx jest -c test/e2e/jest.config.js test/e2e/small.e2e.ts
 import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { boot, BootedHost, collect, exec, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot, missingPrerequisites, ensureImage } from "../../src/local/boot";
+import {
+  boot,
+  BootedHost,
+  collect,
+  exec,
+  Net,
+  netDown,
+  netUp,
+  powerOff,
+  prepareHost,
+  PreparedHost,
+  removeHost,
+  tcpProbe,
+  waitForBoot,
+  missingPrerequisites,
+  ensureImage,
+} from "../../src/local/boot";
 import { ServedRepo, stopServer } from "../../src/local/gitServe";
-import { ADMIN, appAnswers as appAnswersOf, DOMAIN, fromInternet as fromInternetOf, https as httpsOf, PLACEHOLDER_KEY, provisioning, PROVISIONED_CLEANLY, reachablePorts, recordFigures, renderStack, serveApp, sshWithPassword, standInApp } from "./lab";
+import {
+  ADMIN,
+  appAnswers as appAnswersOf,
+  DOMAIN,
+  fromInternet as fromInternetOf,
+  https as httpsOf,
+  PLACEHOLDER_KEY,
+  provisioning,
+  PROVISIONED_CLEANLY,
+  reachablePorts,
+  recordFigures,
+  renderStack,
+  serveApp,
+  sshWithPassword,
+  standInApp,
+} from "./lab";
 
 const LAB = 1;
 
@@ -80,7 +111,17 @@ test("https answers from the app through nginx, with a chain Pebble's root verif
   timings.bootToHttpsMs = Date.now() - bootStartedAt;
   const page = https("/");
   expect([page.status, page.stdout]).toEqual([0, "studyhost e2e app: ok\n"]);
-  const redirect = fromInternet(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--resolve", `${DOMAIN}:80:${net.hosts[0].address}`, `http://${DOMAIN}/x?y=1`]);
+  const redirect = fromInternet([
+    "curl",
+    "-sS",
+    "-o",
+    "/dev/null",
+    "-w",
+    "%{http_code} %{redirect_url}",
+    "--resolve",
+    `${DOMAIN}:80:${net.hosts[0].address}`,
+    `http://${DOMAIN}/x?y=1`,
+  ]);
   expect(redirect.stdout).toBe(`308 https://${DOMAIN}/x?y=1`);
 });
 
@@ -120,7 +161,9 @@ test("backup, delete the row, restore: the row is back", async () => {
 });
 
 test("certbot renew --dry-run against Pebble succeeds and reloads nginx", () => {
-  const before = inside("systemctl show -p ExecMainStartTimestampMonotonic --value nginx.service; journalctl -u nginx.service --no-pager | grep -c Reload || true").stdout;
+  const before = inside(
+    "systemctl show -p ExecMainStartTimestampMonotonic --value nginx.service; journalctl -u nginx.service --no-pager | grep -c Reload || true",
+  ).stdout;
   const renew = inside(`REQUESTS_CA_BUNDLE=/etc/studyhost/acme-ca.pem certbot renew --dry-run --no-random-sleep-on-renew --server ${net.acme!.directory}`);
   expect(renew.status).toBe(0);
   expect(renew.stdout + renew.stderr).toMatch(/Congratulations, all simulated renewals succeeded/);

@@ -7,9 +7,39 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { boot, BootedHost, collect, exec, missingPrerequisites, ensureImage, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, tcpProbe, waitForBoot } from "../../src/local/boot";
+import {
+  boot,
+  BootedHost,
+  collect,
+  exec,
+  missingPrerequisites,
+  ensureImage,
+  Net,
+  netDown,
+  netUp,
+  powerOff,
+  prepareHost,
+  PreparedHost,
+  removeHost,
+  tcpProbe,
+  waitForBoot,
+} from "../../src/local/boot";
 import { ServedRepo, stopServer } from "../../src/local/gitServe";
-import { ADMIN, appAnswers, DOMAIN, https, PLACEHOLDER_KEY, provisioning, PROVISIONED_CLEANLY, reachablePorts, recordFigures, renderStack, serveApp, sshWithPassword, standInApp } from "./lab";
+import {
+  ADMIN,
+  appAnswers,
+  DOMAIN,
+  https,
+  PLACEHOLDER_KEY,
+  provisioning,
+  PROVISIONED_CLEANLY,
+  reachablePorts,
+  recordFigures,
+  renderStack,
+  serveApp,
+  sshWithPassword,
+  standInApp,
+} from "./lab";
 
 const LAB = 2;
 jest.setTimeout(30 * 60_000);
@@ -44,10 +74,22 @@ beforeAll(async () => {
   });
   const probe = renderStack(join(work, "probe"), "e2e-two-server", stack(standInApp("http://git.invalid/app.git"), {}));
   dbPrivate = String(probe.plan.outputs.databaseHost);
-  net = netUp({ lab: LAB, acme: true, admin: ADMIN, hosts: [{ name: "study-app", privateAddress: "10.116.0.2/20" }, { name: "study-db", privateAddress: `${dbPrivate}/20` }] });
+  net = netUp({
+    lab: LAB,
+    acme: true,
+    admin: ADMIN,
+    hosts: [
+      { name: "study-app", privateAddress: "10.116.0.2/20" },
+      { name: "study-db", privateAddress: `${dbPrivate}/20` },
+    ],
+  });
   const served = serveApp(work, net);
   gitServer = served;
-  const rendered = renderStack(work, "e2e-two-server", stack(standInApp(served.url), { acmeDirectory: net.acme!.directory, caBundle: readFileSync(net.acme!.endpointCa, "utf8") }));
+  const rendered = renderStack(
+    work,
+    "e2e-two-server",
+    stack(standInApp(served.url), { acmeDirectory: net.acme!.directory, caBundle: readFileSync(net.acme!.endpointCa, "utf8") }),
+  );
   expect(String(rendered.plan.outputs.databaseHost)).toBe(dbPrivate);
   appAddress = net.hosts[0].address;
 
@@ -60,7 +102,13 @@ beforeAll(async () => {
   figures.bothProvisionedMs = Date.now() - t0;
   [figures.appHostProvisionedMs, figures.databaseHostProvisionedMs] = settled.map((r) => r.settledMs);
   // A figure only: if the app never answers, the tests below say why (failed units, journals).
-  if (await appAnswers(net, appAddress, 60_000).then(() => true, () => false)) figures.bootToHttpsMs = Date.now() - t0;
+  if (
+    await appAnswers(net, appAddress, 60_000).then(
+      () => true,
+      () => false,
+    )
+  )
+    figures.bootToHttpsMs = Date.now() - t0;
 });
 
 afterAll(async () => {
@@ -140,7 +188,10 @@ test("the database port answers the app host over the private network, and not t
 test("from the internet: the app host opens 80 and 443, the database host nothing; 22 only from the admin address, keys only", () => {
   const app = reachablePorts(net, booted["study-app"], appAddress);
   expect(app.listening).toEqual(expect.arrayContaining([22, 80, 443, 8000]));
-  expect([app.fromInternet, app.fromAdmin]).toEqual([[80, 443], [22, 80, 443]]);
+  expect([app.fromInternet, app.fromAdmin]).toEqual([
+    [80, 443],
+    [22, 80, 443],
+  ]);
   const db = reachablePorts(net, booted["study-db"], net.hosts[1].address);
   expect(db.listening).toEqual(expect.arrayContaining([22, 5432]));
   expect([db.fromInternet, db.fromAdmin]).toEqual([[], [22]]);
@@ -241,7 +292,12 @@ test("power off both hosts, boot the same roots again: both come back, the clust
   figures.rebootDatabaseHostMs = results[1].settledMs;
   for (const [i, name] of ["study-app", "study-db"].entries()) {
     const r = collect(booted[name]);
-    expect({ name, state: results[i].systemState, failed: r.failedUnits, journals: r.failedJournals }).toEqual({ name, state: "running", failed: [], journals: {} });
+    expect({ name, state: results[i].systemState, failed: r.failedUnits, journals: r.failedJournals }).toEqual({
+      name,
+      state: "running",
+      failed: [],
+      journals: {},
+    });
   }
   expect(clusterIdentity()).toBe(identity);
   figures.rebootToAppMs = figures.rebootBothMs + (await appAnswers(net, appAddress, 60_000));

@@ -23,9 +23,36 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { boot, BootedHost, collect, ensureImage, exec, missingPrerequisites, Net, netDown, netUp, powerOff, prepareHost, PreparedHost, removeHost, waitForBoot } from "../../src/local/boot";
+import {
+  boot,
+  BootedHost,
+  collect,
+  ensureImage,
+  exec,
+  missingPrerequisites,
+  Net,
+  netDown,
+  netUp,
+  powerOff,
+  prepareHost,
+  PreparedHost,
+  removeHost,
+  waitForBoot,
+} from "../../src/local/boot";
 import { stopServer } from "../../src/local/gitServe";
-import { ADMIN, DOMAIN, exampleConfig, fromInternet, provisioning, reachablePorts, PROVISIONED_CLEANLY, recordFigures, renderStack, addStandInImages as addStandInImagesTo, STANDIN_IMAGES_TAR } from "./lab";
+import {
+  ADMIN,
+  DOMAIN,
+  exampleConfig,
+  fromInternet,
+  provisioning,
+  reachablePorts,
+  PROVISIONED_CLEANLY,
+  recordFigures,
+  renderStack,
+  addStandInImages as addStandInImagesTo,
+  STANDIN_IMAGES_TAR,
+} from "./lab";
 
 const LAB = 5;
 const STANDINS = join(__dirname, "standins");
@@ -58,7 +85,19 @@ function inside(cmd: string, timeoutMs = 120_000) {
 function get(name: string, path: string, site: string): { code: string; body: string } {
   made[site] ??= {};
   made[site][path] = (made[site][path] ?? 0) + 1;
-  const r = fromInternet(net, ["curl", "-sS", "--max-time", "10", "--cacert", net.acme!.root, "--resolve", `${name}:443:${net.hosts[0].address}`, "-w", "\n%{http_code}", `https://${name}${path}`]);
+  const r = fromInternet(net, [
+    "curl",
+    "-sS",
+    "--max-time",
+    "10",
+    "--cacert",
+    net.acme!.root,
+    "--resolve",
+    `${name}:443:${net.hosts[0].address}`,
+    "-w",
+    "\n%{http_code}",
+    `https://${name}${path}`,
+  ]);
   const at = r.stdout.lastIndexOf("\n");
   return { code: r.stdout.slice(at + 1), body: r.stdout.slice(0, at) };
 }
@@ -77,7 +116,11 @@ function fillBucket(root: string) {
 function serveBucket(root: string): string {
   const log = join(work, "s3.log");
   const out = openSync(log, "a");
-  const server = spawn("ip", ["netns", "exec", net.internet.netns, "python3", join(STANDINS, "s3-standin.py"), "--bind", net.internet.address, "--port", String(S3_PORT), root], { stdio: ["ignore", out, out], detached: true });
+  const server = spawn(
+    "ip",
+    ["netns", "exec", net.internet.netns, "python3", join(STANDINS, "s3-standin.py"), "--bind", net.internet.address, "--port", String(S3_PORT), root],
+    { stdio: ["ignore", out, out], detached: true },
+  );
   server.unref();
   if (!server.pid) throw new Error("could not start the S3 stand-in");
   servers.push(server.pid);
@@ -89,8 +132,10 @@ function serveBucket(root: string): string {
  * host's Docker at boot, before cloud-init's final stage runs the provisioning.
  */
 function addStandInImages(h: PreparedHost, tarball: string) {
-  const imports = Object.values(IMAGES)
-    .map((image) => `docker import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV STANDIN_IMAGE=${image}' --change 'LABEL org.studyhost.e2e.standin=test/e2e/standins/viewbovis-image' --change 'WORKDIR /app' ${STANDIN_IMAGES_TAR} ${image}`);
+  const imports = Object.values(IMAGES).map(
+    (image) =>
+      `docker import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV STANDIN_IMAGE=${image}' --change 'LABEL org.studyhost.e2e.standin=test/e2e/standins/viewbovis-image' --change 'WORKDIR /app' ${STANDIN_IMAGES_TAR} ${image}`,
+  );
   addStandInImagesTo(h.root, tarball, imports, "test/e2e/viewbovis.e2e.ts");
 }
 
@@ -119,7 +164,12 @@ beforeAll(async () => {
     domain: DOMAIN,
     adminCidrs: [`${ADMIN}/32`],
     tls: { acmeDirectory: net.acme!.directory, caBundle: readFileSync(net.acme!.endpointCa, "utf8") },
-    app: { ...app, data: { ...app.data, endpoint }, nextstrain: { ...app.nextstrain, domain: NEXTSTRAIN }, staging: { domain: STAGING, image: IMAGES.staging } },
+    app: {
+      ...app,
+      data: { ...app.data, endpoint },
+      nextstrain: { ...app.nextstrain, domain: NEXTSTRAIN },
+      staging: { domain: STAGING, image: IMAGES.staging },
+    },
   });
 
   host = prepareHost({ name: "study-app", userData: join(outDir, "study-app", "user-data"), dir: join(work, "study-app") });
@@ -152,8 +202,14 @@ test("cloud-init finished, the system running with no failed unit, every provisi
 test("the deploys ran on the host's stand-in images: the pull failed (no registry) and each went on with a warning", () => {
   const log = inside("cat /var/log/studyhost-provision.log").stdout;
   for (const image of Object.values(IMAGES)) expect(log).toContain(`warning: cannot pull ${image}: using the copy already on this host (sha256:`);
-  for (const [unit, image] of [["viewbovis", IMAGES.prod], ["viewbovis_staging", IMAGES.staging], ["nextstrain", IMAGES.auspice]]) {
-    expect(inside(`docker inspect --format '{{.Config.Image}} {{index .Config.Labels "org.studyhost.e2e.standin"}}' ${unit}`).stdout.trim()).toBe(`${image} test/e2e/standins/viewbovis-image`);
+  for (const [unit, image] of [
+    ["viewbovis", IMAGES.prod],
+    ["viewbovis_staging", IMAGES.staging],
+    ["nextstrain", IMAGES.auspice],
+  ]) {
+    expect(inside(`docker inspect --format '{{.Config.Image}} {{index .Config.Labels "org.studyhost.e2e.standin"}}' ${unit}`).stdout.trim()).toBe(
+      `${image} test/e2e/standins/viewbovis-image`,
+    );
   }
 });
 
@@ -179,7 +235,9 @@ test("ViewBovis (stand-in) answers through nginx on the main domain with the dat
   expect(get(DOMAIN, "/data/metadata/samples.json", "viewbovis").body).toContain(token);
   // On the host: the fetch's copy, from the S3 stand-in through rclone (its log has the host's GETs).
   expect(inside("cat /var/lib/studyhost/viewbovis/data/cattle_movements.csv").stdout).toBe(cattle);
-  expect(inside("journalctl -b -u studyhost-fetch-viewbovis.service -o cat").stdout).toContain(`fetch viewbovis: /var/lib/studyhost/viewbovis/data mirrors source:${BUCKET} (3 files)`);
+  expect(inside("journalctl -b -u studyhost-fetch-viewbovis.service -o cat").stdout).toContain(
+    `fetch viewbovis: /var/lib/studyhost/viewbovis/data mirrors source:${BUCKET} (3 files)`,
+  );
   expect(readFileSync(join(work, "s3.log"), "utf8")).toContain(`s3-standin ${net.hosts[0].address} "GET /${BUCKET}/cattle_movements.csv HTTP/1.1" 200`);
 });
 
@@ -212,7 +270,10 @@ test("the staging copy answers on the test subdomain, from its own image and its
 test("from the internet only 80 and 443 are open: not gunicorn's 3000/3001, not Auspice's 4001", () => {
   const ports = reachablePorts(net, booted, net.hosts[0].address);
   expect(ports.listening).toEqual(expect.arrayContaining([80, 443, 3000, 3001, 4001]));
-  expect([ports.fromInternet, ports.fromAdmin]).toEqual([[80, 443], [22, 80, 443]]);
+  expect([ports.fromInternet, ports.fromAdmin]).toEqual([
+    [80, 443],
+    [22, 80, 443],
+  ]);
 });
 
 test("`docker kill` of the ViewBovis container: systemd restarts it and it answers again", async () => {
@@ -251,7 +312,11 @@ test("Analytics: the service runs, and the rendered command writes today's dated
   // The unit as the timer runs it (yesterday's counts: there were none on this new host).
   expect(inside("systemctl start studyhost-analytics.service && systemctl show -p Result --value studyhost-analytics.service").stdout.trim()).toBe("success");
   const yesterday = inside("date -d yesterday +%F").stdout.trim();
-  expect(JSON.parse(inside(`cat /var/lib/studyhost/analytics/viewbovis/${yesterday}.json`).stdout)).toMatchObject({ site: "viewbovis", date: yesterday, requests: 0 });
+  expect(JSON.parse(inside(`cat /var/lib/studyhost/analytics/viewbovis/${yesterday}.json`).stdout)).toMatchObject({
+    site: "viewbovis",
+    date: yesterday,
+    requests: 0,
+  });
   // Today's, with the unit's own command line and user (and adm, as the unit's SupplementaryGroups).
   const cmd = /^ExecStart=(.*)$/m.exec(inside("cat /etc/systemd/system/studyhost-analytics.service").stdout)![1];
   const today = inside("date +%F").stdout.trim();
@@ -283,5 +348,7 @@ test("On startup: power off, change the bucket, boot again: the app serves the b
   }
   timings.rebootToNewDataMs = Date.now() - t;
   expect(served).toEqual({ code: "200", body: updated });
-  expect(inside("journalctl -b -u studyhost-fetch-viewbovis.service -o cat").stdout).toContain(`fetch viewbovis: /var/lib/studyhost/viewbovis/data mirrors source:${BUCKET} (3 files)`);
+  expect(inside("journalctl -b -u studyhost-fetch-viewbovis.service -o cat").stdout).toContain(
+    `fetch viewbovis: /var/lib/studyhost/viewbovis/data mirrors source:${BUCKET} (3 files)`,
+  );
 });

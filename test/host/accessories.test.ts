@@ -25,9 +25,13 @@ afterAll(() => {
 
 test("cloud-init schema, shellcheck and systemd-analyze verify pass on every host", () => {
   for (const h of hosts) {
-    expect([h.label, runAll("cloud-init", ["schema", "--config-file", join(h.dir, "user-data")])]).toEqual([h.label, { status: 0, output: `Valid cloud-config: ${join(h.dir, "user-data")}` }]);
+    expect([h.label, runAll("cloud-init", ["schema", "--config-file", join(h.dir, "user-data")])]).toEqual([
+      h.label,
+      { status: 0, output: `Valid cloud-config: ${join(h.dir, "user-data")}` },
+    ]);
     for (const rel of walk(h.root)) {
-      if (/^#!\/bin\/(ba)?sh/.test(file(h, rel).split("\n")[0])) expect([h.label, rel, runAll("shellcheck", [join(h.root, rel)])]).toEqual([h.label, rel, { status: 0, output: "" }]);
+      if (/^#!\/bin\/(ba)?sh/.test(file(h, rel).split("\n")[0]))
+        expect([h.label, rel, runAll("shellcheck", [join(h.root, rel)])]).toEqual([h.label, rel, { status: 0, output: "" }]);
     }
     for (const { unit, output } of verifyUnits(h)) expect([h.label, unit, output]).toEqual([h.label, unit, ""]);
   }

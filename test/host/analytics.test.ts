@@ -40,10 +40,7 @@ describe("the counting script, run for real", () => {
   function layOutLogs(dir: string): string {
     mkdirSync(dir, { recursive: true });
     const log = join(dir, "study.access.log");
-    writeFileSync(
-      log,
-      [line("27/Feb/2026:00:20:01", "GET /sample?id=9 HTTP/1.1", 200), line("27/Feb/2026:08:00:00", "GET / HTTP/1.1", 200)].join(""),
-    );
+    writeFileSync(log, [line("27/Feb/2026:00:20:01", "GET /sample?id=9 HTTP/1.1", 200), line("27/Feb/2026:08:00:00", "GET / HTTP/1.1", 200)].join(""));
     writeFileSync(
       `${log}.1`,
       [
@@ -87,7 +84,17 @@ describe("the counting script, run for real", () => {
     // Old counts: one just inside keepDays (30 days before today), one just outside, and a stranger.
     mkdirSync(join(out, "study"), { recursive: true });
     for (const name of ["2026-01-28.json", "2026-01-27.json", "notes.txt"]) writeFileSync(join(out, "study", name), "{}\n");
-    const r = run("/usr/bin/python3", [script, "--out", out, "--keep-days", "30", "--today", "2026-02-27", `study=${log}`, `study_staging=${join(dir, "logs", "study_staging.access.log")}`]);
+    const r = run("/usr/bin/python3", [
+      script,
+      "--out",
+      out,
+      "--keep-days",
+      "30",
+      "--today",
+      "2026-02-27",
+      `study=${log}`,
+      `study_staging=${join(dir, "logs", "study_staging.access.log")}`,
+    ]);
     expect([r.status, r.stderr]).toEqual([0, ""]);
     expect(r.stdout).toBe("study 2026-02-26: 11 requests, 6 paths; 1 old files removed\nstudy_staging 2026-02-26: 0 requests, 0 paths; 0 old files removed\n");
     expect(JSON.parse(readFileSync(join(out, "study", "2026-02-26.json"), "utf8"))).toEqual({
@@ -99,8 +106,17 @@ describe("the counting script, run for real", () => {
       malformed: 2,
     });
     // Keys sorted, two-space indent, a final newline: the same day always gives the same bytes.
-    expect(readFileSync(join(out, "study", "2026-02-26.json"), "utf8")).toMatch(/^\{\n  "date": "2026-02-26",\n  "malformed": 2,\n  "paths": \{\n    "\/": 2,\n/);
-    expect(JSON.parse(readFileSync(join(out, "study_staging", "2026-02-26.json"), "utf8"))).toEqual({ site: "study_staging", date: "2026-02-26", requests: 0, paths: {}, statuses: {}, malformed: 0 });
+    expect(readFileSync(join(out, "study", "2026-02-26.json"), "utf8")).toMatch(
+      /^\{\n  "date": "2026-02-26",\n  "malformed": 2,\n  "paths": \{\n    "\/": 2,\n/,
+    );
+    expect(JSON.parse(readFileSync(join(out, "study_staging", "2026-02-26.json"), "utf8"))).toEqual({
+      site: "study_staging",
+      date: "2026-02-26",
+      requests: 0,
+      paths: {},
+      statuses: {},
+      malformed: 0,
+    });
     expect(readdirSync(join(out, "study")).sort()).toEqual(["2026-01-28.json", "2026-02-26.json", "notes.txt"]);
   });
 
@@ -111,14 +127,28 @@ describe("the counting script, run for real", () => {
     const day = (offset: number) => new Date(Date.now() + offset * 86400_000);
     const nginxDate = (d: Date) => `${String(d.getDate()).padStart(2, "0")}/${d.toLocaleString("en-US", { month: "short" })}/${d.getFullYear()}`;
     const iso = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-    writeFileSync(log, [line(`${nginxDate(day(-2))}:23:00:00`, "GET /old HTTP/1.1", 200), line(`${nginxDate(day(-1))}:08:00:00`, "GET /a?b HTTP/1.1", 200), line(`${nginxDate(day(0))}:00:01:00`, "GET /today HTTP/1.1", 200)].join(""));
+    writeFileSync(
+      log,
+      [
+        line(`${nginxDate(day(-2))}:23:00:00`, "GET /old HTTP/1.1", 200),
+        line(`${nginxDate(day(-1))}:08:00:00`, "GET /a?b HTTP/1.1", 200),
+        line(`${nginxDate(day(0))}:00:01:00`, "GET /today HTTP/1.1", 200),
+      ].join(""),
+    );
     writeFileSync(`${log}.1`, line(`${nginxDate(day(-3))}:10:00:00`, "GET /older HTTP/1.1", 200));
     const script = join(dir, "analytics.py");
     writeFileSync(script, ANALYTICS_PY);
     const r = run("/usr/bin/python3", [script, "--out", join(dir, "out"), "--keep-days", "90", `study=${log}`]);
     expect([r.status, r.stderr]).toEqual([0, ""]);
     const yesterday = iso(day(-1));
-    expect(JSON.parse(readFileSync(join(dir, "out", "study", `${yesterday}.json`), "utf8"))).toEqual({ site: "study", date: yesterday, requests: 1, paths: { "/a": 1 }, statuses: { "200": 1 }, malformed: 0 });
+    expect(JSON.parse(readFileSync(join(dir, "out", "study", `${yesterday}.json`), "utf8"))).toEqual({
+      site: "study",
+      date: yesterday,
+      requests: 1,
+      paths: { "/a": 1 },
+      statuses: { "200": 1 },
+      malformed: 0,
+    });
   });
 
   test("a bad argument stops it with a usage error", () => {

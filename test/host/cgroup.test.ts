@@ -29,7 +29,12 @@ rootOnly("the command runs in NAME under the caller's cgroup in every hierarchy;
   const r = spawnSync(SCRIPT, ["exec", name, record, "--", "cat", "/proc/self/cgroup"], { encoding: "utf8" });
   expect([r.status, r.stderr]).toEqual([0, ""]);
   const mine = ownCgroups("self");
-  const inside = new Map(r.stdout.split("\n").filter(Boolean).map((l) => [l.split(":")[1], l.split(":")[2]]));
+  const inside = new Map(
+    r.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => [l.split(":")[1], l.split(":")[2]]),
+  );
   expect([...inside.keys()].sort()).toEqual([...mine.keys()].sort());
   for (const [h, path] of inside) expect([h, path]).toEqual([h, `${mine.get(h)!.replace(/\/$/, "")}/${name}`]);
   const dirs = readFileSync(record, "utf8").split("\n").filter(Boolean);

@@ -17,7 +17,9 @@ test.each(["small", "large", "two-server"])("plan of Pulumi.%s.yaml: every resou
   const r = run("plan", "--config", `Pulumi.${stack}.yaml`);
   expect(r.stderr).toBe("");
   expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/^Plan of stack "[a-z-]+", tier [a-z-]+ \([A-Za-z0-9 ,:+-]+\), offline under Pulumi's mock engine: \d+ cloud resources in \d+ components/);
+  expect(r.stdout).toMatch(
+    /^Plan of stack "[a-z-]+", tier [a-z-]+ \([A-Za-z0-9 ,:+-]+\), offline under Pulumi's mock engine: \d+ cloud resources in \d+ components/,
+  );
   expect(r.stdout).toContain("options: protect, retainOnDelete");
   expect(r.stdout).toContain("options: deleteBeforeReplace");
   expect(r.stdout).toMatch(/options: ignoreChanges \[userData, /);
@@ -69,7 +71,10 @@ test("--out on AWS: user-data as the instance gets it (no files, the fetch first
     // Only the file PostgreSQL's package reads as it is installed stays (this host runs PostgreSQL).
     expect(userData.write_files?.map((f) => f.path)).toEqual(["/etc/postgresql-common/createcluster.d/50-studyhost.conf"]);
     expect(userData.runcmd[0][3]).toBe("studyhost-fetch-host-files");
-    const whole = parse(readFileSync(join(out, "study-app", "user-data-with-files"), "utf8")) as { write_files: { path: string; content: string }[]; runcmd: string[][] };
+    const whole = parse(readFileSync(join(out, "study-app", "user-data-with-files"), "utf8")) as {
+      write_files: { path: string; content: string }[];
+      runcmd: string[][];
+    };
     expect(whole.runcmd).toEqual(userData.runcmd.slice(1));
     expect(whole.write_files.length).toBeGreaterThan(50);
     for (const f of whole.write_files) expect(readFileSync(join(out, "study-app", "files", f.path), "utf8")).toBe(f.content);
@@ -139,7 +144,11 @@ describe("studyhost local says what it is missing, and starts nothing", () => {
 
   test("without root", () => {
     // setpriv (util-linux) runs the same command as the unprivileged user nobody.
-    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bin, "local", "--config", "Pulumi.small.yaml"], { cwd: root, encoding: "utf8", env });
+    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bin, "local", "--config", "Pulumi.small.yaml"], {
+      cwd: root,
+      encoding: "utf8",
+      env,
+    });
     expect([r.status, r.stderr.trim()]).toEqual([1, "studyhost local needs root (run as root); nothing was started"]);
     expect(existsSync(join(localDir, "state"))).toBe(false);
   });

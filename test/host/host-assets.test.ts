@@ -32,7 +32,11 @@ function shellOf(asset: string): "bash" | "sh" {
 
 test("every asset is of a kind this file checks", () => {
   expect(assets.length).toBeGreaterThanOrEqual(11);
-  expect(assets.filter((a) => !/\.(sh|bash|py|sql|js|cnf|nft|service|timer|mount|part|logrotate)$/.test(a) && !NGINX.test(a) && !POSTGRESQL.test(a) && !(a in CONFIGS))).toEqual([]);
+  expect(
+    assets.filter(
+      (a) => !/\.(sh|bash|py|sql|js|cnf|nft|service|timer|mount|part|logrotate)$/.test(a) && !NGINX.test(a) && !POSTGRESQL.test(a) && !(a in CONFIGS),
+    ),
+  ).toEqual([]);
 });
 
 /** Other programs' configuration files, by asset: each is checked by its program (the last test). */
@@ -70,7 +74,12 @@ test("every piece of a bash script (.bash: a provisioning step, a part repeated 
 test("every bash script starts with studyhost's header: its purpose, and set -Eeuo pipefail", () => {
   for (const asset of ofKind(".sh").filter((a) => shellOf(a) === "bash")) {
     const [, purpose, written, safety] = readFileSync(join(HOST, asset), "utf8").split("\n");
-    expect([asset, purpose.startsWith("# "), written, safety]).toEqual([asset, true, "# Written by studyhost; edits are overwritten at the next provisioning.", "set -Eeuo pipefail"]);
+    expect([asset, purpose.startsWith("# "), written, safety]).toEqual([
+      asset,
+      true,
+      "# Written by studyhost; edits are overwritten at the next provisioning.",
+      "set -Eeuo pipefail",
+    ]);
   }
 });
 
@@ -103,7 +112,9 @@ test("every unit is [Section], Key=Value and comment lines only (or a placeholde
   expect(units.length).toBeGreaterThan(0);
   for (const unit of units) {
     const lines = readFileSync(join(HOST, unit), "utf8").replace(/\n$/, "").split("\n");
-    const odd = lines.filter((l) => !(l === "" || l.startsWith("#") || /^\[[A-Z][A-Za-z]*\]$/.test(l) || /^[A-Z][A-Za-z]*=/.test(l) || /^@@[A-Z][A-Z0-9_]*@@$/.test(l)));
+    const odd = lines.filter(
+      (l) => !(l === "" || l.startsWith("#") || /^\[[A-Z][A-Za-z]*\]$/.test(l) || /^[A-Z][A-Za-z]*=/.test(l) || /^@@[A-Z][A-Z0-9_]*@@$/.test(l)),
+    );
     expect([unit, odd]).toEqual([unit, []]);
     expect([unit, lines[0]]).toEqual([unit, "[Unit]"]);
   }
@@ -113,7 +124,10 @@ test("every unit fragment (.service.part, filled into a unit's [Service]) is Key
   const parts = assets.filter((a) => a.endsWith(".service.part"));
   expect(parts.length).toBeGreaterThan(0);
   for (const part of parts) {
-    const odd = readFileSync(join(HOST, part), "utf8").replace(/\n$/, "").split("\n").filter((l) => !/^[A-Z][A-Za-z]*=/.test(l) && !/^@@[A-Z][A-Z0-9_]*@@$/.test(l));
+    const odd = readFileSync(join(HOST, part), "utf8")
+      .replace(/\n$/, "")
+      .split("\n")
+      .filter((l) => !/^[A-Z][A-Za-z]*=/.test(l) && !/^@@[A-Z][A-Z0-9_]*@@$/.test(l));
     expect([part, odd]).toEqual([part, []]);
   }
 });
@@ -149,7 +163,10 @@ test("every unit with no placeholder passes systemd-analyze verify with no outpu
     }
   }
   for (const unit of units) {
-    const name = unit.split("/").pop()!.replace(/@\.(service|timer)$/, "@check.$1");
+    const name = unit
+      .split("/")
+      .pop()!
+      .replace(/@\.(service|timer)$/, "@check.$1");
     expect([unit, run("systemd-analyze", ["verify", `--root=${root}`, `/etc/systemd/system/${name}`])]).toEqual([unit, { status: 0, output: "" }]);
   }
   rmSync(root, { recursive: true, force: true });
@@ -159,7 +176,25 @@ test("every nginx file passes nginx -t, its placeholders given sample values (a 
   const scratch = mkdtempSync(join(tmpdir(), "studyhost-nginx-assets-"));
   const certificate = join(scratch, "live/study.example.org");
   mkdirSync(certificate, { recursive: true });
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=studyhost-test", "-days", "1", "-keyout", join(certificate, "privkey.pem"), "-out", join(certificate, "fullchain.pem")], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=studyhost-test",
+      "-days",
+      "1",
+      "-keyout",
+      join(certificate, "privkey.pem"),
+      "-out",
+      join(certificate, "fullchain.pem"),
+    ],
+    { stdio: "ignore" },
+  );
   // The snippets the sites include, where @@NGINX@@ says.
   mkdirSync(join(scratch, "nginx/snippets"), { recursive: true });
   for (const a of assets.filter((x) => NGINX.test(x) && x.startsWith("web/studyhost-") && placeholders(readFileSync(join(HOST, x), "utf8")).length === 0)) {
@@ -232,8 +267,14 @@ test("every nftables file passes nft -c, its placeholders given sample values (a
 test("PostgreSQL's settings are `name = value` lines (or comments) naming settings its server knows", () => {
   const files = assets.filter((a) => POSTGRESQL.test(a));
   expect(files.length).toBeGreaterThan(0);
-  const server = readdirSync("/usr/lib/postgresql").sort((a, b) => Number(a) - Number(b)).pop()!;
-  const known = new Set(execFileSync(`/usr/lib/postgresql/${server}/bin/postgres`, ["--describe-config"], { encoding: "utf8" }).split("\n").map((l) => l.split("\t")[0]));
+  const server = readdirSync("/usr/lib/postgresql")
+    .sort((a, b) => Number(a) - Number(b))
+    .pop()!;
+  const known = new Set(
+    execFileSync(`/usr/lib/postgresql/${server}/bin/postgres`, ["--describe-config"], { encoding: "utf8" })
+      .split("\n")
+      .map((l) => l.split("\t")[0]),
+  );
   for (const asset of files) {
     const lines = readFileSync(join(HOST, asset), "utf8").replace(/\n$/, "").split("\n");
     const odd = lines.filter((l) => !(l === "" || l.startsWith("#") || /^[a-z_]+ = ('[^']*'|[\w.@-]+)( +#.*)?$/.test(l)));
@@ -254,11 +295,18 @@ test("the other programs' configuration files: sshd -t, apt-config, an INI parse
     if (kind === "apt") expect([asset, run("apt-config", ["-c", file, "dump"]).status]).toEqual([asset, 0]);
     if (kind === "fail2ban") {
       // fail2ban reads its jails with Python's configparser: a file it cannot parse, or no [sshd], fails here.
-      const r = run("python3", ["-c", "import configparser, sys; c = configparser.ConfigParser(); c.read_file(open(sys.argv[1])); print(c['sshd']['enabled'])", file]);
+      const r = run("python3", [
+        "-c",
+        "import configparser, sys; c = configparser.ConfigParser(); c.read_file(open(sys.argv[1])); print(c['sshd']['enabled'])",
+        file,
+      ]);
       expect([asset, r]).toEqual([asset, { status: 0, output: "true" }]);
     }
     if (kind === "systemd") {
-      const odd = text.replace(/\n$/, "").split("\n").filter((l) => !(l === "" || l.startsWith("#") || /^\[[A-Z][A-Za-z]*\]$/.test(l) || /^[A-Z][A-Za-z]*=\S/.test(l)));
+      const odd = text
+        .replace(/\n$/, "")
+        .split("\n")
+        .filter((l) => !(l === "" || l.startsWith("#") || /^\[[A-Z][A-Za-z]*\]$/.test(l) || /^[A-Z][A-Za-z]*=\S/.test(l)));
       expect([asset, odd]).toEqual([asset, []]);
     }
   }
@@ -273,7 +321,11 @@ test("MariaDB's option files (.cnf) parse as the INI files MariaDB reads (a plac
     const text = readFileSync(join(HOST, asset), "utf8").replace(/@@[A-Z][A-Z0-9_]*@@/g, "/sample");
     // A fragment filled into a section of another file (mariadb-tls.cnf) is read inside one.
     const input = /^\s*(#.*\n|\n)*\[/.test(text) ? text : `[fragment]\n${text}`;
-    const r = spawnSync("python3", ["-c", "import configparser, sys; configparser.ConfigParser(allow_no_value=True, strict=True).read_string(sys.stdin.read())"], { input, encoding: "utf8" });
+    const r = spawnSync(
+      "python3",
+      ["-c", "import configparser, sys; configparser.ConfigParser(allow_no_value=True, strict=True).read_string(sys.stdin.read())"],
+      { input, encoding: "utf8" },
+    );
     expect([asset, r.status, r.stderr]).toEqual([asset, 0, ""]);
   }
 });

@@ -80,7 +80,12 @@ test("every systemd unit passes systemd-analyze verify with no output, and so do
   expect(units).toBeGreaterThan(hosts.length * 3);
   // PostgreSQL's (a template: as an instance), certbot's (with an ACME CA bundle), MariaDB's (CamCOPS),
   // nginx's (its logs on the data volume).
-  expect([...dropIns].sort()).toEqual(["certbot.service + certbot.service.d/", "mariadb.service + mariadb.service.d/", "nginx.service + nginx.service.d/", "postgresql@.service + postgresql@.service.d/"]);
+  expect([...dropIns].sort()).toEqual([
+    "certbot.service + certbot.service.d/",
+    "mariadb.service + mariadb.service.d/",
+    "nginx.service + nginx.service.d/",
+    "postgresql@.service + postgresql@.service.d/",
+  ]);
   // The logs' mount units (studyhost:logsOnDataVolume) are among the units verified: on each cloud, the
   // two-server-git app host's (journal, nginx, study) and database host's (journal), and e-mission's
   // (journal, nginx, emission).
@@ -113,12 +118,33 @@ test("every nginx site passes nginx -t (paths moved under a scratch root, certif
       for (const m of readFileSync(join(available, f), "utf8").matchAll(/ssl_certificate (\S+)\/fullchain\.pem;/g)) {
         if (existsSync(join(m[1], "fullchain.pem"))) continue;
         mkdirSync(m[1], { recursive: true });
-        execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=studyhost-test", "-days", "1", "-keyout", join(m[1], "privkey.pem"), "-out", join(m[1], "fullchain.pem")], { stdio: "ignore" });
+        execFileSync(
+          "openssl",
+          [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=studyhost-test",
+            "-days",
+            "1",
+            "-keyout",
+            join(m[1], "privkey.pem"),
+            "-out",
+            join(m[1], "fullchain.pem"),
+          ],
+          { stdio: "ignore" },
+        );
       }
     }
     for (const site of readdirSync(available).filter((f) => f !== "studyhost-default.conf")) {
       const conf = join(root, `nginx-${site}`);
-      writeFileSync(conf, `pid ${root}/nginx.pid;\nerror_log ${root}/error.log;\nevents {}\nhttp {\n  include /etc/nginx/mime.types;\n  include ${available}/studyhost-default.conf;\n  include ${available}/${site};\n}\n`);
+      writeFileSync(
+        conf,
+        `pid ${root}/nginx.pid;\nerror_log ${root}/error.log;\nevents {}\nhttp {\n  include /etc/nginx/mime.types;\n  include ${available}/studyhost-default.conf;\n  include ${available}/${site};\n}\n`,
+      );
       const r = run("nginx", ["-t", "-q", "-c", conf]);
       expect([h.label, site, r]).toEqual([h.label, site, { status: 0, output: "" }]);
       sites++;
@@ -146,7 +172,14 @@ test("sshd accepts the drop-in, and fail2ban's test passes with the sshd jail on
   writeFileSync(join(dir, "sshd_config"), `Include ${join(h.root, "etc/ssh/sshd_config.d/10-studyhost.conf")}\nHostKey ${join(dir, "hostkey")}\n`);
   expect(run("/usr/sbin/sshd", ["-t", "-f", join(dir, "sshd_config")])).toEqual({ status: 0, output: "" });
   const effective = run("/usr/sbin/sshd", ["-T", "-f", join(dir, "sshd_config")]).output;
-  for (const line of ["permitrootlogin no", "passwordauthentication no", "maxauthtries 2", "allowtcpforwarding no", "x11forwarding no", "authenticationmethods publickey"]) {
+  for (const line of [
+    "permitrootlogin no",
+    "passwordauthentication no",
+    "maxauthtries 2",
+    "allowtcpforwarding no",
+    "x11forwarding no",
+    "authenticationmethods publickey",
+  ]) {
     expect(effective.split("\n")).toContain(line);
   }
 
@@ -175,7 +208,12 @@ function nftWithFail2banTable(h: RenderedHost, dump: string, dir: string) {
   const ban = /\['actionban', '([^']*)'\]/.exec(action ?? "");
   expect([start?.[1], ban?.[1]]).not.toContain(undefined);
   const unescape = (s: string) => JSON.parse(`"${s}"`) as string;
-  const fill = (s: string) => s.replace(/<addr_set>/g, "addr-set-sshd").replace(/<addr_type>/g, "ipv4_addr").replace(/<addr_family>/g, "ip").replace(/<ip>/g, "192.0.2.7");
+  const fill = (s: string) =>
+    s
+      .replace(/<addr_set>/g, "addr-set-sshd")
+      .replace(/<addr_type>/g, "ipv4_addr")
+      .replace(/<addr_family>/g, "ip")
+      .replace(/<ip>/g, "192.0.2.7");
   const commands = join(dir, "f2b.nft");
   const recorder = `nft() { [ "$1" = -- ] && shift; echo "$*" >> ${commands}; }\n${fill(unescape(start![1]))}\n${fill(unescape(ban![1]))}\n`;
   expect(run("bash", ["-c", recorder])).toEqual({ status: 0, output: "" });

@@ -120,7 +120,17 @@ const ours = (unit: string) => /^studyhost-(job|fetch)-/.test(unit);
 
 describe("the rendered jobs and fetches", () => {
   test("every job and fetch unit passes systemd-analyze verify with no output", () => {
-    const expected = { python: ["studyhost-fetch-exports.service", "studyhost-fetch-exports.timer", "studyhost-job-fails_halfway.service", "studyhost-job-fails_halfway.timer", "studyhost-job-report.service", "studyhost-job-report.timer"], container: ["studyhost-fetch-production.service", "studyhost-job-analytics.service", "studyhost-job-analytics.timer"] };
+    const expected = {
+      python: [
+        "studyhost-fetch-exports.service",
+        "studyhost-fetch-exports.timer",
+        "studyhost-job-fails_halfway.service",
+        "studyhost-job-fails_halfway.timer",
+        "studyhost-job-report.service",
+        "studyhost-job-report.timer",
+      ],
+      container: ["studyhost-fetch-production.service", "studyhost-job-analytics.service", "studyhost-job-analytics.timer"],
+    };
     for (const [label, units] of Object.entries(expected)) {
       const verdicts = verifyUnits(host(label), ours);
       expect(verdicts.map((v) => v.unit).sort()).toEqual(units);
@@ -142,7 +152,12 @@ describe("the rendered jobs and fetches", () => {
 
   test("every script passes shellcheck and the document passes cloud-init's schema", () => {
     for (const h of hosts) {
-      const scripts = ["usr/local/lib/studyhost/run-job", "usr/local/sbin/studyhost-fetch", "usr/local/sbin/studyhost-provision", ...readdirSync(join(h.root, "usr/local/lib/studyhost/jobs")).map((f) => `usr/local/lib/studyhost/jobs/${f}`)];
+      const scripts = [
+        "usr/local/lib/studyhost/run-job",
+        "usr/local/sbin/studyhost-fetch",
+        "usr/local/sbin/studyhost-provision",
+        ...readdirSync(join(h.root, "usr/local/lib/studyhost/jobs")).map((f) => `usr/local/lib/studyhost/jobs/${f}`),
+      ];
       for (const s of scripts) expect([h.label, s, run("shellcheck", [join(h.root, s)]).output]).toEqual([h.label, s, ""]);
       const schema = run("cloud-init", ["schema", "--config-file", join(h.dir, "user-data")]);
       expect([h.label, schema.status, schema.output]).toEqual([h.label, 0, `Valid cloud-config: ${join(h.dir, "user-data")}`]);
@@ -191,14 +206,40 @@ describe("the rendered scripts, run for real", () => {
     expect(r.status).toBe(7);
     const argv: string[] = JSON.parse(r.stdout);
     expect(argv).toEqual([
-      "run", "--rm", "--name", "studyhost-job-analytics", "--user", "998:997",
-      "--network", "host", "--init", "--cap-drop", "ALL", "--log-driver", "none", "--security-opt", "no-new-privileges", "--env-file", "/etc/viewer/docker.env",
-      "-v", "/var/lib/studyhost/viewer/data:/data:ro", "-v", "/var/log/viewer:/var/log/viewer", "--env", "LOG_DIR=/var/log/viewer",
-      "--entrypoint", "/bin/sh", "ghcr.io/example/viewer:1.2", "-c", CONTAINER_COMMAND,
+      "run",
+      "--rm",
+      "--name",
+      "studyhost-job-analytics",
+      "--user",
+      "998:997",
+      "--network",
+      "host",
+      "--init",
+      "--cap-drop",
+      "ALL",
+      "--log-driver",
+      "none",
+      "--security-opt",
+      "no-new-privileges",
+      "--env-file",
+      "/etc/viewer/docker.env",
+      "-v",
+      "/var/lib/studyhost/viewer/data:/data:ro",
+      "-v",
+      "/var/log/viewer:/var/log/viewer",
+      "--env",
+      "LOG_DIR=/var/log/viewer",
+      "--entrypoint",
+      "/bin/sh",
+      "ghcr.io/example/viewer:1.2",
+      "-c",
+      CONTAINER_COMMAND,
     ]);
     // The same options as the app's own container.
     const appRun = /^ExecStart=(.*)$/m.exec(read(h, "etc/systemd/system/viewer.service"))![1];
-    expect(appRun).toContain("--network host --init --cap-drop ALL --log-driver none --security-opt no-new-privileges --env-file /etc/viewer/docker.env -v /var/lib/studyhost/viewer/data:/data:ro -v /var/log/viewer:/var/log/viewer");
+    expect(appRun).toContain(
+      "--network host --init --cap-drop ALL --log-driver none --security-opt no-new-privileges --env-file /etc/viewer/docker.env -v /var/lib/studyhost/viewer/data:/data:ro -v /var/log/viewer:/var/log/viewer",
+    );
     // Without the user ids (docker-user.env not yet written) it refuses rather than run as root.
     const unset = run("bash", [script], { env: { PATH: process.env.PATH } });
     expect(unset.status).not.toBe(0);
@@ -212,7 +253,14 @@ describe("the rendered scripts, run for real", () => {
     let bucket: string;
     let dest: string;
     let fetchScript: string;
-    const fetchEnv = () => ({ PATH: process.env.PATH, HOME: scratch, FETCH_NAME: "exports", FETCH_SOURCE: `source:${bucket}/latest`, FETCH_DEST: dest, RCLONE_CONFIG_SOURCE_TYPE: "local" });
+    const fetchEnv = () => ({
+      PATH: process.env.PATH,
+      HOME: scratch,
+      FETCH_NAME: "exports",
+      FETCH_SOURCE: `source:${bucket}/latest`,
+      FETCH_DEST: dest,
+      RCLONE_CONFIG_SOURCE_TYPE: "local",
+    });
     const put = (path: string, content: string) => {
       mkdirSync(dirname(join(bucket, path)), { recursive: true });
       writeFileSync(join(bucket, path), content);
@@ -268,10 +316,21 @@ describe("the rendered scripts, run for real", () => {
     test("the rendered env file defines the S3 remote rclone reads: endpoint, region, credentials", () => {
       const h = host("python");
       // bash reads the file as systemd's EnvironmentFile= does (both take NAME="value" lines).
-      const dump = run("bash", ["-c", `set -a; . ${join(h.root, "etc/studyhost/fetch-exports.env")}; rclone --config "" listremotes --long; env`], { env: { PATH: process.env.PATH, HOME: scratch } });
+      const dump = run("bash", ["-c", `set -a; . ${join(h.root, "etc/studyhost/fetch-exports.env")}; rclone --config "" listremotes --long; env`], {
+        env: { PATH: process.env.PATH, HOME: scratch },
+      });
       expect(dump.status).toBe(0);
       expect(dump.stdout).toMatch(/^source:\s+s3$/m);
-      for (const line of ["FETCH_SOURCE=source:study-exports/latest", "FETCH_DEST=/var/lib/studyhost/study/exports", "RCLONE_CONFIG_SOURCE_PROVIDER=Other", "RCLONE_CONFIG_SOURCE_ENDPOINT=https://fra1.digitaloceanspaces.com", "RCLONE_CONFIG_SOURCE_REGION=fra1", "RCLONE_CONFIG_SOURCE_ENV_AUTH=false", "RCLONE_CONFIG_SOURCE_ACCESS_KEY_ID=AKIAEXAMPLE", 'RCLONE_CONFIG_SOURCE_SECRET_ACCESS_KEY=se"cr$et']) {
+      for (const line of [
+        "FETCH_SOURCE=source:study-exports/latest",
+        "FETCH_DEST=/var/lib/studyhost/study/exports",
+        "RCLONE_CONFIG_SOURCE_PROVIDER=Other",
+        "RCLONE_CONFIG_SOURCE_ENDPOINT=https://fra1.digitaloceanspaces.com",
+        "RCLONE_CONFIG_SOURCE_REGION=fra1",
+        "RCLONE_CONFIG_SOURCE_ENV_AUTH=false",
+        "RCLONE_CONFIG_SOURCE_ACCESS_KEY_ID=AKIAEXAMPLE",
+        'RCLONE_CONFIG_SOURCE_SECRET_ACCESS_KEY=se"cr$et',
+      ]) {
         expect(dump.stdout.split("\n")).toContain(line);
       }
     });

@@ -23,20 +23,28 @@ test("mount unit names are what systemd-escape --path gives", () => {
 });
 
 const root = process.getuid?.() === 0;
-(root ? test : test.skip)("the step moves what the boot disk holds to the volume (a .log on both sides appended, nothing lost), mounts, and moves files found under a mount made before it", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "studyhost-logvolume-"));
-  try {
-    const bin = join(scratch, "bin");
-    mkdirSync(bin);
-    writeFileSync(join(bin, "systemctl"), `#!/bin/sh\nif [ "$1" = start ] && ! mountpoint -q /var/log/nginx; then mount --bind /var/lib/studyhost/logs/nginx /var/log/nginx; fi\n`);
-    chmodSync(join(bin, "systemctl"), 0o755);
-    const part = logVolumePart([NGINX_LOGS]);
-    writeFileSync(join(bin, "studyhost-move-logs"), part.files!.find((f) => f.path === MOVE_LOGS)!.content);
-    chmodSync(join(bin, "studyhost-move-logs"), 0o755);
-    const step = part.steps![0].script.replaceAll(MOVE_LOGS, join(bin, "studyhost-move-logs")).replaceAll(LOGS_MOVED_FLAG, join(scratch, "flag")).replace(/^install -d \/etc\/studyhost$/m, "");
-    writeFileSync(join(scratch, "step.sh"), `set -euo pipefail\n${step}\n`);
-    const listing = `$(cd /var/lib/studyhost/logs/nginx && for f in $(ls); do printf '%s=%s;' "$f" "$(tr '\\n' '+' < "$f")"; done)`;
-    const setup = `set -eu
+(root ? test : test.skip)(
+  "the step moves what the boot disk holds to the volume (a .log on both sides appended, nothing lost), mounts, and moves files found under a mount made before it",
+  () => {
+    const scratch = mkdtempSync(join(tmpdir(), "studyhost-logvolume-"));
+    try {
+      const bin = join(scratch, "bin");
+      mkdirSync(bin);
+      writeFileSync(
+        join(bin, "systemctl"),
+        `#!/bin/sh\nif [ "$1" = start ] && ! mountpoint -q /var/log/nginx; then mount --bind /var/lib/studyhost/logs/nginx /var/log/nginx; fi\n`,
+      );
+      chmodSync(join(bin, "systemctl"), 0o755);
+      const part = logVolumePart([NGINX_LOGS]);
+      writeFileSync(join(bin, "studyhost-move-logs"), part.files!.find((f) => f.path === MOVE_LOGS)!.content);
+      chmodSync(join(bin, "studyhost-move-logs"), 0o755);
+      const step = part
+        .steps![0].script.replaceAll(MOVE_LOGS, join(bin, "studyhost-move-logs"))
+        .replaceAll(LOGS_MOVED_FLAG, join(scratch, "flag"))
+        .replace(/^install -d \/etc\/studyhost$/m, "");
+      writeFileSync(join(scratch, "step.sh"), `set -euo pipefail\n${step}\n`);
+      const listing = `$(cd /var/lib/studyhost/logs/nginx && for f in $(ls); do printf '%s=%s;' "$f" "$(tr '\\n' '+' < "$f")"; done)`;
+      const setup = `set -eu
 mount -t tmpfs scratch-log /var/log
 mount -t tmpfs scratch-var-lib /var/lib
 mkdir /var/lib/studyhost
@@ -65,18 +73,19 @@ echo "--- second run: ${listing}"
 umount /var/log/nginx
 echo "--- boot disk after: $(ls -A /var/log/nginx | tr '\\n' ' ')"
 `;
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", setup], { encoding: "utf8" });
-    expect([r.status, r.stderr]).toEqual([0, ""]);
-    const out = r.stdout;
-    expect(out).toContain("--- flag: present");
-    expect(out).toMatch(/--- mounted: scratch-volume\[\/logs\/nginx\]/);
-    // The old machine's access.log with this machine's lines appended; another file of the same name kept beside.
-    expect(out).toContain("--- volume: access.log=old machine line+boot disk line+;error.log=error+;state=not a log+;state.~1~=old state+;");
-    expect(out).toContain("--- owner: root:adm 750");
-    expect(out).toContain("--- boot disk: \n");
-    expect(out).toContain("--- second run: access.log=old machine line+boot disk line+late line+;error.log=error+;state=not a log+;state.~1~=old state+;");
-    expect(out).toContain("--- boot disk after: \n");
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-});
+      const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", setup], { encoding: "utf8" });
+      expect([r.status, r.stderr]).toEqual([0, ""]);
+      const out = r.stdout;
+      expect(out).toContain("--- flag: present");
+      expect(out).toMatch(/--- mounted: scratch-volume\[\/logs\/nginx\]/);
+      // The old machine's access.log with this machine's lines appended; another file of the same name kept beside.
+      expect(out).toContain("--- volume: access.log=old machine line+boot disk line+;error.log=error+;state=not a log+;state.~1~=old state+;");
+      expect(out).toContain("--- owner: root:adm 750");
+      expect(out).toContain("--- boot disk: \n");
+      expect(out).toContain("--- second run: access.log=old machine line+boot disk line+late line+;error.log=error+;state=not a log+;state.~1~=old state+;");
+      expect(out).toContain("--- boot disk after: \n");
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  },
+);

@@ -22,7 +22,22 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { freePort, waitFor } from "../support/processes";
 import { join } from "node:path";
-import { BACKUP_LIB_BASH, BACKUP_SH, backupPart, BackupSource, envFile, OFFSITE_ENV, PATHS, POSTGRES_ETC, POSTGRES_SETUP, postgresPart, PRUNE_PY, renderPgHba, RESTORE_SH, ROLES_FILE } from "../../src/host";
+import {
+  BACKUP_LIB_BASH,
+  BACKUP_SH,
+  backupPart,
+  BackupSource,
+  envFile,
+  OFFSITE_ENV,
+  PATHS,
+  POSTGRES_ETC,
+  POSTGRES_SETUP,
+  postgresPart,
+  PRUNE_PY,
+  renderPgHba,
+  RESTORE_SH,
+  ROLES_FILE,
+} from "../../src/host";
 
 // initdb, two runs of the set-up and several dump/restore cycles: seconds, not Jest's default 5.
 jest.setTimeout(60_000);
@@ -56,7 +71,6 @@ let port = 0;
 let started = false;
 let createdUser = false;
 
-
 /**
  * A clean environment: nothing of the caller's PG* settings leaks in. SHLVL because Node's stdio pipes
  * are sockets, and bash with a socket for stdin and no SHLVL takes itself for an rsh session and reads
@@ -77,7 +91,8 @@ function must(r: SpawnSyncReturns<string>, what: string): string {
 }
 
 /** Run a program as the postgres OS user, the way the rendered scripts do (runuser keeps the environment). */
-const asPostgres = (cmd: string, args: string[], extra: Record<string, string> = {}) => run("runuser", ["-u", "postgres", "--", cmd, ...args], { env: env(extra) });
+const asPostgres = (cmd: string, args: string[], extra: Record<string, string> = {}) =>
+  run("runuser", ["-u", "postgres", "--", cmd, ...args], { env: env(extra) });
 
 /** SQL as the superuser, over the unix socket (pg_hba: `local all postgres peer`). */
 function superSql(sql: string, db = roles.database): string {
@@ -120,7 +135,8 @@ function provisioningCommand(script = rendered(`${PATHS.sbin}/studyhost-postgres
   const start = `${POSTGRES_SETUP} ${ROLES_FILE}\n`;
   if (!script.includes(start)) throw new Error(`the cluster script no longer runs ${start}:\n${script}`);
   let tail = script.slice(script.indexOf(start));
-  for (const [from, to] of Object.entries({ [POSTGRES_SETUP]: writeSetupScript(), [ROLES_FILE]: join(files, "postgres-roles.env"), ...moved })) tail = tail.split(from).join(to);
+  for (const [from, to] of Object.entries({ [POSTGRES_SETUP]: writeSetupScript(), [ROLES_FILE]: join(files, "postgres-roles.env"), ...moved }))
+    tail = tail.split(from).join(to);
   return "set -euo pipefail\n" + tail;
 }
 const provision = () => run("bash", ["-c", provisioningCommand()]);
@@ -146,10 +162,31 @@ beforeAll(async () => {
   writeFileSync(join(data, "pg_hba.conf"), renderPgHba(input));
   writeFileSync(join(data, "studyhost.conf"), rendered(`${POSTGRES_ETC}/studyhost.conf`));
   // The rendered settings say ssl = on: a throwaway self-signed certificate stands in for the host's.
-  must(run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-    "-keyout", join(data, "server.key"), "-out", join(data, "server.crt")]), "openssl");
+  must(
+    run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-keyout",
+      join(data, "server.key"),
+      "-out",
+      join(data, "server.crt"),
+    ]),
+    "openssl",
+  );
   // Only what a scratch cluster needs differs from the rendered file, and it is included after it.
-  writeFileSync(join(data, "scratch.conf"), `port = ${port}\nunix_socket_directories = '${sockets}'\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n`);
+  writeFileSync(
+    join(data, "scratch.conf"),
+    `port = ${port}\nunix_socket_directories = '${sockets}'\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n`,
+  );
   appendFileSync(join(data, "postgresql.conf"), "\ninclude 'studyhost.conf'\ninclude 'scratch.conf'\n");
   for (const f of ["pg_hba.conf", "studyhost.conf", "scratch.conf", "server.crt", "server.key"]) {
     chownSync(join(data, f), uid("postgres"), gid("postgres"));
@@ -196,23 +233,29 @@ describe("the rendered set-up", () => {
   test("the cluster default is SQL_ASCII, yet the study database is UTF8 with C.UTF-8 collation (seed 004)", () => {
     // Without the first line this test could pass merely because the server already defaulted to UTF8.
     expect(superSql("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'template1'")).toBe("SQL_ASCII");
-    expect(ok(asApp("SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = current_database()"))).toBe("UTF8|C.UTF-8|C.UTF-8");
+    expect(ok(asApp("SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = current_database()"))).toBe(
+      "UTF8|C.UTF-8|C.UTF-8",
+    );
     expect(superSql(`SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '${roles.database}'`)).toBe(roles.appUser);
   });
 
   test("TCP connections use the rendered TLS setting and scram passwords", () => {
     const r = tcp(roles.appUser, roles.appPassword, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", roles.database, { PGSSLMODE: "require" });
     expect(ok(r)).toBe("t");
-    expect(superSql(`SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname IN ('${roles.appUser}', '${roles.analystUser}')`)).toBe("SCRAM-SHA-256$\nSCRAM-SHA-256$");
+    expect(superSql(`SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname IN ('${roles.appUser}', '${roles.analystUser}')`)).toBe(
+      "SCRAM-SHA-256$\nSCRAM-SHA-256$",
+    );
   });
 
   test("the app role creates, writes, updates and deletes in its database", () => {
-    const out = ok(asApp(`
+    const out = ok(
+      asApp(`
       CREATE TABLE participants (id serial PRIMARY KEY, name text NOT NULL, note text);
       INSERT INTO participants (name, note) VALUES ('first', 'a'), ('second', 'b'), ('third', 'c');
       UPDATE participants SET note = 'changed' WHERE name = 'second';
       DELETE FROM participants WHERE name = 'third';
-      SELECT id, name, note FROM participants ORDER BY id;`));
+      SELECT id, name, note FROM participants ORDER BY id;`),
+    );
     expect(out).toBe("1|first|a\n2|second|changed");
   });
 
@@ -222,7 +265,9 @@ describe("the rendered set-up", () => {
     refused(asApp("SELECT 1", "template1"), /no pg_hba\.conf entry for host "127\.0\.0\.1", user "study_app", database "template1"/);
     // ... and behind it the set-up's REVOKE CONNECT holds too, should pg_hba.conf ever be loosened.
     for (const role of [roles.appUser, roles.analystUser]) {
-      expect(superSql(`SELECT has_database_privilege('${role}', 'postgres', 'CONNECT'), has_database_privilege('${role}', 'template1', 'CONNECT')`, "postgres")).toBe("f|f");
+      expect(
+        superSql(`SELECT has_database_privilege('${role}', 'postgres', 'CONNECT'), has_database_privilege('${role}', 'template1', 'CONNECT')`, "postgres"),
+      ).toBe("f|f");
     }
     refused(asApp("CREATE DATABASE another"), /permission denied to create database/);
     refused(asApp("CREATE ROLE another"), /permission denied to create role/);
@@ -295,7 +340,9 @@ describe("backup and restore with the rendered scripts", () => {
 
   /** backup.env as backupPart renders it, with only BACKUP_DIR moved to scratch; NAME may be overridden. */
   function backupEnv(file: string, source: BackupSource, backupDir: string, overrides: Record<string, string> = {}): void {
-    const renderedEnv = backupPart({ source, schedule: "daily", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 }).files!.find((f) => f.path === `${PATHS.etc}/backup.env`)!.content;
+    const renderedEnv = backupPart({ source, schedule: "daily", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 }).files!.find(
+      (f) => f.path === `${PATHS.etc}/backup.env`,
+    )!.content;
     const vars: Record<string, string> = {
       ENGINE: source.engine,
       BACKUP_DIR: backupDir,
@@ -304,7 +351,9 @@ describe("backup and restore with the rendered scripts", () => {
       KEEP_WEEKLY: "4",
       KEEP_MONTHLY: "6",
       APP_UNIT: "",
-      ...(source.engine === "postgres" ? { APP_ROLE: source.appRole, ROLES_ENV: join(files, "postgres-roles.env") } : { SQLITE_PATH: source.path, SQLITE_OWNER: source.owner }),
+      ...(source.engine === "postgres"
+        ? { APP_ROLE: source.appRole, ROLES_ENV: join(files, "postgres-roles.env") }
+        : { SQLITE_PATH: source.path, SQLITE_OWNER: source.owner }),
     };
     // The same variables as the rendered file, and the same values except the scratch paths: this
     // file stays a faithful stand-in if backupPart changes.
@@ -312,17 +361,25 @@ describe("backup and restore with the rendered scripts", () => {
     writeFileSync(file, envFile({ ...vars, ...overrides }), { mode: 0o644 });
   }
 
-  const scriptEnv = (envPath: string, prune: string) => env({ STUDYHOST_BACKUP_ENV: envPath, STUDYHOST_PRUNE: prune, STUDYHOST_BACKUP_LIB: join(files, "backup-lib.bash"), STUDYHOST_POSTGRES_SETUP: writeSetupScript() });
+  const scriptEnv = (envPath: string, prune: string) =>
+    env({
+      STUDYHOST_BACKUP_ENV: envPath,
+      STUDYHOST_PRUNE: prune,
+      STUDYHOST_BACKUP_LIB: join(files, "backup-lib.bash"),
+      STUDYHOST_POSTGRES_SETUP: writeSetupScript(),
+    });
 
   test("PostgreSQL: backup, lose the data, restore --yes: identical rows, owned by the app, readable by the analyst; the app's sessions ended for it", async () => {
     const s = writeScripts();
     const dir = join(scratch, "backups-pg");
     const envPath = join(files, "backup-pg.env");
     backupEnv(envPath, { engine: "postgres", database: roles.database, appRole: roles.appUser }, dir);
-    ok(asApp(`
+    ok(
+      asApp(`
       CREATE TABLE visits (id bigserial PRIMARY KEY, participant int REFERENCES participants (id), place text, at timestamptz);
       INSERT INTO participants (name, note) VALUES ('Zoë, 東京', E'line one\\nline two'), ('O''Brien "quoted" \\ back', '🙂 emoji');
-      INSERT INTO visits (participant, place, at) VALUES (1, 'Zürich', '2025-03-01 10:00Z'), (2, 'Kraków', '2025-03-02 11:30Z'), (1, 'Reykjavík', NULL);`));
+      INSERT INTO visits (participant, place, at) VALUES (1, 'Zürich', '2025-03-01 10:00Z'), (2, 'Kraków', '2025-03-02 11:30Z'), (1, 'Reykjavík', NULL);`),
+    );
     const rowsQuery = "SELECT json_build_array((SELECT json_agg(p ORDER BY id) FROM participants p), (SELECT json_agg(v ORDER BY id) FROM visits v))";
     const before = ok(asApp(rowsQuery));
     expect(before).toContain("Zoë, 東京");
@@ -340,7 +397,11 @@ describe("backup and restore with the rendered scripts", () => {
     expect(ok(asApp("SELECT to_regclass('visits') IS NULL, count(*) FROM participants WHERE name <> 'overwritten'"))).toBe("t|0");
 
     // The app on another machine (APP_UNIT empty: two-server's database host) holds a session open.
-    const session = spawn("psql", ["--no-psqlrc", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", String(port), "-U", roles.appUser, "-d", roles.database, "-c", "SELECT pg_sleep(120)"], { env: { ...baseEnv(), PGPASSWORD: roles.appPassword } });
+    const session = spawn(
+      "psql",
+      ["--no-psqlrc", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", String(port), "-U", roles.appUser, "-d", roles.database, "-c", "SELECT pg_sleep(120)"],
+      { env: { ...baseEnv(), PGPASSWORD: roles.appPassword } },
+    );
     const sessionEnded = new Promise<string>((resolve) => {
       let stderr = "";
       session.stderr.on("data", (d) => (stderr += d));
@@ -357,7 +418,9 @@ describe("backup and restore with the rendered scripts", () => {
     expect(ok(asApp(rowsQuery))).toBe(before);
 
     // Owned by the app role (not postgres, who ran pg_restore), so the app can migrate them later.
-    expect(superSql("SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S', 'i')")).toBe(roles.appUser);
+    expect(superSql("SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S', 'i')")).toBe(
+      roles.appUser,
+    );
     expect(ok(asAnalyst("SELECT place FROM visits ORDER BY id"))).toBe("Zürich\nKraków\nReykjavík");
     expect(ok(asAnalyst("SELECT note FROM participants WHERE name = 'Zoë, 東京'"))).toBe("line one\nline two");
     refused(asAnalyst("SET default_transaction_read_only = off; DELETE FROM visits"), /permission denied for table visits/);
@@ -387,8 +450,12 @@ describe("backup and restore with the rendered scripts", () => {
     expect(restore.stderr).toBe("");
     expect(ok(asApp(rowsQuery))).toBe(before);
     // As the set-up makes it: UTF8 / C.UTF-8 from template0 (the cluster defaults to SQL_ASCII), the app's.
-    expect(superSql(`SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = '${roles.database}'`, "postgres")).toBe(`${roles.appUser}|UTF8|C.UTF-8`);
-    expect(superSql("SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S', 'i')")).toBe(roles.appUser);
+    expect(
+      superSql(`SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = '${roles.database}'`, "postgres"),
+    ).toBe(`${roles.appUser}|UTF8|C.UTF-8`);
+    expect(superSql("SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S', 'i')")).toBe(
+      roles.appUser,
+    );
     // The analyst reads, cannot write, and reads what the app makes next (the default privileges).
     expect(ok(asAnalyst("SELECT place FROM visits ORDER BY id"))).toBe("Zürich\nKraków\nReykjavík");
     refused(asAnalyst("SET default_transaction_read_only = off; DELETE FROM visits"), /permission denied for table visits/);
@@ -407,9 +474,14 @@ describe("backup and restore with the rendered scripts", () => {
     const db = join(state, "study.sqlite3");
     const envPath = join(files, "backup-sqlite.env");
     backupEnv(envPath, { engine: "sqlite", name: "study", path: db, owner: SQLITE_OWNER }, dir);
-    must(run("runuser", ["-u", SQLITE_OWNER, "--", "sqlite3", db], { input: `
+    must(
+      run("runuser", ["-u", SQLITE_OWNER, "--", "sqlite3", db], {
+        input: `
       CREATE TABLE participants (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT);
-      INSERT INTO participants (name, note) VALUES ('Zoë, 東京', 'line one' || char(10) || 'line two'), ('O''Brien "quoted" \\ back', '🙂'), ('third', NULL);` }), "sqlite3 create");
+      INSERT INTO participants (name, note) VALUES ('Zoë, 東京', 'line one' || char(10) || 'line two'), ('O''Brien "quoted" \\ back', '🙂'), ('third', NULL);`,
+      }),
+      "sqlite3 create",
+    );
     const rows = () => must(run("sqlite3", ["-json", db, "SELECT id, name, note FROM participants ORDER BY id"]), "sqlite3 select");
     const before = rows();
     expect(before).toContain("Zoë, 東京");
@@ -419,7 +491,13 @@ describe("backup and restore with the rendered scripts", () => {
     expect(backups).toEqual([expect.stringMatching(/^study-\d{8}T\d{6}Z\.sqlite3$/)]);
     expect(must(run("sqlite3", [join(dir, backups[0]), "PRAGMA integrity_check;"]), "integrity_check").trim()).toBe("ok");
 
-    must(run("sqlite3", [db, "DELETE FROM participants WHERE id = 2; UPDATE participants SET name = 'overwritten'; INSERT INTO participants (name) VALUES ('new');"]), "sqlite3 change");
+    must(
+      run("sqlite3", [
+        db,
+        "DELETE FROM participants WHERE id = 2; UPDATE participants SET name = 'overwritten'; INSERT INTO participants (name) VALUES ('new');",
+      ]),
+      "sqlite3 change",
+    );
     const changed = rows();
     expect(changed).not.toBe(before);
 
@@ -502,7 +580,13 @@ test("the backup and restore scripts pass shellcheck", () => {
 // database and roles per app, set up by the cluster script's loop over their roles files, and each
 // app's role reaches only its own database.
 describe("other apps' databases on the same server", () => {
-  const staging = { database: "study_db_staging", appUser: "study_db_staging", appPassword: "staging 'pw' $x", analystUser: "study_db_staging_analyst", analystPassword: "staging-analyst" };
+  const staging = {
+    database: "study_db_staging",
+    appUser: "study_db_staging",
+    appPassword: "staging 'pw' $x",
+    analystUser: "study_db_staging_analyst",
+    analystPassword: "staging-analyst",
+  };
   const site = { database: "dashboard", appUser: "dashboard", appPassword: "dash\\pw", analystUser: "dashboard_analyst", analystPassword: "dash-analyst" };
   const multi = postgresPart({ ...input, extraRoles: [staging, site] });
   const multiFile = (path: string) => multi.files!.find((f) => f.path === path)!.content;
@@ -528,19 +612,32 @@ describe("other apps' databases on the same server", () => {
 
   test("each app's role owns its own UTF8 database and writes there", () => {
     for (const r of [staging, site]) {
-      expect(superSql(`SELECT pg_get_userbyid(datdba) || ' ' || pg_encoding_to_char(encoding) FROM pg_database WHERE datname = '${r.database}'`)).toBe(`${r.appUser} UTF8`);
+      expect(superSql(`SELECT pg_get_userbyid(datdba) || ' ' || pg_encoding_to_char(encoding) FROM pg_database WHERE datname = '${r.database}'`)).toBe(
+        `${r.appUser} UTF8`,
+      );
       expect(ok(tcp(r.appUser, r.appPassword, "CREATE TABLE t (x int); INSERT INTO t VALUES (1); SELECT count(*) FROM t;", r.database))).toBe("1");
       expect(ok(tcp(r.analystUser, r.analystPassword, "SELECT count(*) FROM t;", r.database))).toBe("1");
     }
   });
 
   test("no app's role reaches another app's database: not staging production's, not the study's app the site's", () => {
-    refused(tcp(staging.appUser, staging.appPassword, "SELECT 1", roles.database), /no pg_hba.conf entry for host "127\.0\.0\.1", user "study_db_staging", database "study_db"/);
-    refused(tcp(site.appUser, site.appPassword, "SELECT 1", staging.database), /no pg_hba.conf entry for host "127\.0\.0\.1", user "dashboard", database "study_db_staging"/);
+    refused(
+      tcp(staging.appUser, staging.appPassword, "SELECT 1", roles.database),
+      /no pg_hba.conf entry for host "127\.0\.0\.1", user "study_db_staging", database "study_db"/,
+    );
+    refused(
+      tcp(site.appUser, site.appPassword, "SELECT 1", staging.database),
+      /no pg_hba.conf entry for host "127\.0\.0\.1", user "dashboard", database "study_db_staging"/,
+    );
     refused(asApp("SELECT 1", site.database), /no pg_hba.conf entry for host "127\.0\.0\.1", user "study_app", database "dashboard"/);
     // Even past pg_hba (as if it listed everyone), the databases themselves admit only their own roles.
     const connect = (role: string, db: string) => superSql(`SELECT has_database_privilege('${role}', '${db}', 'CONNECT')`);
-    expect([connect(staging.appUser, roles.database), connect(site.appUser, roles.database), connect(roles.appUser, staging.database), connect(site.analystUser, staging.database)]).toEqual(["f", "f", "f", "f"]);
+    expect([
+      connect(staging.appUser, roles.database),
+      connect(site.appUser, roles.database),
+      connect(roles.appUser, staging.database),
+      connect(site.analystUser, staging.database),
+    ]).toEqual(["f", "f", "f", "f"]);
     expect([connect(staging.appUser, staging.database), connect(site.analystUser, site.database)]).toEqual(["t", "t"]);
   });
 });

@@ -70,7 +70,11 @@ const monthOf = (t: number) => new Date(t).toISOString().slice(0, 7);
 /** The definition: for each kind of period, the newest backup of each of the `count` most recent periods that have one; and the newest overall. */
 function expectedKept(stamps: number[], counts: { daily: number; weekly: number; monthly: number }): string[] {
   const keep = new Set<number>();
-  for (const [count, period] of [[counts.daily, dayOf], [counts.weekly, mondayOf], [counts.monthly, monthOf]] as const) {
+  for (const [count, period] of [
+    [counts.daily, dayOf],
+    [counts.weekly, mondayOf],
+    [counts.monthly, monthOf],
+  ] as const) {
     const newest = new Map<string, number>();
     for (const t of stamps) newest.set(period(t), Math.max(t, newest.get(period(t)) ?? -Infinity));
     const recent = [...newest.keys()].sort().reverse().slice(0, count);
@@ -80,7 +84,10 @@ function expectedKept(stamps: number[], counts: { daily: number; weekly: number;
   return [...keep].map(backupName).sort();
 }
 
-const listBackups = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".dump")).sort();
+const listBackups = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith(".dump"))
+    .sort();
 
 function runPrune(dir: string, counts: { daily: number; weekly: number; monthly: number }, dryRun = false) {
   const args = [dir, "--daily", String(counts.daily), "--weekly", String(counts.weekly), "--monthly", String(counts.monthly), ...(dryRun ? ["--dry-run"] : [])];
@@ -216,7 +223,13 @@ test("--dry-run deletes nothing and names exactly the backups a real run then de
 
   const dry = runPrune(dir, DEFAULTS, true);
   expect(listBackups(dir)).toEqual(all);
-  expect(dry.trim().split("\n").map((l) => l.replace(/^pruning /, "")).sort()).toEqual(doomed);
+  expect(
+    dry
+      .trim()
+      .split("\n")
+      .map((l) => l.replace(/^pruning /, ""))
+      .sort(),
+  ).toEqual(doomed);
 
   const real = runPrune(dir, DEFAULTS);
   expect(real).toBe(dry);

@@ -62,7 +62,10 @@ test("one nginx site (and holding page) per app, each with its own names; all of
     cpSync(h.root, root, { recursive: true });
     const available = join(root, "etc/nginx/sites-available");
     const files = readdirSync(available).sort();
-    expect([h.label, files]).toEqual([h.label, ["studyhost-default.conf", ...APPS.flatMap((a) => [`studyhost-${a}-holding.conf`, `studyhost-${a}.conf`])].sort()]);
+    expect([h.label, files]).toEqual([
+      h.label,
+      ["studyhost-default.conf", ...APPS.flatMap((a) => [`studyhost-${a}-holding.conf`, `studyhost-${a}.conf`])].sort(),
+    ]);
     for (const [app, names] of Object.entries(NAMES)) {
       const text = readFileSync(join(available, `studyhost-${app}.conf`), "utf8");
       expect([h.label, app, [...text.matchAll(/server_name ([^;]+);/g)].map((m) => m[1])]).toEqual([h.label, app, [names.join(" "), names.join(" ")]]);
@@ -77,7 +80,25 @@ test("one nginx site (and holding page) per app, each with its own names; all of
     for (const names of Object.values(NAMES)) {
       const live = join(root, "etc/letsencrypt/live", names[0]);
       mkdirSync(live, { recursive: true });
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${names[0]}`, "-days", "1", "-keyout", join(live, "privkey.pem"), "-out", join(live, "fullchain.pem")], { stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-subj",
+          `/CN=${names[0]}`,
+          "-days",
+          "1",
+          "-keyout",
+          join(live, "privkey.pem"),
+          "-out",
+          join(live, "fullchain.pem"),
+        ],
+        { stdio: "ignore" },
+      );
     }
     // As on the host once every certificate exists: every full site at once (a clash of names or
     // ports between sites would be an error or a warning here), and likewise every holding page.
@@ -85,7 +106,10 @@ test("one nginx site (and holding page) per app, each with its own names; all of
       const sites = files.filter((f) => f !== "studyhost-default.conf" && f.endsWith("-holding.conf") === (kind === "holding"));
       expect(sites.length).toBe(APPS.length);
       const conf = join(root, `nginx-${kind}.conf`);
-      writeFileSync(conf, `pid ${root}/nginx.pid;\nerror_log ${root}/error.log;\nevents {}\nhttp {\n  include /etc/nginx/mime.types;\n  include ${available}/studyhost-default.conf;\n${sites.map((s) => `  include ${available}/${s};\n`).join("")}}\n`);
+      writeFileSync(
+        conf,
+        `pid ${root}/nginx.pid;\nerror_log ${root}/error.log;\nevents {}\nhttp {\n  include /etc/nginx/mime.types;\n  include ${available}/studyhost-default.conf;\n${sites.map((s) => `  include ${available}/${s};\n`).join("")}}\n`,
+      );
       expect([h.label, kind, run("nginx", ["-t", "-q", "-c", conf])]).toEqual([h.label, kind, { status: 0, output: "" }]);
     }
     rmSync(root, { recursive: true, force: true });
@@ -101,7 +125,10 @@ test("every unit passes systemd-analyze verify with no output", () => {
 test("the provisioning script with stub steps (what test/sites.test.ts runs) passes shellcheck", () => {
   const dir = mkdtempSync(join(tmpdir(), "studyhost-provision-"));
   try {
-    const script = stubbedProvision(appHosts.find((x) => x.label.startsWith("do-large"))!, dir);
+    const script = stubbedProvision(
+      appHosts.find((x) => x.label.startsWith("do-large"))!,
+      dir,
+    );
     expect(run("shellcheck", [script])).toEqual({ status: 0, output: "" });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,20 @@ import { dirname, join } from "node:path";
 import { certbotArgs, certificateScript, PATHS, RELOAD_HOOK, RELOAD_HOOK_PATH, Site } from "../../src/host";
 import { curl } from "../support/curl";
 import { accepts, freePort, run, runOk, waitFor } from "../support/processes";
-import { enableSites, Lab, NAME, NGINX, nginxWorkers, reloadNginx, startLab, startNginx, systemctlShim, waitForNewWorkers, writeRenderedNginx, writeSiteFiles } from "../support/tlsLab";
+import {
+  enableSites,
+  Lab,
+  NAME,
+  NGINX,
+  nginxWorkers,
+  reloadNginx,
+  startLab,
+  startNginx,
+  systemctlShim,
+  waitForNewWorkers,
+  writeRenderedNginx,
+  writeSiteFiles,
+} from "../support/tlsLab";
 
 jest.setTimeout(30_000);
 
@@ -59,7 +72,11 @@ test("before its certificate, port 80 serves the holding page (503) and ACME cha
   const token = join(lab.paths.webroot, ".well-known/acme-challenge/probe-token");
   mkdirSync(dirname(token), { recursive: true });
   writeFileSync(token, "probe-token.thumbprint");
-  expect(http("/.well-known/acme-challenge/probe-token")).toMatchObject({ status: 200, body: "probe-token.thumbprint", headers: { "content-type": "text/plain" } });
+  expect(http("/.well-known/acme-challenge/probe-token")).toMatchObject({
+    status: 200,
+    body: "probe-token.thumbprint",
+    headers: { "content-type": "text/plain" },
+  });
   rmSync(token);
   // No certificate yet: the only 443 server is the default one, which refuses every handshake.
   expect(https("/")).toMatchObject({ exit: 35, status: 0 });
@@ -68,14 +85,19 @@ test("before its certificate, port 80 serves the holding page (503) and ACME cha
 
 test("certbot obtains the certificate from Pebble by HTTP-01 through nginx, and the full site loads", async () => {
   const r = run("certbot", [...certbotArgs(lab.site, lab.tls, lab.paths), ...lab.certbotDirs], { env: certbotEnv(), timeoutMs: 120_000 });
-  if (r.status !== 0) throw new Error(`certbot failed (${r.status}):\n${r.stdout}\n${r.stderr}\n--- nginx access log ---\n${readFileSync(join(lab.paths.logs, "access.log"), "utf8")}`);
+  if (r.status !== 0)
+    throw new Error(
+      `certbot failed (${r.status}):\n${r.stdout}\n${r.stderr}\n--- nginx access log ---\n${readFileSync(join(lab.paths.logs, "access.log"), "utf8")}`,
+    );
   const live = join(lab.paths.letsencrypt, "live", NAME);
   expect(existsSync(join(live, "privkey.pem"))).toBe(true);
   const san = runOk("openssl", ["x509", "-in", join(live, "fullchain.pem"), "-noout", "-ext", "subjectAltName"]);
   expect(san).toContain(`DNS:${NAME}`);
   expect(san).toContain(`DNS:www.${NAME}`);
   // The validation really went through nginx: Pebble fetched the tokens from the webroot on port 80.
-  const fetched = readFileSync(join(lab.paths.logs, "access.log"), "utf8").split("\n").filter((l) => / "GET \/\.well-known\/acme-challenge\/[\w-]{20,} HTTP\/1\.1" 200 /.test(l));
+  const fetched = readFileSync(join(lab.paths.logs, "access.log"), "utf8")
+    .split("\n")
+    .filter((l) => / "GET \/\.well-known\/acme-challenge\/[\w-]{20,} HTTP\/1\.1" 200 /.test(l));
   expect(fetched.length).toBeGreaterThanOrEqual(2);
 
   // What the certificate script does next: enable the full site instead of the holding one, reload.
@@ -98,8 +120,17 @@ test("https serves the app with a verified chain, the security headers, and the 
   expect(curl([...resolve(NAME), `https://${NAME}/`])).toMatchObject({ exit: 60 });
   const r = https("/");
   expect(r).toMatchObject({ exit: 0, status: 200, body: "studyhost test app: hello\n" });
-  expect(r.headers).toMatchObject({ "strict-transport-security": "max-age=63072000; includeSubDomains", "x-frame-options": "SAMEORIGIN", "x-content-type-options": "nosniff" });
-  expect(JSON.parse(https("/echo-headers").body)).toEqual({ HTTP_HOST: NAME, HTTP_X_FORWARDED_PROTO: "https", HTTP_X_REAL_IP: "127.0.0.1", HTTP_X_FORWARDED_FOR: "127.0.0.1" });
+  expect(r.headers).toMatchObject({
+    "strict-transport-security": "max-age=63072000; includeSubDomains",
+    "x-frame-options": "SAMEORIGIN",
+    "x-content-type-options": "nosniff",
+  });
+  expect(JSON.parse(https("/echo-headers").body)).toEqual({
+    HTTP_HOST: NAME,
+    HTTP_X_FORWARDED_PROTO: "https",
+    HTTP_X_REAL_IP: "127.0.0.1",
+    HTTP_X_FORWARDED_FOR: "127.0.0.1",
+  });
   expect(https("/notes", NAME, "--data-binary", "first note")).toMatchObject({ status: 201 });
   expect(JSON.parse(https("/notes").body)).toEqual(["first note"]);
   // The rendered `listen [::]:443` too.
@@ -113,14 +144,36 @@ test("TLS 1.2 and 1.3 only, and HTTP/2", async () => {
   const legacy = ["--ciphers", "DEFAULT@SECLEVEL=0"];
   const port = await freePort();
   const pebbleTls = (f: string) => join(lab.dir, "pebble", f);
-  lab.daemons.start("legacy-tls-control", "openssl", ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", pebbleTls("cert.pem"), "-key", pebbleTls("key.pem"), "-cipher", "DEFAULT@SECLEVEL=0", "-min_protocol", "TLSv1", "-www"]);
+  lab.daemons.start("legacy-tls-control", "openssl", [
+    "s_server",
+    "-accept",
+    `127.0.0.1:${port}`,
+    "-cert",
+    pebbleTls("cert.pem"),
+    "-key",
+    pebbleTls("key.pem"),
+    "-cipher",
+    "DEFAULT@SECLEVEL=0",
+    "-min_protocol",
+    "TLSv1",
+    "-www",
+  ]);
   try {
-    await waitFor("the control TLS server", () => accepts(port), 10_000, () => lab.daemons.log("legacy-tls-control"));
+    await waitFor(
+      "the control TLS server",
+      () => accepts(port),
+      10_000,
+      () => lab.daemons.log("legacy-tls-control"),
+    );
     for (const v of ["1.0", "1.1"]) {
       expect(curl(["-k", `--tlsv${v}`, "--tls-max", v, ...legacy, `https://127.0.0.1:${port}/`])).toMatchObject({ exit: 0, status: 200 });
       expect(https("/", NAME, `--tlsv${v}`, "--tls-max", v, ...legacy)).toMatchObject({ exit: 35, status: 0 });
     }
-    const sClient = (to: string, ...args: string[]) => run("openssl", ["s_client", "-connect", to, "-servername", NAME, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", ...args], { input: "Q\n", timeoutMs: 10_000 });
+    const sClient = (to: string, ...args: string[]) =>
+      run("openssl", ["s_client", "-connect", to, "-servername", NAME, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", ...args], {
+        input: "Q\n",
+        timeoutMs: 10_000,
+      });
     // s_client prints the version it tried either way; "Cipher is (NONE)" means no session was made.
     const control = sClient(`127.0.0.1:${port}`);
     expect(control.stdout).toMatch(/Protocol\s*:\s*TLSv1\.1/);
@@ -138,9 +191,17 @@ test("TLS 1.2 and 1.3 only, and HTTP/2", async () => {
 test("/static comes from disk with caching and security headers; the app never sees it", () => {
   requireFullSite();
   const r = https("/static/style.css");
-  expect(r).toMatchObject({ status: 200, body: readFileSync(join(lab.site.static!.dir, "style.css"), "utf8"), headers: { "content-type": "text/css", "cache-control": "max-age=2592000" } });
+  expect(r).toMatchObject({
+    status: 200,
+    body: readFileSync(join(lab.site.static!.dir, "style.css"), "utf8"),
+    headers: { "content-type": "text/css", "cache-control": "max-age=2592000" },
+  });
   expect(r.headers.expires).toBeDefined();
-  expect(r.headers).toMatchObject({ "strict-transport-security": "max-age=63072000; includeSubDomains", "x-frame-options": "SAMEORIGIN", "x-content-type-options": "nosniff" });
+  expect(r.headers).toMatchObject({
+    "strict-transport-security": "max-age=63072000; includeSubDomains",
+    "x-frame-options": "SAMEORIGIN",
+    "x-content-type-options": "nosniff",
+  });
   expect(https("/static/missing.css")).toMatchObject({ status: 404 });
   expect(appSeen().filter((p) => p.startsWith("/static"))).toEqual([]);
 });
@@ -229,7 +290,9 @@ test("the certificate script: a site whose DNS is not ready holds back only its 
   expect(r.stdout).toContain(`could not resolve URL "http://${pending.serverNames[0]}:80/.well-known/acme-challenge/`);
   const live = (s: Site) => existsSync(join(lab.paths.letsencrypt, "live", s.serverNames[0], "fullchain.pem"));
   expect([live(pending), live(later)]).toEqual([false, true]);
-  expect(readdirSync(join(lab.paths.nginx, "sites-enabled")).sort()).toEqual(["studyhost-default.conf", "studyhost-later.conf", "studyhost-pending-holding.conf", `studyhost-${lab.site.name}.conf`].sort());
+  expect(readdirSync(join(lab.paths.nginx, "sites-enabled")).sort()).toEqual(
+    ["studyhost-default.conf", "studyhost-later.conf", "studyhost-pending-holding.conf", `studyhost-${lab.site.name}.conf`].sort(),
+  );
   expect(readFileSync(record, "utf8")).toBe("reload nginx.service\n");
   expect(r.stderr).toContain("studyhost-certificate: pending (pending.example.org) got no certificate (certbot's error above); it stays on its holding page");
   expect(r.stderr).toContain("studyhost-certificate: FAILED for pending (pending.example.org); the timer retries");

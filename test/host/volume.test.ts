@@ -29,7 +29,9 @@ afterAll(() => {
 function boot(then: string) {
   const mnt = join(dir, "mnt");
   const inner = `mount --bind "$0" /etc/fstab && sh -c "$1" studyhost-data-volume "$2" "$3" && ${then}`;
-  return spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", inner, join(dir, "fstab"), DATA_VOLUME_SCRIPT, device, mnt], { encoding: "utf8" });
+  return spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", inner, join(dir, "fstab"), DATA_VOLUME_SCRIPT, device, mnt], {
+    encoding: "utf8",
+  });
 }
 
 test("passes shellcheck as POSIX sh", () => {
@@ -53,7 +55,11 @@ test("first boot formats the empty volume and mounts it by UUID; the next boot k
   expect(second.stderr).not.toContain("formatting");
   expect(second.stdout).toBe("participant-data\n");
   // One line for the mount point, not one per boot.
-  expect(readFileSync(join(dir, "fstab"), "utf8").split("\n").filter((l) => l.includes(join(dir, "mnt")))).toHaveLength(1);
+  expect(
+    readFileSync(join(dir, "fstab"), "utf8")
+      .split("\n")
+      .filter((l) => l.includes(join(dir, "mnt"))),
+  ).toHaveLength(1);
 });
 
 test("a volume holding a partition table (no filesystem the script knows) is never formatted", () => {
@@ -107,7 +113,9 @@ step_${step}`;
 
   test("not mounted: the app step stops, naming the volume, before making anything", () => {
     const r = runStep("app", "");
-    expect(r.stderr).toContain("the data volume is not mounted on /var/lib/studyhost (did it attach? see studyhost-data-volume in /var/log/cloud-init-output.log): refusing to put study's state on the boot disk");
+    expect(r.stderr).toContain(
+      "the data volume is not mounted on /var/lib/studyhost (did it attach? see studyhost-data-volume in /var/log/cloud-init-output.log): refusing to put study's state on the boot disk",
+    );
     expect(r.status).toBe(1);
     expect(r.calls).toBe("");
   });
@@ -128,8 +136,11 @@ step_${step}`;
   });
 
   test("a user of the app's name that studyhost did not make (its home elsewhere) stops the step before it takes anything over", () => {
-    const r = runStep("app", `mkdir /var/lib/bound && mount --bind /var/lib/bound /var/lib/studyhost
-STUDY_HOME=/var/mail`);
+    const r = runStep(
+      "app",
+      `mkdir /var/lib/bound && mount --bind /var/lib/bound /var/lib/studyhost
+STUDY_HOME=/var/mail`,
+    );
     expect(r.stderr).toContain("the host already has a user study (home /var/mail), not made by studyhost: give the app another name (studyhost:app.name)");
     expect(r.status).toBe(1);
     expect(r.calls).toBe("getent passwd study\n");

@@ -63,7 +63,11 @@ test("Updating the server: /api/get_commit is the health URL checked after provi
 
 test("backscope needs PostgreSQL; a bad ref is a one-line error", () => {
   const base = example("backscope");
-  expect(configError({ ...base, tier: "small", database: { engine: "sqlite" } })).toBe("studyhost:database.engine: backscope needs PostgreSQL (seed 004); use engine: postgres");
-  expect(configError({ ...base, app: { preset: "backscope" } })).toBe("studyhost:app.ref: missing; expected the tag, branch or commit to deploy (the backscope preset)");
+  expect(configError({ ...base, tier: "small", database: { engine: "sqlite" } })).toBe(
+    "studyhost:database.engine: backscope needs PostgreSQL (seed 004); use engine: postgres",
+  );
+  expect(configError({ ...base, app: { preset: "backscope" } })).toBe(
+    "studyhost:app.ref: missing; expected the tag, branch or commit to deploy (the backscope preset)",
+  );
   expect(configError(base)).toBe("");
 });

@@ -75,10 +75,18 @@ test("Starting the Production Server: BOFS binds 0.0.0.0, so the host firewall m
 test("bad preset options stop with one line naming the key", () => {
   const base = example("bofs");
   const app = base.app as Record<string, unknown>;
-  expect(configError({ ...base, app: { ...app, experiment: undefined } })).toBe("studyhost:app.experiment: missing; expected the experiment's own files (questionnaires, templates): { git: URL, ref: tag } (the bofs preset)");
-  expect(configError({ ...base, app: { ...app, version: "latest" } })).toBe('studyhost:app.version: got "latest"; expected a version such as 2.1.0 (the bofs preset)');
-  expect(configError({ ...base, app: { ...app, settings: { SECRET_KEY: "x" } } })).toBe("studyhost:app.settings.SECRET_KEY: SECRET_KEY is written by studyhost (generated or derived); leave it out of settings");
-  expect(configError({ ...base, app: { ...app, preset: "bofz" } })).toMatch(/^studyhost:app\.preset: got "bofz"; expected one of bofs, backscope, viewbovis(, [a-z]+)*$/);
+  expect(configError({ ...base, app: { ...app, experiment: undefined } })).toBe(
+    "studyhost:app.experiment: missing; expected the experiment's own files (questionnaires, templates): { git: URL, ref: tag } (the bofs preset)",
+  );
+  expect(configError({ ...base, app: { ...app, version: "latest" } })).toBe(
+    'studyhost:app.version: got "latest"; expected a version such as 2.1.0 (the bofs preset)',
+  );
+  expect(configError({ ...base, app: { ...app, settings: { SECRET_KEY: "x" } } })).toBe(
+    "studyhost:app.settings.SECRET_KEY: SECRET_KEY is written by studyhost (generated or derived); leave it out of settings",
+  );
+  expect(configError({ ...base, app: { ...app, preset: "bofz" } })).toMatch(
+    /^studyhost:app\.preset: got "bofz"; expected one of bofs, backscope, viewbovis(, [a-z]+)*$/,
+  );
   // The user's own app keys override the preset's, and are checked like any app key.
   expect(configError({ ...base, app: { ...app, port: 80 } })).toMatch(/^studyhost:app\.port: got 80; port 80 is used by nginx/);
   expect(configError(base)).toBe("");

@@ -14,7 +14,9 @@ beforeAll(async () => {
   digitalocean = await renderAppHost(example("emission"), "digitalocean");
   aws = await renderAppHost(example("emission"), "aws");
   const app = example("emission").app as Record<string, unknown>;
-  ownSchedules = await renderAppHost(example("emission", { app: { ...app, intake: { schedule: "30 2 * * *", processes: 2 }, push: { schedules: { "600": "*/15 * * * *" } } } }));
+  ownSchedules = await renderAppHost(
+    example("emission", { app: { ...app, intake: { schedule: "30 2 * * *", processes: 2 }, push: { schedules: { "600": "*/15 * * * *" } } } }),
+  );
 }, 90_000);
 
 const unit = (h: AppHostView, name: string) => h.file(`etc/systemd/system/${name}`);
@@ -84,7 +86,10 @@ test("The iOS silent push: silent_ios_push.py for 60, 600, 1800 and 3600 s on th
   expect(onCalendar(digitalocean, "push_3600")).toEqual(["*-*-* *:00:00"]);
   expect(digitalocean.file("usr/local/lib/studyhost/jobs/push_600.sh")).toContain("PYTHONPATH=. python bin/push/silent_ios_push.py 600");
   expect(unit(digitalocean, "studyhost-job-push_60.service")).toContain("/var/log/emission/push_60.log");
-  expect(JSON.parse(digitalocean.file("etc/emission/push.json"))).toEqual({ provider: "firebase", server_auth_token: "replace-with-your-firebase-server-token" });
+  expect(JSON.parse(digitalocean.file("etc/emission/push.json"))).toEqual({
+    provider: "firebase",
+    server_auth_token: "replace-with-your-firebase-server-token",
+  });
   expect(execStart(unit(digitalocean, "emission.service"))).toContain("-v /etc/emission/push.json:/usr/src/app/conf/net/ext_service/push.json:ro");
   // Schedules are options; the ones given replace the guide's.
   expect(onCalendar(ownSchedules, "push_600")).toEqual(["*-*-* *:00/15:00"]);
@@ -94,7 +99,10 @@ test("The iOS silent push: silent_ios_push.py for 60, 600, 1800 and 3600 s on th
 test("Configuring logs / cryptfs: e-mission's log files on the data volume, not /var/tmp; on AWS the data volume and boot disk are EBS-encrypted", async () => {
   for (const name of ["webserver", "intake"]) {
     const conf = JSON.parse(digitalocean.file(`etc/emission/log-${name}.conf`));
-    expect(Object.values(conf.handlers).flatMap((h) => ((h as { filename?: string }).filename ? [(h as { filename: string }).filename] : []))).toEqual([`/var/emission/logs/${name}.log`, `/var/emission/logs/${name}-errors.log`]);
+    expect(Object.values(conf.handlers).flatMap((h) => ((h as { filename?: string }).filename ? [(h as { filename: string }).filename] : []))).toEqual([
+      `/var/emission/logs/${name}.log`,
+      `/var/emission/logs/${name}-errors.log`,
+    ]);
     expect(execStart(unit(digitalocean, "emission.service"))).toContain(`-v /etc/emission/log-${name}.conf:/usr/src/app/conf/log/${name}.conf:ro`);
   }
   expect(execStart(unit(digitalocean, "emission.service"))).toContain("-v /var/lib/studyhost/emission/logs:/var/emission/logs ");
@@ -105,7 +113,11 @@ test("Configuring logs / cryptfs: e-mission's log files on the data volume, not 
 
 test("Configuring logs / cryptfs: the journal, nginx's logs and the jobs' run logs on the data volume too (logsOnDataVolume, the preset's default); no container keeps a log copy on the boot disk", async () => {
   const script = digitalocean.file("usr/local/sbin/studyhost-provision");
-  for (const [folder, unitName] of [["journal", "var-log-journal.mount"], ["nginx", "var-log-nginx.mount"], ["emission", "var-log-emission.mount"]]) {
+  for (const [folder, unitName] of [
+    ["journal", "var-log-journal.mount"],
+    ["nginx", "var-log-nginx.mount"],
+    ["emission", "var-log-emission.mount"],
+  ]) {
     const mount = unit(digitalocean, unitName);
     expect(mount).toContain(`What=/var/lib/studyhost/logs/${folder}\nWhere=/var/log/${folder}\nType=none\nOptions=bind\n`);
     // After the volume, before every ordinary service (local-fs.target), so no writer finds the boot disk's folder.
@@ -119,7 +131,8 @@ test("Configuring logs / cryptfs: the journal, nginx's logs and the jobs' run lo
   // (Each site's access log is in nginx's folder too.)
   expect(digitalocean.file("etc/nginx/sites-available/studyhost-emission.conf")).toContain("access_log /var/log/nginx/emission.access.log;");
   expect(digitalocean.file("etc/systemd/system/nginx.service.d/studyhost-logs.conf")).toBe("[Unit]\nRequiresMountsFor=/var/log/nginx\n");
-  for (const name of ["emission.service", "studyhost-job-intake.service", "studyhost-job-push_60.service"]) expect([name, unit(digitalocean, name)]).toEqual([name, expect.stringMatching(/^RequiresMountsFor=\/var\/lib\/studyhost \/var\/log\/emission$/m)]);
+  for (const name of ["emission.service", "studyhost-job-intake.service", "studyhost-job-push_60.service"])
+    expect([name, unit(digitalocean, name)]).toEqual([name, expect.stringMatching(/^RequiresMountsFor=\/var\/lib\/studyhost \/var\/log\/emission$/m)]);
   // The folders move before anything is set up that writes there (the app, nginx's sites).
   const order = /^for current in (.*); do$/m.exec(script)![1].split(" ");
   const at = (step: string) => order.indexOf(step);
@@ -132,7 +145,10 @@ test("Configuring logs / cryptfs: the journal, nginx's logs and the jobs' run lo
   expect(execStart(unit(digitalocean, "studyhost-mongodb.service"))).toContain(" --log-driver none ");
   expect(digitalocean.file("usr/local/lib/studyhost/jobs/intake.sh")).toContain(" --log-driver none ");
   // The manifest tells operators where the logs are.
-  expect(JSON.parse(digitalocean.file("etc/studyhost/manifest.rendered.json")).paths).toMatchObject({ logs: "/var/log/emission", logsOnVolume: "/var/lib/studyhost/logs" });
+  expect(JSON.parse(digitalocean.file("etc/studyhost/manifest.rendered.json")).paths).toMatchObject({
+    logs: "/var/log/emission",
+    logsOnVolume: "/var/lib/studyhost/logs",
+  });
   // A stack can still keep them on the boot disk (false): no mount units then.
   const onBootDisk = await renderAppHost(example("emission", { logsOnDataVolume: false }));
   expect(() => unit(onBootDisk, "var-log-journal.mount")).toThrow();
@@ -154,19 +170,31 @@ test("bad options stop with one line naming the key", () => {
   expect(configError({ ...base, database: { engine: "sqlite" } })).toBe(
     "studyhost:database.engine: emission keeps its data in MongoDB (seed 002) and never creates studyhost's SQLite file: use none (the preset's default) or postgres",
   );
-  expect(configError({ ...base, app: { ...app, image: undefined } })).toBe("studyhost:app.image: missing; expected the e-mission server image, e.g. emission/e-mission-server:v3.2.0 (a pinned tag or digest) (the emission preset)");
+  expect(configError({ ...base, app: { ...app, image: undefined } })).toBe(
+    "studyhost:app.image: missing; expected the e-mission server image, e.g. emission/e-mission-server:v3.2.0 (a pinned tag or digest) (the emission preset)",
+  );
   expect(configError({ ...base, app: { ...app, image: "emission/e-mission-server:latest" } })).toBe(
     'studyhost:app.image: got "emission/e-mission-server:latest"; expected a pinned tag or digest, such as emission/e-mission-server:v3.2.0 (not latest, not untagged) (the emission preset)',
   );
-  expect(configError({ ...base, app: { ...app, image: "emission/e-mission-server" } })).toMatch(/^studyhost:app\.image: got "emission\/e-mission-server"; expected a pinned tag or digest/);
+  expect(configError({ ...base, app: { ...app, image: "emission/e-mission-server" } })).toMatch(
+    /^studyhost:app\.image: got "emission\/e-mission-server"; expected a pinned tag or digest/,
+  );
   expect(configError({ ...base, app: { ...app, auth: "skip" } })).toBe(
     'studyhost:app.auth: skip lets anybody who knows a user\'s email read their timeline (seed 002, "Running behind a reverse proxy"); expected a real auth method such as token_list',
   );
   // A preset's own options speak like every other key: no "Too big: expected number to be <=64".
-  expect(configError({ ...base, app: { ...app, intake: { processes: 100 } } })).toBe("studyhost:app.intake.processes: got 100; expected a whole number from 1 to 64, such as 3 (the emission preset)");
-  expect(configError({ ...base, app: { ...app, push: "hourly" } })).toMatch(/^studyhost:app\.push: got "hourly"; expected a map of keys and values: .* \(the emission preset\)$/);
-  expect(configError({ ...base, app: { ...app, intake: { schedule: "@reboot" } } })).toMatch(/^studyhost:app\.intake\.schedule: got "@reboot"; .*@reboot is not a schedule/);
-  expect(configError({ ...base, app: { ...app, push: { schedules: { "1m": "* * * * *" } } } })).toBe("studyhost:app.push.schedules.1m: expected a sync interval in seconds such as 600 (silent_ios_push.py's argument)");
+  expect(configError({ ...base, app: { ...app, intake: { processes: 100 } } })).toBe(
+    "studyhost:app.intake.processes: got 100; expected a whole number from 1 to 64, such as 3 (the emission preset)",
+  );
+  expect(configError({ ...base, app: { ...app, push: "hourly" } })).toMatch(
+    /^studyhost:app\.push: got "hourly"; expected a map of keys and values: .* \(the emission preset\)$/,
+  );
+  expect(configError({ ...base, app: { ...app, intake: { schedule: "@reboot" } } })).toMatch(
+    /^studyhost:app\.intake\.schedule: got "@reboot"; .*@reboot is not a schedule/,
+  );
+  expect(configError({ ...base, app: { ...app, push: { schedules: { "1m": "* * * * *" } } } })).toBe(
+    "studyhost:app.push.schedules.1m: expected a sync interval in seconds such as 600 (silent_ios_push.py's argument)",
+  );
   // push.json's token comes from the app's env: without it, the file names a variable that is not there.
   const { env: _env, ...withoutToken } = app;
   expect(configError({ ...base, app: withoutToken })).toBe(

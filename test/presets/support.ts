@@ -26,7 +26,10 @@ export async function renderAppHost(config: Record<string, unknown>, cloud: "dig
 }
 
 /** The app host and, on two-server, the database host. */
-export async function renderStudyHosts(config: Record<string, unknown>, cloud: "digitalocean" | "aws" = "digitalocean"): Promise<{ app: AppHostView; db?: AppHostView }> {
+export async function renderStudyHosts(
+  config: Record<string, unknown>,
+  cloud: "digitalocean" | "aws" = "digitalocean",
+): Promise<{ app: AppHostView; db?: AppHostView }> {
   const hosts = await renderHosts({ [`${cloud}-${String((config.app as { preset?: string }).preset)}`]: onCloud(config, cloud) });
   const db = hosts.find((h) => h.host === "study-db");
   return { app: hostView(hosts.find((h) => h.host === "study-app")!), ...(db ? { db: hostView(db) } : {}) };

@@ -26,7 +26,9 @@ test("Docker container: the image on the host's network, the data bound read-onl
 test("Gunicorn production server: 4 workers on 127.0.0.1:3000, access and error logs kept on the host (Logging)", () => {
   const run = execStart(unit(aws, "viewbovis.service"));
   // $ doubled: systemd passes $PORT and $LOG_DIR through to the container's shell.
-  expect(run).toContain('sh -c "exec gunicorn -b \\"127.0.0.1:$$PORT\\" -w 4 deploy:app --log-level=info --access-logfile \\"$$LOG_DIR/access.log\\" --error-logfile \\"$$LOG_DIR/error.log\\""');
+  expect(run).toContain(
+    'sh -c "exec gunicorn -b \\"127.0.0.1:$$PORT\\" -w 4 deploy:app --log-level=info --access-logfile \\"$$LOG_DIR/access.log\\" --error-logfile \\"$$LOG_DIR/error.log\\""',
+  );
   expect(aws.file("etc/viewbovis/docker.env")).toMatch(/^PORT=3000$/m);
   expect(run).toContain("-v /var/log/viewbovis:/var/log/viewbovis --env LOG_DIR=/var/log/viewbovis");
 });

@@ -5,13 +5,30 @@
 import { PlanResult } from "../../src/plan";
 import { planOf, studyConfig } from "../helpers";
 
-const container = { kind: "container", name: "dashboard", image: "ghcr.io/example/dashboard:2.3.1", port: 3000, volumes: [{ name: "uploads", containerPath: "/app/uploads" }], env: { LOG_LEVEL: "info" } };
+const container = {
+  kind: "container",
+  name: "dashboard",
+  image: "ghcr.io/example/dashboard:2.3.1",
+  port: 3000,
+  volumes: [{ name: "uploads", containerPath: "/app/uploads" }],
+  env: { LOG_LEVEL: "info" },
+};
 const pip = { kind: "python", name: "experiment", source: { pip: "bride-of-frankensystem==1.2" }, start: "BOFS production.toml", port: 5000 };
 const git = {
-  kind: "python", name: "study", source: { git: "https://git.example.org/lab/study.git", ref: "v1.0.0" }, packages: ["gunicorn", "psycopg2-binary"],
-  start: "gunicorn --bind 127.0.0.1:${PORT} wsgi:app", static: { urlPath: "/static", dir: "app/static" }, setup: ["flask init-db"], migrate: ["flask db upgrade"], healthPath: "/healthz",
+  kind: "python",
+  name: "study",
+  source: { git: "https://git.example.org/lab/study.git", ref: "v1.0.0" },
+  packages: ["gunicorn", "psycopg2-binary"],
+  start: "gunicorn --bind 127.0.0.1:${PORT} wsgi:app",
+  static: { urlPath: "/static", dir: "app/static" },
+  setup: ["flask init-db"],
+  migrate: ["flask db upgrade"],
+  healthPath: "/healthz",
 };
-const offsite = { backups: { offsite: { bucket: "study-backups", endpoint: "https://fra1.digitaloceanspaces.com", accessKeyId: "KEYID" } }, offsiteSecretAccessKey: "secret" };
+const offsite = {
+  backups: { offsite: { bucket: "study-backups", endpoint: "https://fra1.digitaloceanspaces.com", accessKeyId: "KEYID" } },
+  offsiteSecretAccessKey: "secret",
+};
 
 /** Every tier, cloud, database engine and app kind, without sites or staging. */
 export function baselineConfigs(): Record<string, Record<string, unknown>> {
@@ -33,7 +50,15 @@ export interface PlanSnapshot {
 
 export function snapshot(plan: PlanResult): PlanSnapshot {
   return {
-    resources: plan.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent, custom: r.custom, inputs: r.inputs, options: r.options })),
+    resources: plan.resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      parent: r.parent,
+      custom: r.custom,
+      inputs: r.inputs,
+      options: r.options,
+    })),
     outputs: plan.outputs,
   };
 }

@@ -44,4 +44,5 @@ export function curl(args: readonly string[]): Reply {
 }
 
 /** For expect(...).toEqual-style messages: what came back, compactly. */
-export const show = (r: Reply): string => `exit ${r.exit}, HTTP/${r.httpVersion} ${r.status}\n${JSON.stringify(r.headers, null, 1)}\n${r.body.slice(0, 400)}\n${r.stderr}`;
+export const show = (r: Reply): string =>
+  `exit ${r.exit}, HTTP/${r.httpVersion} ${r.status}\n${JSON.stringify(r.headers, null, 1)}\n${r.body.slice(0, 400)}\n${r.stderr}`;

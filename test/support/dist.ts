@@ -24,7 +24,9 @@ function newestSource(repo: string): { file: string; mtimeMs: number } {
 /** Throws, saying what to run, unless dist/ is built and newer than every source it is built from. */
 export function assertBuilt(repo: string): void {
   const distIndex = join(repo, "dist", "index.js");
-  if (!existsSync(distIndex) || !existsSync(join(repo, "dist", "src", "cli", "main.js"))) throw new Error("dist/ is missing: run `npm run build` (npm test does)");
+  if (!existsSync(distIndex) || !existsSync(join(repo, "dist", "src", "cli", "main.js")))
+    throw new Error("dist/ is missing: run `npm run build` (npm test does)");
   const newest = newestSource(repo);
-  if (statSync(distIndex).mtimeMs < newest.mtimeMs) throw new Error(`dist/ is older than ${relative(repo, newest.file)}: run \`npm run build\` (npm test does)`);
+  if (statSync(distIndex).mtimeMs < newest.mtimeMs)
+    throw new Error(`dist/ is older than ${relative(repo, newest.file)}: run \`npm run build\` (npm test does)`);
 }

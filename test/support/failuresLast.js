@@ -20,15 +20,17 @@ class FailuresLast {
 
 /** The first three non-empty lines of a message, without colour codes, each cut to 200 characters. */
 function firstLines(message) {
-  return message
-    // eslint-disable-next-line no-control-regex -- the terminal's colour codes are what it removes
-    .replace(/\u001b\[[0-9;]*m/g, "")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .slice(0, 3)
-    .map((l) => (l.length > 200 ? l.slice(0, 200) + "…" : l))
-    .join(" | ");
+  return (
+    message
+      // eslint-disable-next-line no-control-regex -- the terminal's colour codes are what it removes
+      .replace(/\u001b\[[0-9;]*m/g, "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "")
+      .slice(0, 3)
+      .map((l) => (l.length > 200 ? l.slice(0, 200) + "…" : l))
+      .join(" | ")
+  );
 }
 
 module.exports = FailuresLast;

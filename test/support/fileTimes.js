@@ -17,7 +17,12 @@ class FileTimes {
     const before = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { seconds: {} };
     const seconds = { ...before.seconds };
     for (const r of results.testResults) seconds[relative(this.root, r.testFilePath)] = Math.round((r.perfStats.end - r.perfStats.start) / 100) / 10;
-    const lastRun = { measuredAt: new Date().toISOString(), files: results.testResults.length, workers: this.workers, wallSeconds: Math.round((Date.now() - results.startTime) / 1000) };
+    const lastRun = {
+      measuredAt: new Date().toISOString(),
+      files: results.testResults.length,
+      workers: this.workers,
+      wallSeconds: Math.round((Date.now() - results.startTime) / 1000),
+    };
     mkdirSync(out, { recursive: true });
     writeFileSync(file, `${JSON.stringify({ lastRun, seconds }, null, 2)}\n`);
   }

@@ -137,7 +137,9 @@ export function freePort(): Promise<number> {
 export function assertCanBind(port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${host}:${port} (${e.code}): the test runs nginx on the rendered ports 80 and 443 and needs them free`)));
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on ${host}:${port} (${e.code}): the test runs nginx on the rendered ports 80 and 443 and needs them free`)),
+    );
     server.listen(port, host, () => server.close(() => resolve()));
   });
 }
@@ -155,7 +157,11 @@ export function accepts(port: number, host = "127.0.0.1"): Promise<boolean> {
 }
 
 /** Runs a program to completion; never throws on a non-zero exit (the test asserts on it). */
-export function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): SpawnSyncReturns<string> {
   return spawnSync(command, args, { encoding: "utf8", env: options.env ?? process.env, input: options.input, timeout: options.timeoutMs ?? 60_000 });
 }
 

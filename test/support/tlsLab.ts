@@ -4,7 +4,19 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultServer, fullSite, holdingSite, nginxPart, NginxPaths, PATHS, Site, TlsSettings, HEADERS_SNIPPET, PROXY_SNIPPET, TLS_SNIPPET } from "../../src/host";
+import {
+  defaultServer,
+  fullSite,
+  holdingSite,
+  nginxPart,
+  NginxPaths,
+  PATHS,
+  Site,
+  TlsSettings,
+  HEADERS_SNIPPET,
+  PROXY_SNIPPET,
+  TLS_SNIPPET,
+} from "../../src/host";
 import { accepts, assertCanBind, Daemons, freePort, run, runOk, waitFor } from "./processes";
 
 export const NAME = "study.example.org";
@@ -44,7 +56,13 @@ export async function startLab(): Promise<Lab> {
     mkdirSync(p, { recursive: true });
     return p;
   };
-  const paths: NginxPaths = { nginx: sub("etc/nginx"), letsencrypt: sub("etc/letsencrypt"), webroot: sub("var/www/letsencrypt"), holding: sub("var/www/studyhost"), logs: sub("var/log/nginx") };
+  const paths: NginxPaths = {
+    nginx: sub("etc/nginx"),
+    letsencrypt: sub("etc/letsencrypt"),
+    webroot: sub("var/www/letsencrypt"),
+    holding: sub("var/www/studyhost"),
+    logs: sub("var/log/nginx"),
+  };
   const daemons = new Daemons(sub("daemon-logs"));
   try {
     const ports = { app: await freePort(), acme: await freePort(), acmeManagement: await freePort(), dns: await freePort(), dnsManagement: await freePort() };
@@ -52,8 +70,21 @@ export async function startLab(): Promise<Lab> {
     const staticDir = sub("srv/static");
     writeFileSync(join(staticDir, "style.css"), "body { color: #333; }\n");
     await startApp(sub("srv/app"), ports.app, daemons);
-    const site: Site = { name: "study", serverNames: [NAME, `www.${NAME}`], port: ports.app, static: { urlPath: "/static", dir: staticDir }, adminPaths: ["/admin"], adminCidrs: ["127.0.0.1/32"], maxBodyMb: 1 };
-    const tls: TlsSettings = { domains: site.serverNames, email: "it@example.org", acmeDirectory: `https://127.0.0.1:${ports.acme}/dir`, caBundle: readFileSync(acmeCa, "utf8") };
+    const site: Site = {
+      name: "study",
+      serverNames: [NAME, `www.${NAME}`],
+      port: ports.app,
+      static: { urlPath: "/static", dir: staticDir },
+      adminPaths: ["/admin"],
+      adminCidrs: ["127.0.0.1/32"],
+      maxBodyMb: 1,
+    };
+    const tls: TlsSettings = {
+      domains: site.serverNames,
+      email: "it@example.org",
+      acmeDirectory: `https://127.0.0.1:${ports.acme}/dir`,
+      caBundle: readFileSync(acmeCa, "utf8"),
+    };
     const nginxErrorLog = join(paths.logs, "error.log");
     const nginxConf = writeNginxConf(dir, paths, nginxErrorLog);
     const certbotDirs = ["--config-dir", paths.letsencrypt, "--work-dir", sub("var/lib/letsencrypt"), "--logs-dir", sub("var/log/letsencrypt")];
@@ -70,10 +101,40 @@ async function startPebble(dir: string, ports: Lab["ports"], daemons: Daemons): 
   const d = join(dir, "pebble");
   mkdirSync(d);
   const f = (name: string) => join(d, name);
-  runOk("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=studyhost test ACME endpoint CA", "-keyout", f("ca.key"), "-out", f("ca.pem")]);
+  runOk("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=studyhost test ACME endpoint CA",
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.pem"),
+  ]);
   runOk("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", f("key.pem"), "-out", f("cert.csr")]);
   writeFileSync(f("cert.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\n");
-  runOk("openssl", ["x509", "-req", "-in", f("cert.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", f("cert.ext"), "-out", f("cert.pem")]);
+  runOk("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    f("cert.csr"),
+    "-CA",
+    f("ca.pem"),
+    "-CAkey",
+    f("ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    f("cert.ext"),
+    "-out",
+    f("cert.pem"),
+  ]);
   const config = {
     pebble: {
       listenAddress: `127.0.0.1:${ports.acme}`,
@@ -89,10 +150,32 @@ async function startPebble(dir: string, ports: Lab["ports"], daemons: Daemons): 
   };
   writeFileSync(f("config.json"), JSON.stringify(config, null, 2));
   // Every name resolves to 127.0.0.1, so validating study.example.org reaches our nginx.
-  daemons.start("challtestsrv", "pebble-challtestsrv", ["-dns01", `127.0.0.1:${ports.dns}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${ports.dnsManagement}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""]);
+  daemons.start("challtestsrv", "pebble-challtestsrv", [
+    "-dns01",
+    `127.0.0.1:${ports.dns}`,
+    "-http01",
+    "",
+    "-https01",
+    "",
+    "-tlsalpn01",
+    "",
+    "-management",
+    `127.0.0.1:${ports.dnsManagement}`,
+    "-defaultIPv4",
+    "127.0.0.1",
+    "-defaultIPv6",
+    "",
+  ]);
   // NOSLEEP: no random validation delay; NONCEREJECT=0: none of Pebble's deliberate bad-nonce errors.
-  daemons.start("pebble", "pebble", ["-config", f("config.json"), "-dnsserver", `127.0.0.1:${ports.dns}`], { env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" } });
-  await waitFor("pebble-challtestsrv's DNS server", async () => (daemons.assertAlive("challtestsrv"), accepts(ports.dns)), 15_000, () => daemons.log("challtestsrv"));
+  daemons.start("pebble", "pebble", ["-config", f("config.json"), "-dnsserver", `127.0.0.1:${ports.dns}`], {
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" },
+  });
+  await waitFor(
+    "pebble-challtestsrv's DNS server",
+    async () => (daemons.assertAlive("challtestsrv"), accepts(ports.dns)),
+    15_000,
+    () => daemons.log("challtestsrv"),
+  );
   await waitFor(
     "Pebble's ACME directory",
     () => (daemons.assertAlive("pebble"), run("curl", ["-sf", "--max-time", "2", "--cacert", f("ca.pem"), `https://127.0.0.1:${ports.acme}/dir`]).status === 0),
@@ -139,7 +222,12 @@ async function startApp(dir: string, port: number, daemons: Daemons): Promise<vo
   writeFileSync(join(dir, "app.py"), APP);
   // One worker, so the app's memory (seen, notes) is one list.
   daemons.start("gunicorn", "/usr/bin/gunicorn", ["--bind", `127.0.0.1:${port}`, "--workers", "1", "--chdir", dir, "app:application"]);
-  await waitFor(`gunicorn on 127.0.0.1:${port}`, async () => (daemons.assertAlive("gunicorn"), accepts(port)), 15_000, () => daemons.log("gunicorn"));
+  await waitFor(
+    `gunicorn on 127.0.0.1:${port}`,
+    async () => (daemons.assertAlive("gunicorn"), accepts(port)),
+    15_000,
+    () => daemons.log("gunicorn"),
+  );
 }
 
 /**
@@ -240,7 +328,12 @@ export async function startNginx(lab: Lab): Promise<void> {
   nginxTest(lab);
   // daemon off: nginx stays in the process group the test started, so stopping the group stops it.
   lab.daemons.start("nginx", NGINX, [...lab.nginxArgs, "-g", "daemon off;"]);
-  await waitFor("nginx on 80 and 443", async () => (lab.daemons.assertAlive("nginx"), (await accepts(80)) && (await accepts(443))), 10_000, () => lab.daemons.log("nginx") + readFileSync(lab.nginxErrorLog, "utf8"));
+  await waitFor(
+    "nginx on 80 and 443",
+    async () => (lab.daemons.assertAlive("nginx"), (await accepts(80)) && (await accepts(443))),
+    10_000,
+    () => lab.daemons.log("nginx") + readFileSync(lab.nginxErrorLog, "utf8"),
+  );
 }
 
 /** The pids of nginx's worker processes (the master's children). */

@@ -33,7 +33,9 @@ export function verifyUnits(h: RenderedHost, which: (unit: string) => boolean = 
   // Drop-ins (postgresql@.service.d/, certbot.service.d/, mariadb.service.d/) change units a package
   // installs; verifying only our own files never loads them. Each such unit is verified too, by name,
   // so systemd loads the package's file (copied above from this machine) with our drop-ins applied.
-  const dropInUnits = readdirSync(unitDir).filter((d) => /\.(service|timer)\.d$/.test(d)).map((d) => d.slice(0, -".d".length));
+  const dropInUnits = readdirSync(unitDir)
+    .filter((d) => /\.(service|timer)\.d$/.test(d))
+    .map((d) => d.slice(0, -".d".length));
   const packageUnit = (unit: string) => join(root, "usr/lib/systemd/system", unit);
   const loaded = [
     ...unitFiles.map((u) => join(unitDir, u)),

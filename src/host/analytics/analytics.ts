@@ -70,7 +70,10 @@ export function analyticsPart(config: StudyConfig): HostPart {
     files: [
       script(ANALYTICS_SCRIPT, ANALYTICS_PY),
       configFile(`${PATHS.units}/${ANALYTICS_UNIT}.service`, analyticsService(config, analytics)),
-      configFile(`${PATHS.units}/${ANALYTICS_UNIT}.timer`, calendarTimer(`studyhost: schedule of the access-log counts (${analytics.schedule})`, toOnCalendar(analytics.schedule))),
+      configFile(
+        `${PATHS.units}/${ANALYTICS_UNIT}.timer`,
+        calendarTimer(`studyhost: schedule of the access-log counts (${analytics.schedule})`, toOnCalendar(analytics.schedule)),
+      ),
     ],
     steps: [
       {

@@ -83,7 +83,14 @@ export function fetchPart(config: StudyConfig): HostPart {
     return [
       secretFile(f.envFile, envFile(fetchEnv(fetch, config.fetchSecretAccessKeys[fetch.name]))),
       configFile(`${PATHS.units}/${f.unit}.service`, fetchUnit(fetch)),
-      ...(fetch.every ? [configFile(`${PATHS.units}/${f.unit}.timer`, calendarTimer(`${fetch.app}: re-sync of fetch ${fetch.name} (${fetch.every})`, toOnCalendar(fetch.every)))] : []),
+      ...(fetch.every
+        ? [
+            configFile(
+              `${PATHS.units}/${f.unit}.timer`,
+              calendarTimer(`${fetch.app}: re-sync of fetch ${fetch.name} (${fetch.every})`, toOnCalendar(fetch.every)),
+            ),
+          ]
+        : []),
     ];
   });
   const units = config.fetch.map((fetch) => `${fetchPaths(fetch).unit}.service`);
@@ -96,7 +103,13 @@ export function fetchPart(config: StudyConfig): HostPart {
       {
         name: "fetch",
         // The app step has already started the app: fetch now, then restart it onto the data.
-        script: ["systemctl daemon-reload", ...units.map((u) => `systemctl enable ${u}`), ...timers.map((t) => `systemctl enable --now ${t}`), ...units.map((u) => `systemctl start ${u}`), `systemctl try-restart ${apps.join(" ")}`].join("\n"),
+        script: [
+          "systemctl daemon-reload",
+          ...units.map((u) => `systemctl enable ${u}`),
+          ...timers.map((t) => `systemctl enable --now ${t}`),
+          ...units.map((u) => `systemctl start ${u}`),
+          `systemctl try-restart ${apps.join(" ")}`,
+        ].join("\n"),
       },
     ],
   };

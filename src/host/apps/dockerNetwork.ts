@@ -51,6 +51,8 @@ export function dockerNetworkPart(): HostPart {
   return {
     packages: ["docker.io"],
     files: [script(SCRIPT, DOCKER_NETWORK_SH), configFile(`${PATHS.units}/${DOCKER_NETWORK.unit}`, UNIT)],
-    steps: [{ name: "docker-network", script: `systemctl enable --now docker.service\nsystemctl daemon-reload\nsystemctl enable --now ${DOCKER_NETWORK.unit}` }],
+    steps: [
+      { name: "docker-network", script: `systemctl enable --now docker.service\nsystemctl daemon-reload\nsystemctl enable --now ${DOCKER_NETWORK.unit}` },
+    ],
   };
 }

@@ -141,7 +141,9 @@ export function jobsPart(config: StudyConfig): HostPart {
   });
   return {
     files: [script(RUN_JOB, RUN_JOB_SH), ...files],
-    steps: [{ name: "jobs", script: ["systemctl daemon-reload", ...config.jobs.map((job) => `systemctl enable --now ${jobPaths(job).unit}.timer`)].join("\n") }],
+    steps: [
+      { name: "jobs", script: ["systemctl daemon-reload", ...config.jobs.map((job) => `systemctl enable --now ${jobPaths(job).unit}.timer`)].join("\n") },
+    ],
   };
 }
 
@@ -149,6 +151,14 @@ export function jobsPart(config: StudyConfig): HostPart {
 export function jobsManifest(config: StudyConfig): object[] {
   return config.jobs.map((job) => {
     const j = jobPaths(job);
-    return { name: job.name, app: job.app, schedule: job.schedule, onCalendar: toOnCalendar(job.schedule), timer: `${j.unit}.timer`, log: j.log, timeoutMinutes: job.timeoutMinutes };
+    return {
+      name: job.name,
+      app: job.app,
+      schedule: job.schedule,
+      onCalendar: toOnCalendar(job.schedule),
+      timer: `${j.unit}.timer`,
+      log: j.log,
+      timeoutMinutes: job.timeoutMinutes,
+    };
   });
 }

@@ -177,7 +177,14 @@ function pythonDeploy(app: PythonAppConfig, p: AppPaths): string {
   const pip = pipCommand(app, p);
   const install =
     "git" in app.source
-      ? assetPart(__dirname, "deploy-from-git.sh", { AS_APP: as, CODE_DIR: p.code, GIT: q(app.source.git), REF: q(app.source.ref), PIP: pip, REVISION_ENV: revisionEnv(p) })
+      ? assetPart(__dirname, "deploy-from-git.sh", {
+          AS_APP: as,
+          CODE_DIR: p.code,
+          GIT: q(app.source.git),
+          REF: q(app.source.ref),
+          PIP: pip,
+          REVISION_ENV: revisionEnv(p),
+        })
       : `${pip} install --quiet ${q(app.source.pip)}`;
   const packages = app.packages.length ? `${pip} install --quiet ${app.packages.map(q).join(" ")}` : "# no extra packages";
   const inApp = (cmd: string) => `(cd ${workingDirectory(app, p)} && ${as} env PATH="${p.venv}/bin:$PATH" bash -c ${q(cmd)})`;
@@ -228,7 +235,11 @@ function dockerEnv(env: Record<string, string>): string {
   for (const [k, v] of Object.entries(env)) {
     if (/[\r\n]/.test(v)) throw new Error(`studyhost:app.env.${k}: a container's environment value cannot hold a newline`);
   }
-  return Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  return (
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n") + "\n"
+  );
 }
 
 export function appPart(input: AppInput): HostPart {

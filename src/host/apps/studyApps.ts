@@ -92,7 +92,14 @@ export function appEnv(i: AppInstance): Record<string, string> {
 }
 
 function postgresVariables(link: Extract<DatabaseLink, { engine: "postgres" }>): Record<string, string> {
-  return { PGHOST: link.host, PGPORT: String(link.port), PGDATABASE: link.name, PGUSER: link.user, PGPASSWORD: link.password, ...(link.tls ? { PGSSLMODE: "require" } : {}) };
+  return {
+    PGHOST: link.host,
+    PGPORT: String(link.port),
+    PGDATABASE: link.name,
+    PGUSER: link.user,
+    PGPASSWORD: link.password,
+    ...(link.tls ? { PGSSLMODE: "require" } : {}),
+  };
 }
 
 /** The app's nginx site: its DNS names in front of its port. */
@@ -104,8 +111,14 @@ export function appSite(a: StudyApp, adminCidrs: readonly string[]): Site {
     serverNames: a.domains,
     port: app.port,
     // Relative to where the app runs from: its git checkout, or its state folder for a pip install.
-    static: app.kind === "python" && app.static ? { urlPath: app.static.urlPath, dir: `${"git" in app.source ? `${paths.code}/src` : paths.state}/${app.static.dir}` } : undefined,
-    frontend: app.kind === "python" && app.frontend ? { dir: `${frontendDir(paths)}/${app.frontend.dir}`.replace(/\/\.$/, ""), apiPaths: app.frontend.apiPaths } : undefined,
+    static:
+      app.kind === "python" && app.static
+        ? { urlPath: app.static.urlPath, dir: `${"git" in app.source ? `${paths.code}/src` : paths.state}/${app.static.dir}` }
+        : undefined,
+    frontend:
+      app.kind === "python" && app.frontend
+        ? { dir: `${frontendDir(paths)}/${app.frontend.dir}`.replace(/\/\.$/, ""), apiPaths: app.frontend.apiPaths }
+        : undefined,
     adminPaths: app.adminPaths,
     adminCidrs,
     maxBodyMb: app.maxBodyMb,
@@ -166,6 +179,10 @@ export function manifestApps(instances: readonly AppInstance[]): object[] {
     healthPath: i.app.app.healthPath,
     unit: appPaths(i.app.app.name).unit,
     domains: i.app.domains,
-    database: i.database ? (i.database.engine === "sqlite" ? { engine: "sqlite", path: i.database.path } : { engine: "postgres", host: i.database.host, name: i.database.name }) : null,
+    database: i.database
+      ? i.database.engine === "sqlite"
+        ? { engine: "sqlite", path: i.database.path }
+        : { engine: "postgres", host: i.database.host, name: i.database.name }
+      : null,
   }));
 }

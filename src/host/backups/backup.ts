@@ -98,7 +98,11 @@ const backupService = (extraEnvFiles: readonly string[], extraCommands: readonly
     BACKUP_SCRIPT: `${PATHS.sbin}/studyhost-backup`,
     DATA: PATHS.data,
     ALERT_ON_FAILURE,
-    EXEC_START: backupExecStart([`${PATHS.sbin}/studyhost-backup`, ...extraEnvFiles.map((f) => `/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup`), ...extraCommands]),
+    EXEC_START: backupExecStart([
+      `${PATHS.sbin}/studyhost-backup`,
+      ...extraEnvFiles.map((f) => `/usr/bin/env STUDYHOST_BACKUP_ENV=${f} ${PATHS.sbin}/studyhost-backup`),
+      ...extraCommands,
+    ]),
   });
 
 export function backupTimer(schedule: string): string {
@@ -144,15 +148,31 @@ export function backupPart(input: BackupInput): HostPart {
       // The study's database is set up from the main roles file, the others' each from their own.
       configFile(BACKUP_ENV, backupEnv(input, s, PATHS.backups, input.appUnit, ROLES_FILE)),
       // Each in a folder of its own: the pruning keeps the newest backups of a folder, whatever their name.
-      ...extra.map((x) => configFile(extraBackupEnv(sourceName(x.source)), backupEnv(input, x.source, `${PATHS.backups}/${sourceName(x.source)}`, x.appUnit, extraRolesFile(sourceName(x.source))))),
+      ...extra.map((x) =>
+        configFile(
+          extraBackupEnv(sourceName(x.source)),
+          backupEnv(input, x.source, `${PATHS.backups}/${sourceName(x.source)}`, x.appUnit, extraRolesFile(sourceName(x.source))),
+        ),
+      ),
       ...BACKUP_TOOLS,
       script(`${PATHS.sbin}/studyhost-backup`, BACKUP_SH),
       script(BACKUP_EACH, BACKUP_EACH_SH),
       script(`${PATHS.sbin}/studyhost-restore`, RESTORE_SH),
-      configFile(`${PATHS.units}/studyhost-backup.service`, backupService(extra.map((x) => extraBackupEnv(sourceName(x.source))), input.extraCommands)),
+      configFile(
+        `${PATHS.units}/studyhost-backup.service`,
+        backupService(
+          extra.map((x) => extraBackupEnv(sourceName(x.source))),
+          input.extraCommands,
+        ),
+      ),
       configFile(`${PATHS.units}/studyhost-backup.timer`, backupTimer(input.schedule)),
       ...(input.offsite ? [secretFile(OFFSITE_ENV, offsiteEnv(input.offsite))] : []),
     ],
-    steps: [{ name: "backups", script: `${requireDataVolume("the backups")}\ninstall -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now studyhost-backup.timer` }],
+    steps: [
+      {
+        name: "backups",
+        script: `${requireDataVolume("the backups")}\ninstall -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now studyhost-backup.timer`,
+      },
+    ],
   };
 }

@@ -28,7 +28,13 @@ export interface AccessorySecrets {
 export function accessoryNames(config: Pick<StudyConfig, "accessories" | "app">) {
   const { mariadb, mongodb } = config.accessories;
   return {
-    mariadb: mariadb ? { database: mariadb.database ?? config.app.name, appUser: mariadb.database ?? config.app.name, analystUser: `${mariadb.database ?? config.app.name}_analyst` } : undefined,
+    mariadb: mariadb
+      ? {
+          database: mariadb.database ?? config.app.name,
+          appUser: mariadb.database ?? config.app.name,
+          analystUser: `${mariadb.database ?? config.app.name}_analyst`,
+        }
+      : undefined,
     mongodb: mongodb ? { image: mongodb.image, database: mongodb.database ?? config.app.name, appUser: mongodb.database ?? config.app.name } : undefined,
   };
 }
@@ -58,8 +64,13 @@ export function usesDockerNetwork(config: StudyConfig): boolean {
 export function accessoryEnv(config: StudyConfig, secrets: AccessorySecrets, app: AppConfig, mariadbHost?: string): Record<string, string> {
   const names = accessoryNames(config);
   const env: Record<string, string> = {};
-  if (names.mariadb) env.MARIADB_URL = mariadbUrl({ ...names.mariadb, appPassword: need(secrets.mariadb, "mariadb").appPassword }, remoteMariadb(config, mariadbHost));
-  if (names.mongodb) env.MONGO_URL = mongoUrl({ ...names.mongodb, appPassword: need(secrets.mongodb, "mongodb").appPassword }, app.kind === "container" && app.network === "private");
+  if (names.mariadb)
+    env.MARIADB_URL = mariadbUrl({ ...names.mariadb, appPassword: need(secrets.mariadb, "mariadb").appPassword }, remoteMariadb(config, mariadbHost));
+  if (names.mongodb)
+    env.MONGO_URL = mongoUrl(
+      { ...names.mongodb, appPassword: need(secrets.mongodb, "mongodb").appPassword },
+      app.kind === "container" && app.network === "private",
+    );
   return env;
 }
 
@@ -103,7 +114,8 @@ const OWN_BACKUP_UNIT = "studyhost-accessories-backup";
  */
 function ownBackupTimer(config: StudyConfig, commands: readonly string[]): HostPart[] {
   const service = fillAsset(__dirname, `${OWN_BACKUP_UNIT}.service`, { DATA: PATHS.data, ALERT_ON_FAILURE, EXEC_START: backupExecStart(commands) });
-  const offsite = config.backups.offsite && config.offsiteSecretAccessKey ? { ...config.backups.offsite, secretAccessKey: config.offsiteSecretAccessKey } : undefined;
+  const offsite =
+    config.backups.offsite && config.offsiteSecretAccessKey ? { ...config.backups.offsite, secretAccessKey: config.offsiteSecretAccessKey } : undefined;
   return [
     ...(offsite ? [offsitePart(offsite)] : []),
     {
@@ -113,7 +125,12 @@ function ownBackupTimer(config: StudyConfig, commands: readonly string[]): HostP
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.service`, service),
         configFile(`${PATHS.units}/${OWN_BACKUP_UNIT}.timer`, backupTimer(config.backups.schedule)),
       ],
-      steps: [{ name: "accessories-backups", script: `${requireDataVolume("the backups")}\ninstall -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now ${OWN_BACKUP_UNIT}.timer` }],
+      steps: [
+        {
+          name: "accessories-backups",
+          script: `${requireDataVolume("the backups")}\ninstall -d -m 0700 ${PATHS.backups}\nsystemctl daemon-reload\nsystemctl enable --now ${OWN_BACKUP_UNIT}.timer`,
+        },
+      ],
     },
   ];
 }
@@ -139,7 +156,15 @@ export function accessoriesParts(input: AccessoriesInput): AccessoriesParts {
   }
   if (names.mongodb) {
     const s = need(input.secrets.mongodb, "mongodb");
-    parts.push(mongodbPart({ image: names.mongodb.image, users: { database: names.mongodb.database, appUser: names.mongodb.appUser, appPassword: s.appPassword, rootPassword: s.rootPassword }, memoryGb: input.memoryGb, keep, appUnit: input.appUnit }));
+    parts.push(
+      mongodbPart({
+        image: names.mongodb.image,
+        users: { database: names.mongodb.database, appUser: names.mongodb.appUser, appPassword: s.appPassword, rootPassword: s.rootPassword },
+        memoryGb: input.memoryGb,
+        keep,
+        appUnit: input.appUnit,
+      }),
+    );
     commands.push(MONGODB.backup);
   }
   if (commands.length && !input.sharedBackupTimer) parts.push(...ownBackupTimer(config, commands));
@@ -166,7 +191,13 @@ export function databaseHostAccessories(input: DatabaseHostAccessoriesInput): Ac
   if (!names.mariadb || mariadbPlacement(config) !== "database-host") return { parts: [], backupCommands: [] };
   const s = input.secrets.mariadb;
   if (!s) throw new Error("renderDatabaseHost: studyhost:accessories.mariadb is configured but its passwords were not given");
-  const parts: HostPart[] = [mariadbPart({ users: { ...names.mariadb, appPassword: s.appPassword, analystPassword: s.analystPassword }, keep: keepOf(config), clientCidr: input.clientCidr })];
+  const parts: HostPart[] = [
+    mariadbPart({
+      users: { ...names.mariadb, appPassword: s.appPassword, analystPassword: s.analystPassword },
+      keep: keepOf(config),
+      clientCidr: input.clientCidr,
+    }),
+  ];
   if (!input.sharedBackupTimer) parts.push(...ownBackupTimer(config, [MARIADB.backup]));
   return { parts, backupCommands: input.sharedBackupTimer ? [MARIADB.backup] : [] };
 }
@@ -182,8 +213,23 @@ export function accessoriesManifest(config: StudyConfig, mariadbHost?: string): 
     ...(names.mariadb
       ? {
           mariadb: remote
-            ? { database: names.mariadb.database, appUser: names.mariadb.appUser, host: `${remote}:${MARIADB.port}`, tls: true, where: "database host", env: "MARIADB_URL" }
-            : { database: names.mariadb.database, appUser: names.mariadb.appUser, analystUser: names.mariadb.analystUser, listen: `127.0.0.1:${MARIADB.port}`, data: MARIADB.datadir, backups: MARIADB.backups, env: "MARIADB_URL" },
+            ? {
+                database: names.mariadb.database,
+                appUser: names.mariadb.appUser,
+                host: `${remote}:${MARIADB.port}`,
+                tls: true,
+                where: "database host",
+                env: "MARIADB_URL",
+              }
+            : {
+                database: names.mariadb.database,
+                appUser: names.mariadb.appUser,
+                analystUser: names.mariadb.analystUser,
+                listen: `127.0.0.1:${MARIADB.port}`,
+                data: MARIADB.datadir,
+                backups: MARIADB.backups,
+                env: "MARIADB_URL",
+              },
         }
       : {}),
     ...(names.mongodb

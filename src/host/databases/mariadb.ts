@@ -174,6 +174,11 @@ export function mariadbClientPart(u: Pick<MariadbUsers, "appUser" | "appPassword
   return {
     packages: ["mariadb-client"],
     files: [secretFile(MARIADB_CLIENT_CNF, cnf)],
-    steps: [{ name: MARIADB_WAIT_STEP, script: `for _ in $(seq 1 180); do ${login} 2> /dev/null && break; sleep 5; done\n${login}\necho "MariaDB on ${host} admits the app user over TLS"` }],
+    steps: [
+      {
+        name: MARIADB_WAIT_STEP,
+        script: `for _ in $(seq 1 180); do ${login} 2> /dev/null && break; sleep 5; done\n${login}\necho "MariaDB on ${host} admits the app user over TLS"`,
+      },
+    ],
   };
 }

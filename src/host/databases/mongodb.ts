@@ -56,7 +56,11 @@ export const MONGODB = {
 /** Docker's --env-file reads NAME=value literally: no quotes, no escapes, so no newlines allowed. */
 function dockerEnvFile(vars: Record<string, string>): string {
   for (const [k, v] of Object.entries(vars)) if (/[\r\n]/.test(v)) throw new Error(`mongodb: ${k} cannot hold a newline`);
-  return Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  return (
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n") + "\n"
+  );
 }
 
 /**

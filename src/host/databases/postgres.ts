@@ -118,11 +118,14 @@ function clusterScript(extraRolesFiles: readonly string[]): string {
     ROLES_FILE,
   });
   // The other apps' databases, when there are any, are set up last, each from its own roles file.
-  const others = extraRolesFiles.length ? fillAsset(__dirname, "postgres-other-databases.bash", { ROLES_FILES: extraRolesFiles.join(" "), POSTGRES_SETUP }) : "";
+  const others = extraRolesFiles.length
+    ? fillAsset(__dirname, "postgres-other-databases.bash", { ROLES_FILES: extraRolesFiles.join(" "), POSTGRES_SETUP })
+    : "";
   return cluster + others;
 }
 
-const rolesEnv = (r: PostgresRoles) => envFile({ DATABASE: r.database, APP_ROLE: r.appUser, APP_PASSWORD: r.appPassword, ANALYST_ROLE: r.analystUser, ANALYST_PASSWORD: r.analystPassword });
+const rolesEnv = (r: PostgresRoles) =>
+  envFile({ DATABASE: r.database, APP_ROLE: r.appUser, APP_PASSWORD: r.appPassword, ANALYST_ROLE: r.analystUser, ANALYST_PASSWORD: r.analystPassword });
 
 /**
  * postgresql-common's setting that stops the package's postinst from creating a cluster on the boot

@@ -35,7 +35,8 @@ function needsFunction(steps: readonly ProvisionStep[]): string {
     .filter((s) => s.needs?.length)
     .map((s) => {
       for (const n of s.needs!) {
-        if (names.indexOf(n) < 0 || names.indexOf(n) > names.indexOf(s.name)) throw new Error(`provisioning step ${s.name} needs ${n}, which does not run before it`);
+        if (names.indexOf(n) < 0 || names.indexOf(n) > names.indexOf(s.name))
+          throw new Error(`provisioning step ${s.name} needs ${n}, which does not run before it`);
       }
       return `    ${s.name}) echo ${s.needs!.join(" ")} ;;`;
     });
@@ -94,5 +95,9 @@ echo "== studyhost-provision finished $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 /** The provisioning script and the rendered manifest, as the host's last part. */
 export function provisionFiles(steps: readonly ProvisionStep[], manifest: object): HostFile[] {
-  return [script(PROVISION_SCRIPT, provisionScript(steps)), script(MANIFEST_SCRIPT, MANIFEST_PY), { path: MANIFEST_RENDERED, content: JSON.stringify(manifest, null, 2) + "\n", permissions: "0644" }];
+  return [
+    script(PROVISION_SCRIPT, provisionScript(steps)),
+    script(MANIFEST_SCRIPT, MANIFEST_PY),
+    { path: MANIFEST_RENDERED, content: JSON.stringify(manifest, null, 2) + "\n", permissions: "0644" },
+  ];
 }

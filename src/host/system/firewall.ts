@@ -73,7 +73,8 @@ export function hostFirewallPart(input: HostFirewallInput): HostPart {
     steps: [
       {
         name: "host-firewall",
-        script: "nft -c -f /etc/nftables.conf\nsystemctl enable nftables.service\nif systemctl is-active --quiet nftables.service; then systemctl reload nftables.service; else systemctl start nftables.service; fi",
+        script:
+          "nft -c -f /etc/nftables.conf\nsystemctl enable nftables.service\nif systemctl is-active --quiet nftables.service; then systemctl reload nftables.service; else systemctl start nftables.service; fi",
       },
     ],
   };

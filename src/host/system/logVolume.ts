@@ -42,7 +42,12 @@ export interface LogFolder {
  */
 export const JOURNAL_LOGS: LogFolder = {
   path: "/var/log/journal",
-  files: [configFile("/etc/systemd/journald.conf.d/studyhost-logs.conf", "# studyhost: the journal is on the data volume; no text copy to syslog on the boot disk.\n[Journal]\nForwardToSyslog=no\n")],
+  files: [
+    configFile(
+      "/etc/systemd/journald.conf.d/studyhost-logs.conf",
+      "# studyhost: the journal is on the data volume; no text copy to syslog on the boot disk.\n[Journal]\nForwardToSyslog=no\n",
+    ),
+  ],
   release: "journalctl --relinquish-var",
   // fail2ban (backend systemd) watches the journal's folder it first opened: the boot disk's, under the
   // mount now. Restarted, it reads the volume's; otherwise it would see no failed SSH login until a reboot.
@@ -93,7 +98,12 @@ export const MOVE_LOGS = `${PATHS.sbin}/studyhost-move-logs`;
 const MOVE_LOGS_SH = hostAsset(__dirname, "move-logs.sh");
 
 function mountUnit(folder: LogFolder): string {
-  return fillAsset(__dirname, "log-folder.mount", { FOLDER: folder.path, DATA: PATHS.data, MOVED_FLAG: LOGS_MOVED_FLAG, VOLUME_FOLDER: volumeFolder(folder.path) });
+  return fillAsset(__dirname, "log-folder.mount", {
+    FOLDER: folder.path,
+    DATA: PATHS.data,
+    MOVED_FLAG: LOGS_MOVED_FLAG,
+    VOLUME_FOLDER: volumeFolder(folder.path),
+  });
 }
 
 /**
@@ -123,7 +133,11 @@ export function logVolumePart(folders: readonly LogFolder[]): HostPart {
     return configFile(`${PATHS.units}/${unit}.d/studyhost-logs.conf`, `[Unit]\nRequiresMountsFor=${paths.join(" ")}\n`);
   });
   return {
-    files: [...folders.flatMap((f) => [configFile(`${PATHS.units}/${mountUnitName(f.path)}`, mountUnit(f)), ...(f.files ?? [])]), ...dropIns, script(MOVE_LOGS, MOVE_LOGS_SH)],
+    files: [
+      ...folders.flatMap((f) => [configFile(`${PATHS.units}/${mountUnitName(f.path)}`, mountUnit(f)), ...(f.files ?? [])]),
+      ...dropIns,
+      script(MOVE_LOGS, MOVE_LOGS_SH),
+    ],
     steps: [
       {
         name: "logs-on-volume",

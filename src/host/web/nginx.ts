@@ -40,7 +40,13 @@ export interface NginxPaths {
   readonly logs: string;
 }
 
-export const NGINX_PATHS: NginxPaths = { nginx: "/etc/nginx", letsencrypt: PATHS.letsencrypt, webroot: PATHS.webroot, holding: PATHS.holding, logs: "/var/log/nginx" };
+export const NGINX_PATHS: NginxPaths = {
+  nginx: "/etc/nginx",
+  letsencrypt: PATHS.letsencrypt,
+  webroot: PATHS.webroot,
+  holding: PATHS.holding,
+  logs: "/var/log/nginx",
+};
 
 export const TLS_SNIPPET = hostAsset(__dirname, "studyhost-tls.conf");
 
@@ -52,7 +58,6 @@ const HOLDING_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Being set up</title></head>
 <body><h1>This study is being set up</h1><p>Please come back in a few minutes.</p></body></html>
 `;
-
 
 /** Answers requests for names we do not serve (or bare addresses) with nothing at all. */
 export function defaultServer(p: NginxPaths = NGINX_PATHS): string {
@@ -70,9 +75,16 @@ export function fullSite(site: Site, p: NginxPaths = NGINX_PATHS): string {
   const upstream = `http://127.0.0.1:${site.port}`;
   const proxy = (match: string) => assetPart(__dirname, "location-proxy.conf", { MATCH: match, NGINX: p.nginx, UPSTREAM: upstream });
   const admin = site.adminPaths.map((path) =>
-    assetPart(__dirname, "location-admin.conf", { PATH: path, ALLOW: site.adminCidrs.map((c) => `    allow ${c};`).join("\n"), NGINX: p.nginx, UPSTREAM: upstream }),
+    assetPart(__dirname, "location-admin.conf", {
+      PATH: path,
+      ALLOW: site.adminCidrs.map((c) => `    allow ${c};`).join("\n"),
+      NGINX: p.nginx,
+      UPSTREAM: upstream,
+    }),
   );
-  const statics = site.static ? [assetPart(__dirname, "location-static.conf", { URL_PATH: site.static.urlPath.replace(/\/?$/, "/"), DIR: site.static.dir.replace(/\/?$/, "/") })] : [];
+  const statics = site.static
+    ? [assetPart(__dirname, "location-static.conf", { URL_PATH: site.static.urlPath.replace(/\/?$/, "/"), DIR: site.static.dir.replace(/\/?$/, "/") })]
+    : [];
   const api = (site.frontend?.apiPaths ?? []).map((path) => proxy(`^~ ${path}`));
   const root = site.frontend ? assetPart(__dirname, "location-frontend.conf", { DIR: site.frontend.dir }) : proxy("/");
   return fillAsset(__dirname, "site.conf", {
@@ -91,12 +103,21 @@ export function fullSite(site: Site, p: NginxPaths = NGINX_PATHS): string {
 /** certbot's flags for one site's certificate. */
 export function certbotArgs(site: Site, tls: TlsSettings, p: NginxPaths = NGINX_PATHS): string[] {
   return [
-    "certonly", "--webroot", "--webroot-path", p.webroot,
-    "--cert-name", site.serverNames[0],
+    "certonly",
+    "--webroot",
+    "--webroot-path",
+    p.webroot,
+    "--cert-name",
+    site.serverNames[0],
     ...site.serverNames.flatMap((n) => ["-d", n]),
-    "--server", tls.acmeDirectory,
-    "--email", tls.email, "--agree-tos", "--no-eff-email",
-    "--non-interactive", "--keep-until-expiring",
+    "--server",
+    tls.acmeDirectory,
+    "--email",
+    tls.email,
+    "--agree-tos",
+    "--no-eff-email",
+    "--non-interactive",
+    "--keep-until-expiring",
   ];
 }
 
@@ -157,7 +178,10 @@ export function nginxPart(sites: readonly Site[], tls: TlsSettings): HostPart {
     configFile(`${p.nginx}/sites-available/studyhost-${site.name}-holding.conf`, holdingSite(site)),
   ]);
   const enableHolding = sites
-    .map((s) => `[ -e /etc/nginx/sites-enabled/studyhost-${s.name}.conf ] || ln -sfn ../sites-available/studyhost-${s.name}-holding.conf /etc/nginx/sites-enabled/studyhost-${s.name}-holding.conf`)
+    .map(
+      (s) =>
+        `[ -e /etc/nginx/sites-enabled/studyhost-${s.name}.conf ] || ln -sfn ../sites-available/studyhost-${s.name}-holding.conf /etc/nginx/sites-enabled/studyhost-${s.name}-holding.conf`,
+    )
     .join("\n");
   return {
     packages: ["nginx", "certbot"],

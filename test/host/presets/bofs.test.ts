@@ -6,7 +6,10 @@ import { AppHostView, example, renderAppHost } from "../../presets/support";
 
 /** A TOML file as Python's own tomllib reads it (an independent parser). */
 function tomlAsPython(text: string): unknown {
-  const r = spawnSync("/usr/bin/python3", ["-c", "import json, sys, tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))"], { input: text, encoding: "utf8" });
+  const r = spawnSync("/usr/bin/python3", ["-c", "import json, sys, tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))"], {
+    input: text,
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`tomllib refused the file: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -23,13 +26,19 @@ const env = (h: AppHostView) => Object.fromEntries([...h.file("etc/bofs/env").ma
 test("Complete Production Configuration Example: production.toml with generated secrets and the tier's database (SQLite vs Production Databases)", () => {
   const toml = tomlAsPython(small.file("etc/bofs/production.toml")) as Record<string, unknown>;
   expect(toml).toMatchObject({ TITLE: "Memory and Mood Study", PORT: 5000, USE_ADMIN: true, ALLOW_RETAKES: false });
-  expect(toml.PAGE_LIST).toEqual([{ name: "Consent", path: "consent" }, { name: "Demographics", path: "questionnaire/demographics" }, { name: "End", path: "end" }]);
+  expect(toml.PAGE_LIST).toEqual([
+    { name: "Consent", path: "consent" },
+    { name: "Demographics", path: "questionnaire/demographics" },
+    { name: "End", path: "end" },
+  ]);
   // Strong Admin Password / SECRET_KEY: the generated values, the same the app's env holds.
   expect(toml.SECRET_KEY).toBe(env(small).SECRET_KEY);
   expect(toml.ADMIN_PASSWORD).toBe(env(small).ADMIN_PASSWORD);
   expect(toml.SECRET_KEY).not.toBe(toml.ADMIN_PASSWORD);
   expect(toml.SQLALCHEMY_DATABASE_URI).toBe("sqlite:////var/lib/studyhost/bofs/bofs.sqlite3");
-  expect((tomlAsPython(large.file("etc/bofs/production.toml")) as Record<string, string>).SQLALCHEMY_DATABASE_URI).toMatch(/^postgresql:\/\/bofs:[^@]+@localhost:5432\/bofs$/);
+  expect((tomlAsPython(large.file("etc/bofs/production.toml")) as Record<string, string>).SQLALCHEMY_DATABASE_URI).toMatch(
+    /^postgresql:\/\/bofs:[^@]+@localhost:5432\/bofs$/,
+  );
 });
 
 test("System Requirements / SQLite vs Production Databases: SQLite on small, PostgreSQL otherwise, when the study leaves the engine to the preset", async () => {

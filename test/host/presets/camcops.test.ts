@@ -20,7 +20,8 @@ const envOf = (h: AppHostView, path: string) => Object.fromEntries([...h.file(pa
 
 /** camcops.conf as Python's configparser reads it (CamCOPS's own reader; keys come back lower-case). */
 function confAsPython(h: AppHostView): Record<string, Record<string, string>> {
-  const py = "import configparser, json, sys; c = configparser.ConfigParser(); c.read_string(sys.stdin.read()); print(json.dumps({s: dict(c[s]) for s in c.sections()}))";
+  const py =
+    "import configparser, json, sys; c = configparser.ConfigParser(); c.read_string(sys.stdin.read()); print(json.dumps({s: dict(c[s]) for s in c.sections()}))";
   const r = spawnSync("/usr/bin/python3", ["-c", py], { input: h.file("etc/camcops/camcops.conf"), encoding: "utf8" });
   if (r.status !== 0) throw new Error(`configparser refused camcops.conf: ${r.stderr}`);
   return JSON.parse(r.stdout);

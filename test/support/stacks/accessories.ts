@@ -6,9 +6,15 @@ export const PRIVATE_CONTAINER = { kind: "container", name: "emission", image: "
 
 export function accessoryStacks(): Record<string, Record<string, unknown>> {
   return {
-    "small-postgres-python-both": studyConfig("digitalocean", "small", { accessories: { mariadb: {}, mongodb: { image: "mongo:7.0@sha256:" + "a".repeat(64), database: "Stage_database".toLowerCase() } } }),
+    "small-postgres-python-both": studyConfig("digitalocean", "small", {
+      accessories: { mariadb: {}, mongodb: { image: "mongo:7.0@sha256:" + "a".repeat(64), database: "Stage_database".toLowerCase() } },
+    }),
     "small-sqlite-mariadb": studyConfig("aws", "small", { database: { engine: "sqlite" }, accessories: { mariadb: { database: "camcops" } } }),
-    "large-container-private-mongodb": studyConfig("digitalocean", "large", { app: PRIVATE_CONTAINER, accessories: { mongodb: {} }, jobs: [{ name: "intake", schedule: "@daily", command: "python bin/intake.py" }] }),
+    "large-container-private-mongodb": studyConfig("digitalocean", "large", {
+      app: PRIVATE_CONTAINER,
+      accessories: { mongodb: {} },
+      jobs: [{ name: "intake", schedule: "@daily", command: "python bin/intake.py" }],
+    }),
     "two-server-both": studyConfig("aws", "two-server", { accessories: { mariadb: {}, mongodb: {} } }),
   };
 }

@@ -8,7 +8,15 @@ import { RenderedHost } from "../render";
 
 const auspice = {
   domain: "nextstrain.study.example.org",
-  app: { kind: "container", name: "nextstrain", image: "nextstrain/auspice:2.51.0", port: 4001, command: ["auspice", "view", "--datasetDir", "/data"], volumes: [{ name: "datasets", containerPath: "/data", readOnly: true }], healthPath: "/" },
+  app: {
+    kind: "container",
+    name: "nextstrain",
+    image: "nextstrain/auspice:2.51.0",
+    port: 4001,
+    command: ["auspice", "view", "--datasetDir", "/data"],
+    volumes: [{ name: "datasets", containerPath: "/data", readOnly: true }],
+    healthPath: "/",
+  },
 };
 const dashboard = {
   domain: "dashboard.example.org",
@@ -17,7 +25,8 @@ const dashboard = {
   app: { kind: "python", name: "dashboard", source: { pip: "study-dashboard==0.3" }, start: "gunicorn -b 127.0.0.1:${PORT} dashboard:app", port: 5000 },
 };
 const staging = { domain: "test.study.example.org", source: { git: "https://git.example.org/lab/study.git", ref: "v1.1.0-rc1" } };
-export const withSites = (cloud: "digitalocean" | "aws", tier: string, extra: Record<string, unknown> = {}) => studyConfig(cloud, tier, { sites: [auspice, dashboard], staging, ...extra });
+export const withSites = (cloud: "digitalocean" | "aws", tier: string, extra: Record<string, unknown> = {}) =>
+  studyConfig(cloud, tier, { sites: [auspice, dashboard], staging, ...extra });
 
 /** Every name on the host, by app: the study's, staging's and the sites'. */
 export const NAMES = {
