@@ -121,21 +121,19 @@ export class DatabaseHost extends pulumi.ComponentResource {
         machineHoldsData: true,
         staticIp: false,
         userData: (device) =>
-          pulumi
-            .all([device, roles, args.network.cidr, extraRoles, accessories])
-            .apply(([dataDevice, r, clientCidr, extra, acc]) =>
-              renderCloudConfig(
-                renderDatabaseHost({
-                  config,
-                  hostname: name,
-                  dataDevice,
-                  ...(r ? { roles: r } : {}),
-                  clientCidr,
-                  ...(extra.length ? { extraRoles: extra } : {}),
-                  ...(mariadb ? { accessories: acc } : {}),
-                }),
-              ),
+          pulumi.all([device, roles, args.network.cidr, extraRoles, accessories]).apply(([dataDevice, r, clientCidr, extra, acc]) =>
+            renderCloudConfig(
+              renderDatabaseHost({
+                config,
+                hostname: name,
+                dataDevice,
+                ...(r ? { roles: r } : {}),
+                clientCidr,
+                ...(extra.length ? { extraRoles: extra } : {}),
+                ...(mariadb ? { accessories: acc } : {}),
+              }),
             ),
+          ),
       });
       this.host = this.server.privateIpv4;
       this.costItems = hostCost(config.cloud, name, plan.size, plan.volumeGb);
@@ -162,17 +160,15 @@ export class DatabaseHost extends pulumi.ComponentResource {
   /** The other apps' databases' roles and passwords (see `extraDatabases`), for the host that runs PostgreSQL. */
   extraRoles(): pulumi.Output<PostgresRoles[]> {
     const entries = Object.entries(this.extraDatabases);
-    return pulumi
-      .all(entries.map(([, p]) => pulumi.all([p.appPassword, p.analystPassword])))
-      .apply((passwords) =>
-        entries.map(([database], i) => ({
-          database,
-          appUser: database,
-          appPassword: passwords[i][0],
-          analystUser: `${database}_analyst`,
-          analystPassword: passwords[i][1],
-        })),
-      );
+    return pulumi.all(entries.map(([, p]) => pulumi.all([p.appPassword, p.analystPassword]))).apply((passwords) =>
+      entries.map(([database], i) => ({
+        database,
+        appUser: database,
+        appPassword: passwords[i][0],
+        analystUser: `${database}_analyst`,
+        analystPassword: passwords[i][1],
+      })),
+    );
   }
 
   /**
