@@ -10,6 +10,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fill } from "../../src/host/document/template";
+import { writeSelfSigned } from "../support/certificates";
 
 const HOST = join(__dirname, "..", "..", "src", "host");
 const assets = readdirSync(HOST, { recursive: true, encoding: "utf8" })
@@ -175,26 +176,7 @@ test("every unit with no placeholder passes systemd-analyze verify with no outpu
 test("every nginx file passes nginx -t, its placeholders given sample values (a site in http, the rest in a server)", () => {
   const scratch = mkdtempSync(join(tmpdir(), "studyhost-nginx-assets-"));
   const certificate = join(scratch, "live/study.example.org");
-  mkdirSync(certificate, { recursive: true });
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      "/CN=studyhost-test",
-      "-days",
-      "1",
-      "-keyout",
-      join(certificate, "privkey.pem"),
-      "-out",
-      join(certificate, "fullchain.pem"),
-    ],
-    { stdio: "ignore" },
-  );
+  writeSelfSigned(certificate);
   // The snippets the sites include, where @@NGINX@@ says.
   mkdirSync(join(scratch, "nginx/snippets"), { recursive: true });
   for (const a of assets.filter((x) => NGINX.test(x) && x.startsWith("web/studyhost-") && placeholders(readFileSync(join(HOST, x), "utf8")).length === 0)) {

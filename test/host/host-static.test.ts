@@ -16,6 +16,7 @@ import { presetExamples } from "../helpers";
 import { removeRendered, renderHosts, RenderedHost, walk } from "../support/render";
 import { hostMatrix } from "../support/stacks/matrix";
 import { verifyUnits } from "../support/verify";
+import { writeSelfSigned } from "../support/certificates";
 
 let hosts: RenderedHost[];
 beforeAll(async () => {
@@ -117,26 +118,7 @@ test("every nginx site passes nginx -t (paths moved under a scratch root, certif
     for (const f of readdirSync(available)) {
       for (const m of readFileSync(join(available, f), "utf8").matchAll(/ssl_certificate (\S+)\/fullchain\.pem;/g)) {
         if (existsSync(join(m[1], "fullchain.pem"))) continue;
-        mkdirSync(m[1], { recursive: true });
-        execFileSync(
-          "openssl",
-          [
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=studyhost-test",
-            "-days",
-            "1",
-            "-keyout",
-            join(m[1], "privkey.pem"),
-            "-out",
-            join(m[1], "fullchain.pem"),
-          ],
-          { stdio: "ignore" },
-        );
+        writeSelfSigned(m[1]);
       }
     }
     for (const site of readdirSync(available).filter((f) => f !== "studyhost-default.conf")) {

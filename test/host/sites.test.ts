@@ -3,7 +3,6 @@
 // systemd-analyze verify for every app's unit, shellcheck (the provisioning script with stub steps,
 // which test/sites.test.ts runs, included), cloud-init schema. The plan and what the hosts hold:
 // test/sites.test.ts. Needs Debian's nginx, openssl, systemd, shellcheck and cloud-init.
-import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +10,7 @@ import { removeRendered, renderHosts, RenderedHost, walk } from "../support/rend
 import { runCaptured } from "../support/processes";
 import { APPS, NAMES, siteHostStacks, stubbedProvision } from "../support/stacks/sites";
 import { verifyUnits } from "../support/verify";
+import { writeSelfSigned } from "../support/certificates";
 
 jest.setTimeout(120_000);
 
@@ -78,27 +78,7 @@ test("one nginx site (and holding page) per app, each with its own names; all of
     for (const f of files) writeFileSync(join(available, f), relocate(readFileSync(join(available, f), "utf8")));
     mkdirSync(join(root, "var/log/nginx"), { recursive: true });
     for (const names of Object.values(NAMES)) {
-      const live = join(root, "etc/letsencrypt/live", names[0]);
-      mkdirSync(live, { recursive: true });
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "rsa:2048",
-          "-nodes",
-          "-subj",
-          `/CN=${names[0]}`,
-          "-days",
-          "1",
-          "-keyout",
-          join(live, "privkey.pem"),
-          "-out",
-          join(live, "fullchain.pem"),
-        ],
-        { stdio: "ignore" },
-      );
+      writeSelfSigned(join(root, "etc/letsencrypt/live", names[0]), names[0]);
     }
     // As on the host once every certificate exists: every full site at once (a clash of names or
     // ports between sites would be an error or a warning here), and likewise every holding page.
