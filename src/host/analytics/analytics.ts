@@ -78,7 +78,7 @@ export function analyticsPart(config: StudyConfig): HostPart {
     steps: [
       {
         name: "analytics",
-        script: assetPart(__dirname, "analytics-setup.sh", {
+        script: assetPart(__dirname, "analytics-setup.bash", {
           REQUIRE_DATA_VOLUME: requireDataVolume("the access-log counts"),
           USER: ANALYTICS_USER,
           ANALYTICS_DIR,

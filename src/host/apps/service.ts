@@ -177,7 +177,7 @@ function pythonDeploy(app: PythonAppConfig, p: AppPaths): string {
   const pip = pipCommand(app, p);
   const install =
     "git" in app.source
-      ? assetPart(__dirname, "deploy-from-git.sh", {
+      ? assetPart(__dirname, "deploy-from-git.bash", {
           AS_APP: as,
           CODE_DIR: p.code,
           GIT: q(app.source.git),
@@ -247,7 +247,7 @@ export function appPart(input: AppInput): HostPart {
   const p = appPaths(app.name);
   const logrotate = fillAsset(__dirname, "app.logrotate", { LOGS: p.logs });
   // First: with no data volume the state folder (and a SQLite file) would be made on the boot disk.
-  const layout = assetPart(__dirname, "app-layout.sh", {
+  const layout = assetPart(__dirname, "app-layout.bash", {
     REQUIRE_DATA_VOLUME: requireDataVolume(`${app.name}'s state`),
     APP: app.name,
     CODE_DIR: p.code,

@@ -136,7 +136,7 @@ export function healthCheck(a: StudyApp): HostPart {
       {
         name: stepNames(a).health,
         // Waiting makes sense only for an app that was deployed: fail at once otherwise.
-        script: assetPart(__dirname, "health-check.sh", { UNIT: unit, URL: url, LETSENCRYPT: PATHS.letsencrypt, DOMAIN: domain, HEALTH_PATH: healthPath }),
+        script: assetPart(__dirname, "health-check.bash", { UNIT: unit, URL: url, LETSENCRYPT: PATHS.letsencrypt, DOMAIN: domain, HEALTH_PATH: healthPath }),
       },
     ],
   };
